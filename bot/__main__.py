@@ -1,0 +1,72 @@
+"""Start the bot: `python -m bot` (or the `openrouter-image-bot` console script).
+
+Configuration errors, an unusable database and a rejected token end the process with one clear line
+on stderr and a non-zero exit, never a traceback or a secret. SIGINT and SIGTERM close it cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+import discord
+
+from bot.core import ImageBot
+from bot.logs import setup_logging
+from bot.settings import Settings, SettingsError, load_settings
+from bot.storage import DatabaseError
+
+log = logging.getLogger("bot")
+
+
+async def run_bot(settings: Settings) -> None:
+    """Run until the gateway closes or a stop signal arrives."""
+    bot = ImageBot(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    async with bot:
+        runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            log.info("stop signal received; shutting down")
+            await bot.close()
+        else:
+            stopper.cancel()
+        await runner
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level_number, settings.secrets())
+    try:
+        asyncio.run(run_bot(settings))
+    except DatabaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except discord.LoginFailure:
+        print("error: Discord rejected DISCORD_TOKEN; copy the bot token again from the developer portal",
+              file=sys.stderr)
+        return 1
+    except discord.PrivilegedIntentsRequired:
+        print("error: the bot asked for a privileged intent it does not need; this is a bug", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

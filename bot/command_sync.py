@@ -1,0 +1,53 @@
+"""Syncing slash commands only when they changed.
+
+Discord rate-limits command sync and caps command creations per day, so the bot hashes the exact
+JSON it would upload and syncs only when the hash differs from the one stored after the last
+successful sync (per application and per target: global, or one dev guild).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+if TYPE_CHECKING:
+    from bot.core import ImageBot
+
+__all__ = ["command_schema_hash", "sync_commands_if_changed"]
+
+log = logging.getLogger(__name__)
+
+
+def command_schema_hash(bot: ImageBot, guild: discord.abc.Snowflake | None = None) -> str:
+    """A stable hash of the command payloads that a sync would send."""
+    payload = [command.to_dict(bot.tree) for command in bot.tree._get_all_commands(guild=guild)]
+    payload.sort(key=lambda item: (item.get("type", 1), item["name"]))
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+async def sync_commands_if_changed(bot: ImageBot, dev_guild_id: int | None) -> list[str]:
+    """Sync globally (and to the dev guild) where the schema changed; returns what was synced."""
+    app_id = bot.application_id
+    targets: list[discord.Object | None] = [None]
+    if dev_guild_id:
+        guild = discord.Object(id=dev_guild_id)
+        bot.tree.copy_global_to(guild=guild)
+        targets.append(guild)
+    synced = []
+    for target in targets:
+        name = "global" if target is None else f"guild:{target.id}"
+        key = f"command_hash:{app_id}:{name}"
+        digest = command_schema_hash(bot, target)
+        if await bot.store.state.get(key) == digest:
+            log.info("commands unchanged since the last sync (%s); not syncing", name)
+            continue
+        commands = await bot.tree.sync(guild=target)
+        await bot.store.state.set(key, digest)
+        log.info("synced %d commands (%s)", len(commands), name)
+        synced.append(name)
+    return synced

@@ -1,0 +1,97 @@
+"""The Bot: a thin `commands.Bot` that owns the long-lived services and loads the cogs.
+
+The storage and the OpenRouter client are opened in `setup_hook` (before the gateway connects, after
+login) and closed in `close()`, so one process has exactly one of each and shutdown releases them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import discord
+from discord.ext import commands
+
+from bot.command_sync import sync_commands_if_changed
+from bot.openrouter import OpenRouterClient, build_http_client
+from bot.operations import Operation
+from bot.settings import Settings
+from bot.storage import Store
+from bot.tree import ImageBotTree
+
+__all__ = ["DEFAULT_EXTENSIONS", "ImageBot", "apply_discord_api_base"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXTENSIONS: tuple[str, ...] = ("cogs.imagine",)
+
+
+def apply_discord_api_base(base_url: str | None) -> None:
+    """Point every REST call discord.py makes (interaction callbacks included) at `base_url`."""
+    if base_url:
+        discord.http.Route.BASE = base_url
+
+
+class ImageBot(commands.Bot):
+    """The bot process: settings, storage, the shared OpenRouter client, and the cogs."""
+
+    store: Store
+    openrouter: OpenRouterClient
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        extensions: Sequence[str] = DEFAULT_EXTENSIONS,
+        sync_commands: bool = True,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents(guilds=True),
+            tree_cls=ImageBotTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        apply_discord_api_base(settings.discord_api_base)
+        self.settings = settings
+        self._extensions = tuple(extensions)
+        self._sync_commands = sync_commands
+
+    async def setup_hook(self) -> None:
+        """Open storage and the client, load the cogs, sync commands if they changed."""
+        self.store = await Store.open(self.settings.database_path)
+        self.openrouter = OpenRouterClient(
+            build_http_client(
+                timeout_s=self.settings.request_timeout_s,
+                app_name=self.settings.app_name,
+                app_url=self.settings.app_url,
+            ),
+            api_key=self.settings.openrouter_api_key.get_secret_value(),
+            base_url=self.settings.openrouter_base,
+            timeout_s=self.settings.request_timeout_s,
+        )
+        for extension in self._extensions:
+            await self.load_extension(extension)
+        if self._sync_commands:
+            await sync_commands_if_changed(self, self.settings.dev_guild_id)
+
+    async def close(self) -> None:
+        """Disconnect, then release the client and the database."""
+        await super().close()
+        if hasattr(self, "openrouter"):
+            await self.openrouter.aclose()
+        if hasattr(self, "store"):
+            await self.store.close()
+            del self.store
+
+    def default_model(self, operation: Operation) -> str:
+        """The model an operation uses where a server chose none."""
+        return {
+            Operation.IMAGINE: self.settings.default_image_model,
+            Operation.EDIT: self.settings.default_edit_model,
+            Operation.DESCRIBE: self.settings.default_vision_model,
+        }[operation]
+
+    async def on_ready(self) -> None:
+        """Say who we are once connected (no secrets, just the bot's name and guild count)."""
+        log.info("connected as %s; in %d servers", self.user, len(self.guilds))

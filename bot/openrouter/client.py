@@ -1,0 +1,367 @@
+"""The one async OpenRouter client the whole process shares.
+
+It wraps a pooled `httpx.AsyncClient` (handed in, so tests can point it at a stand-in server or a
+`MockTransport`), turns every failure into a typed `OpenRouterError`, and turns answers into typed
+results. The API key is sent per request rather than as a client default so that downloading a
+result image from a third-party URL can never carry it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from bot.images import decode_data_url, sniff_mime
+from bot.openrouter.errors import (
+    ConnectionFailedError,
+    GenerationFailedError,
+    ImageDecodeError,
+    NoImageReturnedError,
+    OpenRouterError,
+    RequestTimedOutError,
+    error_for_status,
+)
+from bot.openrouter.types import (
+    AnalysisResult,
+    GeneratedImage,
+    ImageInput,
+    ImageResult,
+    KeyInfo,
+    ModelInfo,
+    ProviderFilter,
+    ProviderInfo,
+)
+
+__all__ = ["OpenRouterClient", "build_http_client"]
+
+log = logging.getLogger(__name__)
+
+#: Largest image we accept from an https URL in an answer; bigger is not a usable result.
+MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
+
+
+def build_http_client(*, timeout_s: float, app_name: str, app_url: str) -> httpx.AsyncClient:
+    """The pooled HTTP client: short connect time-out, long read time-out for slow image models."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(connect=10.0, read=timeout_s, write=60.0, pool=timeout_s),
+        limits=httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=60),
+        headers={"HTTP-Referer": app_url, "X-OpenRouter-Title": app_name, "X-Title": app_name},
+        follow_redirects=False,
+    )
+
+
+class OpenRouterClient:
+    """Typed access to the parts of OpenRouter's API this bot uses."""
+
+    def __init__(self, http: httpx.AsyncClient, *, api_key: str, base_url: str, timeout_s: float) -> None:
+        self._http = http
+        self._auth = {"Authorization": f"Bearer {api_key}"}
+        self._base = base_url.rstrip("/")
+        self._timeout_s = timeout_s
+
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self._http.aclose()
+
+    # -- generation -----------------------------------------------------------------------------
+
+    async def generate_image(
+        self,
+        *,
+        prompt: str,
+        model: str,
+        aspect_ratio: str | None = "1:1",
+        providers: ProviderFilter = ProviderFilter(),
+        references: Sequence[ImageInput] = (),
+        modalities: Sequence[str] = ("image", "text"),
+    ) -> ImageResult:
+        """Generate (or, with references, edit) images; raises `OpenRouterError` on any failure."""
+        content: str | list[dict[str, Any]]
+        if references:
+            content = [{"type": "text", "text": prompt}]
+            content += [{"type": "image_url", "image_url": {"url": ref.as_url()}} for ref in references]
+        else:
+            content = prompt
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": [{"role": "user", "content": content}],
+            "modalities": list(modalities),
+        }
+        if aspect_ratio:
+            body["image_config"] = {"aspect_ratio": aspect_ratio}
+        self._add_providers(body, providers)
+        answer = await self._post_json("/chat/completions", body, model=model)
+        message = self._first_message(answer, model=model)
+        text = _message_text(message)
+        images = await self._collect_images(message, model=model)
+        if not images:
+            raise NoImageReturnedError(f"{model} answered without an image", text=text, model=model)
+        return ImageResult(
+            images=images,
+            text=text,
+            cost=_cost(answer),
+            model=str(answer.get("model") or model),
+            generation_id=_str_or_none(answer.get("id")),
+        )
+
+    async def analyze_images(
+        self,
+        *,
+        prompt: str,
+        images: Sequence[ImageInput],
+        model: str,
+        providers: ProviderFilter = ProviderFilter(),
+    ) -> AnalysisResult:
+        """Ask a vision model about images: a text part first, then one part per image."""
+        content: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
+        content += [{"type": "image_url", "image_url": {"url": image.as_url()}} for image in images]
+        body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": content}]}
+        self._add_providers(body, providers)
+        answer = await self._post_json("/chat/completions", body, model=model)
+        message = self._first_message(answer, model=model)
+        return AnalysisResult(
+            text=_message_text(message),
+            cost=_cost(answer),
+            model=str(answer.get("model") or model),
+            generation_id=_str_or_none(answer.get("id")),
+        )
+
+    # -- discovery ------------------------------------------------------------------------------
+
+    async def list_models(self, output_modalities: str = "all") -> list[ModelInfo]:
+        """The model catalog; `all` includes image-output models, which the default hides."""
+        answer = await self._get_json("/models", params={"output_modalities": output_modalities})
+        return [ModelInfo.from_api(item) for item in _data_list(answer) if item.get("id")]
+
+    async def list_providers(self) -> list[ProviderInfo]:
+        """Every provider OpenRouter can route to."""
+        answer = await self._get_json("/providers")
+        return [
+            ProviderInfo(name=str(item.get("name") or item.get("slug")), slug=str(item.get("slug") or ""))
+            for item in _data_list(answer)
+            if item.get("slug") or item.get("name")
+        ]
+
+    async def key_info(self) -> KeyInfo:
+        """What OpenRouter knows of the key: a cheap check that it works."""
+        answer = await self._get_json("/key")
+        data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
+        assert isinstance(data, dict)
+        return KeyInfo(
+            label=str(data.get("label") or ""),
+            limit=_float_or_none(data.get("limit")),
+            limit_remaining=_float_or_none(data.get("limit_remaining")),
+            usage=_float_or_none(data.get("usage")),
+            is_free_tier=bool(data.get("is_free_tier")),
+        )
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _add_providers(body: dict[str, Any], providers: ProviderFilter) -> None:
+        provider = providers.to_request()
+        if provider:
+            body["provider"] = provider
+
+    async def _post_json(self, path: str, body: dict[str, Any], *, model: str | None) -> dict[str, Any]:
+        return await self._request("POST", path, json_body=body, model=model)
+
+    async def _get_json(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        return await self._request("GET", path, params=params, model=None)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        model: str | None,
+    ) -> dict[str, Any]:
+        url = self._base + path
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                response = await self._http.request(
+                    method, url, json=json_body, params=params, headers=self._auth
+                )
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise RequestTimedOutError(
+                f"OpenRouter did not answer within {self._timeout_s:g} s", model=model
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ConnectionFailedError(
+                f"could not reach OpenRouter ({type(exc).__name__})", model=model
+            ) from exc
+        if response.status_code >= 400:
+            raise _status_error(response, model=model)
+        try:
+            answer = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise GenerationFailedError("OpenRouter sent a body that is not JSON", model=model) from exc
+        if not isinstance(answer, dict):
+            raise GenerationFailedError("OpenRouter sent an unexpected body", model=model)
+        if isinstance(answer.get("error"), dict):
+            error = answer["error"]
+            code = _int_or_none(error.get("code"))
+            raise GenerationFailedError(str(error.get("message") or "generation failed"), code=code, model=model)
+        return answer
+
+    @staticmethod
+    def _first_message(answer: dict[str, Any], *, model: str) -> dict[str, Any]:
+        choices = answer.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise GenerationFailedError("the answer holds no choices", model=model)
+        choice = choices[0]
+        error = choice.get("error")
+        if isinstance(error, dict) or choice.get("finish_reason") == "error":
+            details = error if isinstance(error, dict) else {}
+            raise GenerationFailedError(
+                str(details.get("message") or "the model reported an error"),
+                code=_int_or_none(details.get("code")),
+                model=model,
+            )
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            raise GenerationFailedError("the answer holds no message", model=model)
+        return message
+
+    async def _collect_images(self, message: dict[str, Any], *, model: str) -> list[GeneratedImage]:
+        urls = _image_urls(message)
+        return [await self._load_image(url, model=model) for url in urls]
+
+    async def _load_image(self, url: str, *, model: str) -> GeneratedImage:
+        if url.startswith("data:"):
+            try:
+                data, _declared = decode_data_url(url)
+            except ValueError as exc:
+                raise ImageDecodeError(f"{model} returned a malformed image", model=model) from exc
+        elif url.startswith(("https://", "http://")):
+            data = await self._download(url, model=model)
+        else:
+            raise ImageDecodeError(f"{model} returned an image in an unknown form", model=model)
+        mime = sniff_mime(data)
+        if mime is None:
+            raise ImageDecodeError(f"{model} returned data that is not an image", model=model)
+        return GeneratedImage(data=data, mime=mime)
+
+    async def _download(self, url: str, *, model: str) -> bytes:
+        """Fetch a result image from a URL, without our credentials and with a size cap."""
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                async with self._http.stream("GET", url) as response:
+                    if response.status_code != 200:
+                        raise ImageDecodeError(
+                            f"the image {model} returned could not be downloaded "
+                            f"(HTTP {response.status_code})",
+                            model=model,
+                        )
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size > MAX_DOWNLOAD_BYTES:
+                            raise ImageDecodeError(f"the image {model} returned is too large", model=model)
+                        chunks.append(chunk)
+                    return b"".join(chunks)
+        except OpenRouterError:
+            raise
+        except (TimeoutError, httpx.HTTPError) as exc:
+            raise ImageDecodeError(f"the image {model} returned could not be downloaded", model=model) from exc
+
+
+def _status_error(response: httpx.Response, *, model: str | None) -> OpenRouterError:
+    message = f"HTTP {response.status_code}"
+    metadata: dict[str, Any] = {}
+    try:
+        payload = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = None
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        error = payload["error"]
+        message = str(error.get("message") or message)
+        if isinstance(error.get("metadata"), dict):
+            metadata = error["metadata"]
+    retry_after = _float_or_none(response.headers.get("Retry-After"))
+    return error_for_status(
+        response.status_code, message, metadata=metadata, retry_after=retry_after, model=model
+    )
+
+
+def _image_urls(message: dict[str, Any]) -> list[str]:
+    """Every image URL in a message, in the documented shape and the shapes seen in the wild."""
+    entries: list[Any] = []
+    if isinstance(message.get("images"), list):
+        entries.extend(message["images"])
+    if isinstance(message.get("content"), list):
+        entries.extend(
+            part for part in message["content"] if isinstance(part, dict) and part.get("type") != "text"
+        )
+    urls: list[str] = []
+    for entry in sorted(entries, key=lambda item: _int_or_none(_get(item, "index")) or 0):
+        url = _entry_url(entry)
+        if url:
+            urls.append(url)
+    return urls
+
+
+def _entry_url(entry: Any) -> str | None:
+    if not isinstance(entry, dict):
+        return None
+    image_url = entry.get("image_url")
+    if isinstance(image_url, dict) and isinstance(image_url.get("url"), str):
+        return str(image_url["url"])
+    if isinstance(image_url, str):
+        return image_url
+    if isinstance(entry.get("url"), str):
+        return str(entry["url"])
+    if isinstance(entry.get("b64_json"), str):
+        mime = str(entry.get("media_type") or entry.get("mime_type") or "image/png")
+        return f"data:{mime};base64,{entry['b64_json']}"
+    return None
+
+
+def _message_text(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content.strip()
+    if isinstance(content, list):
+        texts = [str(part.get("text", "")) for part in content if isinstance(part, dict)]
+        return "\n".join(text for text in texts if text).strip()
+    return ""
+
+
+def _data_list(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    data = answer.get("data")
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
+
+def _cost(answer: dict[str, Any]) -> float | None:
+    usage = answer.get("usage")
+    return _float_or_none(usage.get("cost")) if isinstance(usage, dict) else None
+
+
+def _get(item: Any, key: str) -> Any:
+    return item.get(key) if isinstance(item, dict) else None
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return str(value) if value else None

@@ -1,0 +1,99 @@
+"""Process configuration, read once from the environment and `.env`.
+
+Everything an operator can tune lives here so that the rest of the code receives plain typed values
+and nothing reads `os.environ` on its own. Secrets are `SecretStr` so that a stray `repr()` or log
+line shows `**********` instead of the token.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+LogLevel = Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the variable and never its value."""
+
+
+class Settings(BaseSettings):
+    """All settings of one bot process. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    discord_token: SecretStr = Field(min_length=1)
+    openrouter_api_key: SecretStr = Field(min_length=1)
+    openrouter_base_url: AnyHttpUrl = AnyHttpUrl("https://openrouter.ai/api/v1")
+    discord_api_base_url: AnyHttpUrl | None = None
+    database_path: Path = Path("data/bot.sqlite3")
+    default_image_model: str = Field(default="google/gemini-2.5-flash-image", min_length=3)
+    default_edit_model: str = Field(default="google/gemini-2.5-flash-image", min_length=3)
+    default_vision_model: str = Field(default="google/gemini-2.5-flash", min_length=3)
+    request_timeout_s: float = Field(default=180.0, gt=0, le=3600)
+    dev_guild_id: int | None = Field(default=None, gt=0)
+    log_level: LogLevel = "INFO"
+    app_name: str = "OpenRouter Image Bot"
+    app_url: str = "https://github.com/openrouter-image-bot"
+
+    @field_validator("discord_token", "openrouter_api_key")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("dev_guild_id", "discord_api_base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def openrouter_base(self) -> str:
+        """The OpenRouter base URL without a trailing slash, ready for path joins."""
+        return str(self.openrouter_base_url).rstrip("/")
+
+    @property
+    def discord_api_base(self) -> str | None:
+        """The Discord REST base without a trailing slash, or None for Discord itself."""
+        return str(self.discord_api_base_url).rstrip("/") if self.discord_api_base_url else None
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values, for log redaction."""
+        return (self.discord_token.get_secret_value(), self.openrouter_api_key.get_secret_value())
+
+    @property
+    def log_level_number(self) -> int:
+        """The numeric logging level."""
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def _describe(error: ValidationError) -> str:
+    """One line naming each failing variable and why, without ever echoing the input value."""
+    parts = []
+    for item in error.errors(include_input=False, include_url=False):
+        name = "_".join(str(piece) for piece in item["loc"] if isinstance(piece, str)).upper() or "?"
+        reason = "is required but not set" if item["type"] == "missing" else item["msg"].lower()
+        parts.append(f"{name} {reason}")
+    return "invalid configuration: " + "; ".join(parts) + " (see .env.example)"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning pydantic's multi-line report into one secret-free line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None

@@ -1,0 +1,29 @@
+"""Everything the bot keeps in SQLite, behind one `Store` that owns the connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.storage.bot_state import BotStateStore
+from bot.storage.database import Database, DatabaseError
+from bot.storage.guild_config import DEFAULT_MAX_REFERENCES, GuildConfigStore, OperationConfig
+
+__all__ = ["DEFAULT_MAX_REFERENCES", "DatabaseError", "OperationConfig", "Store"]
+
+
+class Store:
+    """The open database and one repository per kind of record."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.guild_config = GuildConfigStore(database)
+        self.state = BotStateStore(database)
+
+    @classmethod
+    async def open(cls, path: Path) -> Store:
+        """Open and migrate the database at `path`."""
+        return cls(await Database.open(path))
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self.database.close()

@@ -1,0 +1,153 @@
+"""The SQLite connection, its migrations, and the one way to write: a serialised transaction.
+
+One aiosqlite connection serves the whole process. It runs in autocommit mode and every write goes
+through `transaction()`, which holds a lock so that two coroutines can never interleave statements
+of different transactions on the shared connection. Migrations are numbered `.sql` files in
+`bot/migrations`, tracked with `PRAGMA user_version`, each applied in its own transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+__all__ = ["Database", "DatabaseError", "Migration", "load_migrations"]
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseError(Exception):
+    """The database cannot be used: locked, read-only, corrupt, or from a newer version."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered schema step."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    """Every migration shipped in `bot/migrations`, in order; numbering gaps are a packaging bug."""
+    found = []
+    for entry in resources.files("bot.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda migration: migration.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise RuntimeError(f"migration {expected:04d} is missing (found {migration.name})")
+    return found
+
+
+class Database:
+    """An open SQLite database at the current schema."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self._connection = connection
+        self._write_lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path, *, migrations: list[Migration] | None = None) -> Database:
+        """Open (creating the folder and file) and migrate; raise `DatabaseError` with a clear reason."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create the folder {path.parent}: {exc.strerror}") from None
+        connection: aiosqlite.Connection | None = None
+        try:
+            connection = await aiosqlite.connect(path, isolation_level=None, timeout=5.0)
+            connection.row_factory = aiosqlite.Row
+            await connection.execute("PRAGMA busy_timeout = 5000")
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA synchronous = NORMAL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            database = cls(connection, path)
+            await database._migrate(migrations if migrations is not None else load_migrations())
+            return database
+        except sqlite3.Error as exc:
+            if connection is not None:
+                await connection.close()
+            raise DatabaseError(f"cannot use the database {path}: {_explain(exc)}") from None
+        except DatabaseError:
+            if connection is not None:
+                await connection.close()
+            raise
+
+    async def close(self) -> None:
+        """Close the connection; committed data is already on disk."""
+        await self._connection.close()
+
+    async def schema_version(self) -> int:
+        """The applied `PRAGMA user_version`."""
+        async with self._connection.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _migrate(self, migrations: list[Migration]) -> None:
+        current = await self.schema_version()
+        latest = migrations[-1].version if migrations else 0
+        if current > latest:
+            raise DatabaseError(
+                f"the database is at schema {current}, newer than this bot knows ({latest}); "
+                "run the newer bot version or restore a backup"
+            )
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            script = f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
+            try:
+                await self._connection.executescript(script)
+            except sqlite3.Error:
+                if self._connection.in_transaction:
+                    await self._connection.execute("ROLLBACK")
+                raise
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run statements atomically: committed together on success, rolled back on any error."""
+        async with self._write_lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            else:
+                await self._connection.execute("COMMIT")
+
+    async def fetch_all(self, sql: str, parameters: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
+        """Rows of a read query."""
+        async with self._connection.execute(sql, parameters) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_one(self, sql: str, parameters: tuple[object, ...] = ()) -> aiosqlite.Row | None:
+        """The first row of a read query, if any."""
+        async with self._connection.execute(sql, parameters) as cursor:
+            return await cursor.fetchone()
+
+
+def _explain(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return "it is locked by another process (is another copy of the bot running?)"
+    if "readonly" in lowered or "read-only" in lowered:
+        return "it is read-only (check the file's and folder's permissions)"
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return "the file is corrupt or not a SQLite database (restore a backup or move it away)"
+    if "unable to open" in lowered:
+        return "the file cannot be opened (check the path and permissions)"
+    return text

@@ -1,0 +1,141 @@
+"""Per-guild configuration of each operation, read on every command and so served from memory.
+
+The cache is filled on first read and replaced after each committed write, so a change is visible to
+the next command at once and a read never touches SQLite twice for the same guild.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.openrouter.types import ProviderFilter
+from bot.operations import Operation
+from bot.storage.database import Database
+
+__all__ = ["DEFAULT_MAX_REFERENCES", "GuildConfigStore", "OperationConfig"]
+
+DEFAULT_MAX_REFERENCES = 1
+
+
+@dataclass(frozen=True, slots=True)
+class OperationConfig:
+    """What one guild chose for one operation; None and empty mean "the default"."""
+
+    operation: Operation
+    model: str | None = None
+    only_providers: tuple[str, ...] = ()
+    ignore_providers: tuple[str, ...] = ()
+    enabled: bool = True
+    max_references: int | None = None
+
+    @property
+    def provider_filter(self) -> ProviderFilter:
+        """The filter sent upstream ("only" wins, see `ProviderFilter`)."""
+        return ProviderFilter(only=self.only_providers, ignore=self.ignore_providers)
+
+    @property
+    def effective_max_references(self) -> int:
+        """How many images `/edit` accepts in this guild."""
+        return self.max_references or DEFAULT_MAX_REFERENCES
+
+    def model_or(self, default: str) -> str:
+        """The model to call: the guild's choice, else the process default."""
+        return self.model or default
+
+
+_COLUMNS = "operation, model, only_providers, ignore_providers, enabled, max_references"
+
+
+class GuildConfigStore:
+    """Reads and writes `guild_operation_config`, with a write-through cache."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._cache: dict[int, dict[Operation, OperationConfig]] = {}
+
+    async def get(self, guild_id: int | None, operation: Operation) -> OperationConfig:
+        """The configuration in force; outside a guild (DMs) the defaults."""
+        if guild_id is None:
+            return OperationConfig(operation)
+        return (await self.get_all(guild_id))[operation]
+
+    async def get_all(self, guild_id: int) -> dict[Operation, OperationConfig]:
+        """All three operations' configuration for a guild."""
+        cached = self._cache.get(guild_id)
+        if cached is not None:
+            return cached
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM guild_operation_config WHERE guild_id = ?", (guild_id,)
+        )
+        configs = {operation: OperationConfig(operation) for operation in Operation}
+        for row in rows:
+            config = _from_row(row)
+            configs[config.operation] = config
+        self._cache[guild_id] = configs
+        return configs
+
+    async def update(self, guild_id: int, operation: Operation, **changes: Any) -> OperationConfig:
+        """Change some fields atomically and return the new configuration."""
+        async with self._db.transaction() as connection:
+            new = await self._write(connection, guild_id, operation, changes)
+        self._cache.pop(guild_id, None)
+        return new
+
+    async def _write(
+        self, connection: Any, guild_id: int, operation: Operation, changes: dict[str, Any]
+    ) -> OperationConfig:
+        """Apply changes inside the caller's transaction; later issues compose it with history."""
+        async with connection.execute(
+            f"SELECT {_COLUMNS} FROM guild_operation_config WHERE guild_id = ? AND operation = ?",
+            (guild_id, operation.value),
+        ) as cursor:
+            row = await cursor.fetchone()
+        current = _from_row(row) if row else OperationConfig(operation)
+        new = replace(current, **changes)
+        await connection.execute(
+            "INSERT INTO guild_operation_config (guild_id, " + _COLUMNS + ", updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
+            "ON CONFLICT (guild_id, operation) DO UPDATE SET model = excluded.model, "
+            "only_providers = excluded.only_providers, ignore_providers = excluded.ignore_providers, "
+            "enabled = excluded.enabled, max_references = excluded.max_references, "
+            "updated_at = excluded.updated_at",
+            (guild_id, *_to_row(new)),
+        )
+        return new
+
+    async def reset(self, guild_id: int, operations: tuple[Operation, ...]) -> None:
+        """Forget a guild's choices for these operations, back to the defaults."""
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                "DELETE FROM guild_operation_config WHERE guild_id = ? AND operation = ?",
+                [(guild_id, operation.value) for operation in operations],
+            )
+        self._cache.pop(guild_id, None)
+
+    def forget_cache(self) -> None:
+        """Drop every cached guild (tests and other processes' writes)."""
+        self._cache.clear()
+
+
+def _from_row(row: Any) -> OperationConfig:
+    return OperationConfig(
+        operation=Operation(row["operation"]),
+        model=row["model"],
+        only_providers=tuple(json.loads(row["only_providers"] or "[]")),
+        ignore_providers=tuple(json.loads(row["ignore_providers"] or "[]")),
+        enabled=bool(row["enabled"]),
+        max_references=row["max_references"],
+    )
+
+
+def _to_row(config: OperationConfig) -> tuple[object, ...]:
+    return (
+        config.operation.value,
+        config.model,
+        json.dumps(list(config.only_providers)),
+        json.dumps(list(config.ignore_providers)),
+        int(config.enabled),
+        config.max_references,
+    )

@@ -1,0 +1,97 @@
+"""`/imagine`: text to image with the server's imagine model and provider filter."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import OperationDisabled
+from bot.operations import ImageFormat, Operation
+from bot.rendering import (
+    MAX_FILES_PER_MESSAGE,
+    RESULT_COLOUR,
+    format_cost,
+    prepare_result_files,
+    shorten,
+)
+
+if TYPE_CHECKING:
+    from bot.core import ImageBot
+
+log = logging.getLogger(__name__)
+
+FORMAT_CHOICES = [app_commands.Choice(name=fmt.label, value=fmt.value) for fmt in ImageFormat]
+
+
+class Imagine(commands.Cog):
+    """Text-to-image generation."""
+
+    def __init__(self, bot: ImageBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="imagine")
+    @app_commands.rename(image_format="format")
+    @app_commands.describe(
+        prompt="Describe the image you want, in plain words",
+        image_format="The shape of the image (default: square)",
+    )
+    @app_commands.choices(image_format=FORMAT_CHOICES)
+    async def imagine(
+        self,
+        interaction: discord.Interaction[ImageBot],
+        prompt: app_commands.Range[str, 1, 4000],
+        image_format: str = ImageFormat.SQUARE.value,
+    ) -> None:
+        """Create an image from a text prompt."""
+        fmt = ImageFormat(image_format)
+        config = await self.bot.store.guild_config.get(interaction.guild_id, Operation.IMAGINE)
+        if not config.enabled:
+            raise OperationDisabled("Imagine", "imagine")
+        model = config.model_or(self.bot.default_model(Operation.IMAGINE))
+        await interaction.response.defer(thinking=True)
+        started = time.perf_counter()
+        result = await self.bot.openrouter.generate_image(
+            prompt=prompt,
+            model=model,
+            aspect_ratio=fmt.aspect_ratio,
+            providers=config.provider_filter,
+        )
+        elapsed = time.perf_counter() - started
+        files = await prepare_result_files(
+            result.images[:MAX_FILES_PER_MESSAGE], stem="imagine", limit_bytes=interaction.filesize_limit
+        )
+        embed = discord.Embed(title="Imagine", description=shorten(prompt, 4000), colour=RESULT_COLOUR)
+        embed.add_field(name="Model", value=shorten(result.model, 1024))
+        embed.add_field(name="Format", value=fmt.label)
+        embed.add_field(name="Cost", value=format_cost(result.cost))
+        embed.add_field(name="Time", value=f"{elapsed:.1f} s")
+        notes = [file.note for file in files if file.note]
+        if len(result.images) > MAX_FILES_PER_MESSAGE:
+            notes.append(f"{len(result.images) - MAX_FILES_PER_MESSAGE} more images were not shown.")
+        if result.text:
+            embed.add_field(name="The model said", value=shorten(result.text, 1024), inline=False)
+        if notes:
+            embed.add_field(name="Note", value=shorten(" ".join(notes), 1024), inline=False)
+        embed.set_image(url=f"attachment://{files[0].filename}")
+        embed.set_footer(text=shorten(f"Requested by {interaction.user.display_name}", 2048))
+        await interaction.edit_original_response(
+            embed=embed, attachments=[file.to_discord() for file in files]
+        )
+        log.info(
+            "imagine done guild=%s user=%s model=%s cost=%s ms=%d",
+            interaction.guild_id,
+            interaction.user.id,
+            result.model,
+            result.cost,
+            elapsed * 1000,
+        )
+
+
+async def setup(bot: ImageBot) -> None:
+    """Load the cog."""
+    await bot.add_cog(Imagine(bot))

@@ -1,0 +1,283 @@
+"""A stand-in for Discord's REST API on 127.0.0.1, recording everything the bot sends.
+
+`discord.http.Route.BASE` (the bot's `DISCORD_API_BASE_URL`) points here, so the bot's real HTTP
+client, multipart encoding and interaction-callback handling all run; the tests read back what
+Discord would have received. It also serves attachment bytes, standing in for Discord's CDN.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+API_PREFIX = "/api/v10"
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    """A JSON answer with the exact content type Discord sends (discord.py compares it verbatim)."""
+    return web.Response(body=json.dumps(data).encode(), status=status,
+                        headers={"Content-Type": "application/json"})
+APPLICATION_ID = 900000000000000001
+BOT_USER_ID = 900000000000000001
+BOT_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.test.discord-secret-token"
+
+
+@dataclass
+class SentFile:
+    """A file the bot uploaded."""
+
+    filename: str
+    data: bytes
+    content_type: str
+
+
+@dataclass
+class DiscordRequest:
+    """One request the bot made to the stand-in."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    json: Any
+    files: list[SentFile] = field(default_factory=list)
+
+    @property
+    def token(self) -> str | None:
+        """The interaction token in the path, for interaction and webhook routes."""
+        parts = self.path.split("/")
+        if len(parts) > 3 and parts[1] == "interactions":
+            return parts[3]
+        if len(parts) > 3 and parts[1] == "webhooks":
+            return parts[3]
+        return None
+
+
+class FakeDiscord:
+    """The REST stand-in; start with `async with FakeDiscord() as discord_api:`."""
+
+    def __init__(self) -> None:
+        self.requests: list[DiscordRequest] = []
+        self.attachments: dict[str, tuple[bytes, str]] = {}
+        self.valid_token = BOT_TOKEN
+        self.bot_name = "ImageBot"
+        #: Set to an HTTP status to make interaction callbacks fail (e.g. 404 for an expired token).
+        self.callback_status: int | None = None
+        self.fail_delete_original = False
+        self._ids = itertools.count(1_100_000_000_000_000_000)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeDiscord:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Listen on a free loopback port."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        """What `DISCORD_API_BASE_URL` should be."""
+        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+
+    # -- attachments (CDN) ----------------------------------------------------------------------
+
+    def host_attachment(self, filename: str, data: bytes, content_type: str = "") -> str:
+        """Serve bytes at a CDN-like URL and return the URL."""
+        key = f"{next(self._ids)}/{filename}"
+        self.attachments[key] = (data, content_type or "application/octet-stream")
+        return f"http://127.0.0.1:{self.port}/attachments/{key}"
+
+    # -- queries for tests ----------------------------------------------------------------------
+
+    def for_token(self, token: str) -> list[DiscordRequest]:
+        """Every request about one interaction, in order."""
+        return [request for request in self.requests if request.token == token]
+
+    def matching(self, method: str, path_part: str) -> list[DiscordRequest]:
+        """Requests with this method whose path contains `path_part`."""
+        return [r for r in self.requests if r.method == method and path_part in r.path]
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait until `predicate()` holds, re-checked on every recorded request."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+
+    # -- the server -----------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path.startswith("/attachments/"):
+            return self._serve_attachment(path.removeprefix("/attachments/"))
+        if not path.startswith(API_PREFIX):
+            return _json({"message": "404: Not Found", "code": 0}, status=404)
+        recorded = await self._record(request, path.removeprefix(API_PREFIX))
+        try:
+            return await self._respond(request, recorded)
+        finally:
+            async with self._changed:
+                self._changed.notify_all()
+
+    def _serve_attachment(self, key: str) -> web.StreamResponse:
+        if key not in self.attachments:
+            return web.Response(status=404, text="Not Found")
+        data, content_type = self.attachments[key]
+        return web.Response(body=data, content_type=content_type)
+
+    async def _record(self, request: web.Request, path: str) -> DiscordRequest:
+        body: Any = None
+        files: list[SentFile] = []
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            async for part in reader:
+                if not isinstance(part, BodyPartReader):
+                    continue
+                data = await part.read()
+                if part.name == "payload_json":
+                    body = json.loads(data)
+                else:
+                    files.append(
+                        SentFile(part.filename or "", bytes(data), part.headers.get("Content-Type", ""))
+                    )
+        elif request.can_read_body:
+            raw = await request.read()
+            body = json.loads(raw) if raw else None
+        recorded = DiscordRequest(
+            method=request.method,
+            path=path,
+            query=dict(request.query),
+            headers=dict(request.headers),
+            json=body,
+            files=files,
+        )
+        self.requests.append(recorded)
+        return recorded
+
+    def _authorised(self, request: web.Request, path: str) -> bool:
+        if path.startswith(("/interactions/", "/webhooks/")):
+            return True  # interaction routes authenticate by their token, as on Discord
+        return request.headers.get("Authorization") == f"Bot {self.valid_token}"
+
+    async def _respond(self, request: web.Request, recorded: DiscordRequest) -> web.StreamResponse:
+        path, method = recorded.path, recorded.method
+        if not self._authorised(request, path):
+            return _json({"message": "401: Unauthorized", "code": 0}, status=401)
+        if path == "/users/@me":
+            return _json(self.bot_user())
+        if path == "/oauth2/applications/@me":
+            return _json(self.application())
+        if path.startswith("/applications/") and path.endswith("/commands"):
+            if method == "PUT":
+                commands = [dict(command, id=str(next(self._ids)), application_id=str(APPLICATION_ID),
+                                 version="1") for command in recorded.json or []]
+                return _json(commands)
+            return _json([])
+        if path.startswith("/interactions/") and path.endswith("/callback"):
+            return self._interaction_callback(recorded)
+        if path.startswith("/webhooks/"):
+            return self._webhook(recorded)
+        if path.startswith("/channels/") and path.endswith("/messages") and method == "POST":
+            return _json(self.message_from(recorded, channel_id=int(path.split("/")[2])))
+        if path.startswith("/channels/") and "/messages/" in path and method == "DELETE":
+            return web.Response(status=204)
+        if path == "/gateway" or path == "/gateway/bot":
+            return _json({"url": "ws://127.0.0.1:1", "shards": 1,
+                                      "session_start_limit": {"total": 1000, "remaining": 1000,
+                                                              "reset_after": 0, "max_concurrency": 1}})
+        return _json({"message": "404: Not Found", "code": 0}, status=404)
+
+    def _interaction_callback(self, recorded: DiscordRequest) -> web.StreamResponse:
+        if self.callback_status:
+            return _json({"message": "Unknown interaction", "code": 10062},
+                                     status=self.callback_status)
+        previous = [r for r in self.for_token(recorded.token or "") if r.path.endswith("/callback")]
+        if len(previous) > 1:
+            return _json({"message": "Interaction has already been acknowledged.",
+                                      "code": 40060}, status=400)
+        interaction_id = recorded.path.split("/")[2]
+        body = recorded.json or {}
+        message = None
+        if body.get("type") in (4, 5, 7):
+            message = self.message_from(recorded)
+        answer: dict[str, Any] = {
+            "interaction": {"id": interaction_id, "type": 2, "activity_instance_id": None,
+                            "response_message_id": message["id"] if message else None,
+                            "response_message_loading": body.get("type") == 5,
+                            "response_message_ephemeral": bool((body.get("data") or {}).get("flags", 0) & 64)},
+        }
+        if message:
+            answer["resource"] = {"type": body.get("type"), "message": message}
+        if recorded.query.get("with_response") in ("1", "true", "True"):
+            return _json(answer)
+        return web.Response(status=204)
+
+    def _webhook(self, recorded: DiscordRequest) -> web.StreamResponse:
+        if recorded.method == "DELETE":
+            if self.fail_delete_original:
+                return _json({"message": "Unknown Message", "code": 10008}, status=404)
+            return web.Response(status=204)
+        if recorded.method in ("PATCH", "POST", "GET"):
+            return _json(self.message_from(recorded))
+        return _json({"message": "405: Method Not Allowed", "code": 0}, status=405)
+
+    # -- payloads -------------------------------------------------------------------------------
+
+    def bot_user(self) -> dict[str, Any]:
+        """The bot's own user object."""
+        return {"id": str(BOT_USER_ID), "username": self.bot_name, "discriminator": "0", "global_name": None,
+                "avatar": None, "bot": True, "flags": 0, "verified": True, "mfa_enabled": False}
+
+    def application(self) -> dict[str, Any]:
+        """The application object `application_info()` reads."""
+        return {"id": str(APPLICATION_ID), "name": self.bot_name, "icon": None, "description": "",
+                "bot_public": True, "bot_require_code_grant": False, "verify_key": "0" * 64,
+                "owner": self.bot_user(), "flags": 0, "team": None, "summary": "", "rpc_origins": [],
+                "bot": self.bot_user()}
+
+    def message_from(self, recorded: DiscordRequest, *, channel_id: int = 1) -> dict[str, Any]:
+        """A message object echoing what the bot sent, with uploaded files as attachments."""
+        body = recorded.json or {}
+        data = body.get("data", body) if isinstance(body, dict) else {}
+        if not isinstance(data, dict):
+            data = {}
+        message_id = str(next(self._ids))
+        attachments = []
+        for index, sent in enumerate(recorded.files):
+            url = self.host_attachment(sent.filename, sent.data, sent.content_type)
+            attachments.append({"id": str(next(self._ids)), "filename": sent.filename, "size": len(sent.data),
+                                "url": url, "proxy_url": url, "content_type": sent.content_type or None,
+                                "index": index})
+        return {
+            "id": message_id, "channel_id": str(channel_id), "type": 0, "content": data.get("content") or "",
+            "author": self.bot_user(), "attachments": attachments, "embeds": data.get("embeds") or [],
+            "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False,
+            "timestamp": "2026-11-24T00:00:00+00:00", "edited_timestamp": None,
+            "flags": data.get("flags") or 0, "components": data.get("components") or [],
+            "webhook_id": str(APPLICATION_ID),
+        }
