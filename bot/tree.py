@@ -1,0 +1,64 @@
+"""The command tree with the bot's single error handler.
+
+Every failure of every command, check and transformer ends here and becomes a private reply, so a
+member is never left with "The application did not respond". Handling order: unwrap
+`CommandInvokeError`; known errors (our own, image refusals, OpenRouter, check failures) get their
+specific message and a short log line; anything else gets a generic message and a full traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.error_messages import describe_error
+from bot.replies import error_embed, send_private
+
+if TYPE_CHECKING:
+    from bot.core import ImageBot
+
+__all__ = ["ImageBotTree"]
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = (
+    "Something went wrong",
+    "An unexpected error stopped this command. It has been logged for the bot's operator; "
+    "try again, and tell a server admin if it keeps happening.",
+)
+
+
+def interaction_context(interaction: discord.Interaction) -> str:
+    """Who, where and what, for log lines (ids only: no message content, no secrets)."""
+    command = interaction.command.qualified_name if interaction.command else "?"
+    return (
+        f"command={command} guild={interaction.guild_id} channel={interaction.channel_id} "
+        f"user={interaction.user.id if interaction.user else '?'} interaction={interaction.id}"
+    )
+
+
+class ImageBotTree(app_commands.CommandTree["ImageBot"]):
+    """A CommandTree whose `on_error` answers every failure privately."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[ImageBot], error: app_commands.AppCommandError
+    ) -> None:
+        """Reply with what happened and what to do; log with context."""
+        cause: BaseException = error
+        if isinstance(error, app_commands.CommandInvokeError):
+            cause = error.original
+        described = describe_error(cause)
+        if described is None:
+            log.error("unexpected error (%s)", interaction_context(interaction), exc_info=cause)
+            described = UNEXPECTED
+        else:
+            log.info(
+                "command refused or failed: %s: %s (%s)",
+                type(cause).__name__,
+                cause,
+                interaction_context(interaction),
+            )
+        await send_private(interaction, embed=error_embed(*described))
