@@ -13,7 +13,9 @@ import discord
 from discord.ext import commands
 
 from bot.command_sync import sync_commands_if_changed
+from bot.jobs import JobService
 from bot.openrouter import OpenRouterClient, build_http_client
+from bot.openrouter.retry import RetryPolicy
 from bot.operations import Operation
 from bot.settings import Settings
 from bot.storage import Store
@@ -56,6 +58,11 @@ class ImageBot(commands.Bot):
         self.settings = settings
         self._extensions = tuple(extensions)
         self._sync_commands = sync_commands
+        self.jobs = JobService(
+            max_concurrent=settings.max_concurrent_jobs,
+            max_queued=settings.max_queued_jobs,
+            max_per_member=settings.max_jobs_per_member,
+        )
 
     async def setup_hook(self) -> None:
         """Open storage and the client, load the cogs, sync commands if they changed."""
@@ -69,6 +76,12 @@ class ImageBot(commands.Bot):
             api_key=self.settings.openrouter_api_key.get_secret_value(),
             base_url=self.settings.openrouter_base,
             timeout_s=self.settings.request_timeout_s,
+            retry=RetryPolicy(
+                max_attempts=self.settings.retry_max_attempts,
+                max_total_s=self.settings.retry_max_total_s,
+                base_delay_s=self.settings.retry_base_delay_s,
+                max_delay_s=self.settings.retry_max_delay_s,
+            ),
         )
         for extension in self._extensions:
             await self.load_extension(extension)

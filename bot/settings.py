@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(default=180.0, gt=0, le=3600)
     dev_guild_id: int | None = Field(default=None, gt=0)
     log_level: LogLevel = "INFO"
+    max_concurrent_jobs: int = Field(default=8, ge=1, le=1000)
+    max_queued_jobs: int = Field(default=100, ge=0, le=100_000)
+    max_jobs_per_member: int = Field(default=1, ge=0, le=100)
+    retry_max_attempts: int = Field(default=3, ge=1, le=10)
+    retry_max_total_s: float = Field(default=60.0, ge=0, le=900)
+    retry_base_delay_s: float = Field(default=1.0, ge=0, le=60)
+    retry_max_delay_s: float = Field(default=30.0, ge=0, le=600)
+    shutdown_grace_s: float = Field(default=30.0, ge=0, le=900)
     app_name: str = "OpenRouter Image Bot"
     app_url: str = "https://github.com/openrouter-image-bot"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING
 
 import discord
@@ -53,35 +52,35 @@ class Imagine(commands.Cog):
         if not config.enabled:
             raise OperationDisabled("Imagine", "imagine")
         model = config.model_or(self.bot.default_model(Operation.IMAGINE))
-        await interaction.response.defer(thinking=True)
-        started = time.perf_counter()
-        result = await self.bot.openrouter.generate_image(
-            prompt=prompt,
-            model=model,
-            aspect_ratio=fmt.aspect_ratio,
-            providers=config.provider_filter,
-        )
-        elapsed = time.perf_counter() - started
-        files = await prepare_result_files(
-            result.images[:MAX_FILES_PER_MESSAGE], stem="imagine", limit_bytes=interaction.filesize_limit
-        )
-        embed = discord.Embed(title="Imagine", description=shorten(prompt, 4000), colour=RESULT_COLOUR)
-        embed.add_field(name="Model", value=shorten(result.model, 1024))
-        embed.add_field(name="Format", value=fmt.label)
-        embed.add_field(name="Cost", value=format_cost(result.cost))
-        embed.add_field(name="Time", value=f"{elapsed:.1f} s")
-        notes = [file.note for file in files if file.note]
-        if len(result.images) > MAX_FILES_PER_MESSAGE:
-            notes.append(f"{len(result.images) - MAX_FILES_PER_MESSAGE} more images were not shown.")
-        if result.text:
-            embed.add_field(name="The model said", value=shorten(result.text, 1024), inline=False)
-        if notes:
-            embed.add_field(name="Note", value=shorten(" ".join(notes), 1024), inline=False)
-        embed.set_image(url=f"attachment://{files[0].filename}")
-        embed.set_footer(text=shorten(f"Requested by {interaction.user.display_name}", 2048))
-        await interaction.edit_original_response(
-            embed=embed, attachments=[file.to_discord() for file in files]
-        )
+        async with self.bot.jobs.run(interaction, Operation.IMAGINE, model=model) as job:
+            job.mark_upstream_start()
+            result = await self.bot.openrouter.generate_image(
+                prompt=prompt,
+                model=model,
+                aspect_ratio=fmt.aspect_ratio,
+                providers=config.provider_filter,
+                on_retry=job.on_retry,
+            )
+            job.settle(cost=result.cost, generation_id=result.generation_id)
+            elapsed = job.elapsed_s
+            files = await prepare_result_files(
+                result.images[:MAX_FILES_PER_MESSAGE], stem="imagine", limit_bytes=interaction.filesize_limit
+            )
+            embed = discord.Embed(title="Imagine", description=shorten(prompt, 4000), colour=RESULT_COLOUR)
+            embed.add_field(name="Model", value=shorten(result.model, 1024))
+            embed.add_field(name="Format", value=fmt.label)
+            embed.add_field(name="Cost", value=format_cost(result.cost))
+            embed.add_field(name="Time", value=f"{elapsed:.1f} s")
+            notes = [file.note for file in files if file.note]
+            if len(result.images) > MAX_FILES_PER_MESSAGE:
+                notes.append(f"{len(result.images) - MAX_FILES_PER_MESSAGE} more images were not shown.")
+            if result.text:
+                embed.add_field(name="The model said", value=shorten(result.text, 1024), inline=False)
+            if notes:
+                embed.add_field(name="Note", value=shorten(" ".join(notes), 1024), inline=False)
+            embed.set_image(url=f"attachment://{files[0].filename}")
+            embed.set_footer(text=shorten(f"Requested by {interaction.user.display_name}", 2048))
+            await job.deliver(embeds=[embed], files=[file.to_discord() for file in files])
         log.info(
             "imagine done guild=%s user=%s model=%s cost=%s ms=%d",
             interaction.guild_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ from bot.openrouter.errors import (
     RequestTimedOutError,
     error_for_status,
 )
+from bot.openrouter.retry import RetryCallback, RetryPolicy
 from bot.openrouter.types import (
     AnalysisResult,
     GeneratedImage,
@@ -40,6 +42,8 @@ from bot.openrouter.types import (
 __all__ = ["OpenRouterClient", "build_http_client"]
 
 log = logging.getLogger(__name__)
+
+NO_FILTER = ProviderFilter()
 
 #: Largest image we accept from an https URL in an answer; bigger is not a usable result.
 MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
@@ -58,8 +62,17 @@ def build_http_client(*, timeout_s: float, app_name: str, app_url: str) -> httpx
 class OpenRouterClient:
     """Typed access to the parts of OpenRouter's API this bot uses."""
 
-    def __init__(self, http: httpx.AsyncClient, *, api_key: str, base_url: str, timeout_s: float) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout_s: float,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         self._http = http
+        self._retry = retry or RetryPolicy()
         self._auth = {"Authorization": f"Bearer {api_key}"}
         self._base = base_url.rstrip("/")
         self._timeout_s = timeout_s
@@ -76,9 +89,10 @@ class OpenRouterClient:
         prompt: str,
         model: str,
         aspect_ratio: str | None = "1:1",
-        providers: ProviderFilter = ProviderFilter(),
+        providers: ProviderFilter = NO_FILTER,
         references: Sequence[ImageInput] = (),
         modalities: Sequence[str] = ("image", "text"),
+        on_retry: RetryCallback | None = None,
     ) -> ImageResult:
         """Generate (or, with references, edit) images; raises `OpenRouterError` on any failure."""
         content: str | list[dict[str, Any]]
@@ -95,8 +109,7 @@ class OpenRouterClient:
         if aspect_ratio:
             body["image_config"] = {"aspect_ratio": aspect_ratio}
         self._add_providers(body, providers)
-        answer = await self._post_json("/chat/completions", body, model=model)
-        message = self._first_message(answer, model=model)
+        answer, message = await self._complete(body, model=model, on_retry=on_retry)
         text = _message_text(message)
         images = await self._collect_images(message, model=model)
         if not images:
@@ -115,15 +128,15 @@ class OpenRouterClient:
         prompt: str,
         images: Sequence[ImageInput],
         model: str,
-        providers: ProviderFilter = ProviderFilter(),
+        providers: ProviderFilter = NO_FILTER,
+        on_retry: RetryCallback | None = None,
     ) -> AnalysisResult:
         """Ask a vision model about images: a text part first, then one part per image."""
         content: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
         content += [{"type": "image_url", "image_url": {"url": image.as_url()}} for image in images]
         body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": content}]}
         self._add_providers(body, providers)
-        answer = await self._post_json("/chat/completions", body, model=model)
-        message = self._first_message(answer, model=model)
+        answer, message = await self._complete(body, model=model, on_retry=on_retry)
         return AnalysisResult(
             text=_message_text(message),
             cost=_cost(answer),
@@ -168,8 +181,26 @@ class OpenRouterClient:
         if provider:
             body["provider"] = provider
 
-    async def _post_json(self, path: str, body: dict[str, Any], *, model: str | None) -> dict[str, Any]:
-        return await self._request("POST", path, json_body=body, model=model)
+    async def _complete(
+        self, body: dict[str, Any], *, model: str, on_retry: RetryCallback | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """POST a chat completion, retrying what may pass on its own; returns the answer and its message."""
+        policy = self._retry
+        started = time.monotonic()
+        attempt = 1
+        while True:
+            try:
+                answer = await self._request("POST", "/chat/completions", json_body=body, model=model)
+                return answer, self._first_message(answer, model=model)
+            except OpenRouterError as error:
+                delay = policy.delay_after(attempt, error)
+                if not policy.should_retry(attempt, error, time.monotonic() - started, delay):
+                    raise
+                log.info("retrying %s after %s (attempt %d, wait %.1f s)", model, type(error).__name__, attempt, delay)
+                if on_retry is not None:
+                    on_retry(attempt, policy.max_attempts, delay)
+                await asyncio.sleep(delay)
+                attempt += 1
 
     async def _get_json(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         return await self._request("GET", path, params=params, model=None)

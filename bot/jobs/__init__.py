@@ -1,0 +1,7 @@
+"""Running upstream jobs fairly: admission, the queue, progress, and result delivery."""
+
+from bot.jobs.progress import Progress
+from bot.jobs.queue import JobQueue, MemberBusy, QueueFull
+from bot.jobs.service import Job, JobService, ShuttingDown
+
+__all__ = ["Job", "JobQueue", "JobService", "MemberBusy", "Progress", "QueueFull", "ShuttingDown"]

@@ -1,0 +1,150 @@
+"""A fair, bounded gate in front of the upstream.
+
+FIFO order, a global concurrency bound, a limit of running jobs per member, and a cap on how many may wait.
+
+Admission is synchronous (`admit()` raises at once), so a command can refuse before it sends
+anything to Discord; waiting is separate (`Ticket.acquire()`), so the command can defer in between.
+Waiters learn their position whenever it changes (the callback is synchronous and cheap: callers
+throttle what they show). Cancelling a waiting job removes it and moves everyone behind it up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Hashable
+
+from bot.errors import UserFacingError
+
+__all__ = ["JobQueue", "MemberBusy", "PositionCallback", "QueueFull", "Ticket"]
+
+PositionCallback = Callable[[int], None]
+
+
+class MemberBusy(UserFacingError):
+    """The member already has as many jobs running or waiting as allowed."""
+
+    title = "One at a time"
+
+
+class QueueFull(UserFacingError):
+    """Too many jobs are waiting; refusing beats an unbounded queue."""
+
+    title = "The bot is very busy"
+
+
+class Ticket:
+    """One admitted job's claim on a slot; release it exactly once, whatever happened."""
+
+    def __init__(self, queue: JobQueue, member: Hashable) -> None:
+        self._queue = queue
+        self.member = member
+        self.on_position: PositionCallback | None = None
+        self._ready: asyncio.Future[None] | None = None
+        self._holding = False
+        self._released = False
+
+    async def acquire(self, on_position: PositionCallback | None = None) -> None:
+        """Wait for a slot, first come first served."""
+        self.on_position = on_position
+        queue = self._queue
+        if queue._running < queue.max_concurrent and not queue._waiting:
+            queue._running += 1
+            self._holding = True
+            return
+        self._ready = asyncio.get_running_loop().create_future()
+        queue._waiting.append(self)
+        self._announce(len(queue._waiting))
+        try:
+            await self._ready
+        except asyncio.CancelledError:
+            if not self._holding:
+                queue._remove(self)
+            raise
+
+    def release(self) -> None:
+        """Give the slot (or the place in the queue) back and wake the next waiter."""
+        if self._released:
+            return
+        self._released = True
+        queue = self._queue
+        if self._holding:
+            self._holding = False
+            queue._running -= 1
+            queue._admit_next()
+        else:
+            queue._remove(self)
+        remaining = queue.jobs_of(self.member) - 1
+        if remaining > 0:
+            queue._per_member[self.member] = remaining
+        else:
+            queue._per_member.pop(self.member, None)
+
+    def _admit(self) -> None:
+        self._holding = True
+        assert self._ready is not None
+        self._ready.set_result(None)
+
+    def _announce(self, position: int) -> None:
+        if self.on_position is not None:
+            self.on_position(position)
+
+
+class JobQueue:
+    """Admits at most `max_concurrent` jobs at once; the rest wait in arrival order."""
+
+    def __init__(self, *, max_concurrent: int, max_queued: int, max_per_member: int) -> None:
+        self.max_concurrent = max_concurrent
+        self.max_queued = max_queued
+        self.max_per_member = max_per_member
+        self._running = 0
+        self._waiting: deque[Ticket] = deque()
+        self._per_member: dict[Hashable, int] = {}
+
+    @property
+    def running(self) -> int:
+        """Jobs holding a slot now."""
+        return self._running
+
+    @property
+    def waiting(self) -> int:
+        """Jobs waiting for a slot."""
+        return len(self._waiting)
+
+    def jobs_of(self, member: Hashable) -> int:
+        """Jobs a member has admitted (running or waiting)."""
+        return self._per_member.get(member, 0)
+
+    def admit(self, member: Hashable) -> Ticket:
+        """Decide at once whether a job may join; raise MemberBusy or QueueFull if not."""
+        if self.max_per_member and self.jobs_of(member) >= self.max_per_member:
+            limit = self.max_per_member
+            raise MemberBusy(
+                "You already have a job running. Wait for it to finish, then try again."
+                if limit == 1
+                else f"You already have {limit} jobs running or queued. Wait for one to finish, then try again."
+            )
+        busy = self._running >= self.max_concurrent or bool(self._waiting)
+        if busy and len(self._waiting) >= self.max_queued:
+            raise QueueFull(f"{len(self._waiting)} jobs are already waiting. Try again in a few minutes.")
+        self._per_member[member] = self.jobs_of(member) + 1
+        return Ticket(self, member)
+
+    def _remove(self, ticket: Ticket) -> None:
+        try:
+            index = self._waiting.index(ticket)
+        except ValueError:
+            return
+        del self._waiting[index]
+        self._announce_from(index)
+
+    def _admit_next(self) -> None:
+        if self._waiting and self._running < self.max_concurrent:
+            ticket = self._waiting.popleft()
+            self._running += 1
+            ticket._admit()
+            self._announce_from(0)
+
+    def _announce_from(self, index: int) -> None:
+        for position in range(index, len(self._waiting)):
+            self._waiting[position]._announce(position + 1)
