@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,10 +24,34 @@ from bot.errors import UserFacingError
 from bot.jobs.progress import Progress
 from bot.jobs.queue import JobQueue
 from bot.operations import Operation
+from bot.replies import error_embed, send_private
 
 __all__ = ["Job", "JobService", "ShuttingDown"]
 
 log = logging.getLogger(__name__)
+
+
+#: Discord lets a bot edit its interaction response for 15 minutes; stop a job with a margin left to say so.
+INTERACTION_LIFETIME = timedelta(minutes=15)
+DEADLINE_MARGIN = timedelta(seconds=45)
+
+
+CANCELLED_BY_SHUTDOWN = (
+    "Cancelled by a restart",
+    "The bot restarted before your job finished, so it was stopped. Try again in a minute.",
+)
+
+
+class JobTooSlow(UserFacingError):
+    """The job could not finish within the interaction's lifetime."""
+
+    title = "Took too long"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The job was still running after almost 15 minutes, the longest Discord lets a bot answer. "
+            "It was stopped; try again, perhaps when the bot is less busy or with a faster model."
+        )
 
 
 class ShuttingDown(UserFacingError):
@@ -119,8 +144,20 @@ class JobService:
         try:
             if not interaction.response.is_done():
                 await interaction.response.defer(thinking=True)
-            await ticket.acquire(on_position=lambda position: progress.set(_queued_text(position)))
-            yield job
+            deadline = asyncio.timeout(_seconds_left(interaction))
+            try:
+                async with deadline:
+                    await ticket.acquire(on_position=lambda position: progress.set(_queued_text(position)))
+                    yield job
+            except TimeoutError as exc:
+                if deadline.expired():
+                    raise JobTooSlow() from exc
+                raise
+        except asyncio.CancelledError:
+            if not self.accepting:
+                await progress.close()
+                await send_private(interaction, embed=error_embed(*CANCELLED_BY_SHUTDOWN))
+            raise
         finally:
             ticket.release()
             await progress.close()
@@ -154,6 +191,12 @@ class JobService:
                 task.cancel(msg="shutdown")
             await asyncio.gather(*leftover, return_exceptions=True)
             return len(leftover)
+
+
+def _seconds_left(interaction: discord.Interaction[Any]) -> float:
+    """Seconds until the job must stop so that the member can still be told."""
+    deadline = interaction.created_at + INTERACTION_LIFETIME - DEADLINE_MARGIN
+    return max((deadline - discord.utils.utcnow()).total_seconds(), 1.0)
 
 
 def _queued_text(position: int) -> str:
