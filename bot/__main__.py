@@ -36,8 +36,8 @@ async def run_bot(settings: Settings) -> None:
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
-            log.info("stop signal received; shutting down")
-            await bot.close()
+            log.info("stop signal received")
+            await bot.shutdown()
         else:
             stopper.cancel()
         await runner

@@ -88,6 +88,14 @@ class ImageBot(commands.Bot):
         if self._sync_commands:
             await sync_commands_if_changed(self, self.settings.dev_guild_id)
 
+    async def shutdown(self) -> None:
+        """Stop taking jobs, let running ones finish within the grace period, then close."""
+        log.info("shutting down: %d jobs in flight, grace %.0f s", self.jobs.active, self.settings.shutdown_grace_s)
+        cancelled = await self.jobs.drain(self.settings.shutdown_grace_s)
+        if cancelled:
+            log.warning("cancelled %d jobs that did not finish within the grace period", cancelled)
+        await self.close()
+
     async def close(self) -> None:
         """Disconnect, then release the client and the database."""
         await super().close()
