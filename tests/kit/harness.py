@@ -34,6 +34,9 @@ def make_settings(database_path: Path, discord_api: FakeDiscord, openrouter: Fak
         "discord_api_base_url": discord_api.api_base,
         "database_path": database_path,
         "request_timeout_s": 10,
+        # Retries happen at once in tests: the policy's timing is unit-tested on its own.
+        "retry_base_delay_s": 0,
+        "retry_max_delay_s": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -16,7 +16,7 @@ from discord.ext.test import factories
 
 from tests.kit.fake_discord import APPLICATION_ID, FakeDiscord
 
-_ids = itertools.count(1_200_000_000_000_000_000)
+_counter = itertools.count()
 
 MEMBER_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, attach_files=True, embed_links=True,
@@ -28,8 +28,8 @@ DEFAULT_FILESIZE_LIMIT = 10 * 1024 * 1024
 
 
 def snowflake() -> str:
-    """A fresh, unique id."""
-    return str(next(_ids))
+    """A fresh, unique id whose timestamp is now, as Discord's are (the bot reads interaction age from it)."""
+    return str(discord.utils.time_snowflake(discord.utils.utcnow()) + next(_counter) % 4096)
 
 
 @dataclass
