@@ -1,0 +1,118 @@
+"""Storage: migrations from empty and older files, clear failures, atomic writes, a coherent cache."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.operations import Operation
+from bot.storage import Store
+from bot.storage.database import Database, DatabaseError, load_migrations
+
+
+async def test_fresh_file_ends_at_the_latest_schema(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "folder" / "bot.sqlite3"
+    store = await Store.open(path)
+    try:
+        assert path.exists()
+        assert await store.database.schema_version() == load_migrations()[-1].version
+        row = await store.database.fetch_one("PRAGMA journal_mode")
+        assert row is not None and row[0] == "wal"
+    finally:
+        await store.close()
+
+
+async def test_older_file_is_migrated_forward_and_keeps_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    migrations = load_migrations()
+    old = await Database.open(path, migrations=migrations[:1])
+    async with old.transaction() as connection:
+        await connection.execute(
+            "INSERT INTO guild_operation_config (guild_id, operation, model) VALUES (1, 'imagine', 'acme/old')"
+        )
+    await old.close()
+
+    store = await Store.open(path)
+    try:
+        assert await store.database.schema_version() == migrations[-1].version
+        config = await store.guild_config.get(1, Operation.IMAGINE)
+        assert config.model == "acme/old"
+    finally:
+        await store.close()
+
+
+async def test_newer_schema_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA user_version = 999")
+    connection.close()
+    with pytest.raises(DatabaseError, match="newer than this bot knows"):
+        await Store.open(path)
+
+
+async def test_corrupt_file_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    path.write_bytes(b"this is not a database" * 200)
+    with pytest.raises(DatabaseError, match="corrupt or not a SQLite database"):
+        await Store.open(path)
+
+
+async def test_failed_migration_leaves_the_old_schema(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    migrations = load_migrations()
+    broken = [*migrations[:1], type(migrations[0])(version=2, name="0002_broken.sql",
+                                                     sql="CREATE TABLE t (x); THIS IS NOT SQL;")]
+    with pytest.raises(DatabaseError):
+        await Database.open(path, migrations=broken)
+    database = await Database.open(path, migrations=migrations[:1])
+    try:
+        assert await database.schema_version() == 1
+        assert await database.fetch_one("SELECT name FROM sqlite_master WHERE name = 't'") is None
+    finally:
+        await database.close()
+
+
+async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        with pytest.raises(RuntimeError):
+            async with store.database.transaction() as connection:
+                await connection.execute("INSERT INTO bot_state (key, value) VALUES ('a', 'b')")
+                raise RuntimeError("boom")
+        assert await store.state.get("a") is None
+    finally:
+        await store.close()
+
+
+async def test_config_cache_follows_writes_and_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await Store.open(path)
+    try:
+        before = await store.guild_config.get(7, Operation.EDIT)
+        assert before.model is None and before.effective_max_references == 1 and before.enabled
+        await store.guild_config.update(7, Operation.EDIT, model="acme/editor", max_references=3,
+                                        only_providers=("openai",))
+        after = await store.guild_config.get(7, Operation.EDIT)
+        assert after.model == "acme/editor" and after.effective_max_references == 3
+        assert after.provider_filter.to_request() == {"only": ["openai"]}
+        assert (await store.guild_config.get(7, Operation.IMAGINE)).model is None
+    finally:
+        await store.close()
+    reopened = await Store.open(path)
+    try:
+        assert (await reopened.guild_config.get(7, Operation.EDIT)).model == "acme/editor"
+        await reopened.guild_config.reset(7, (Operation.EDIT,))
+        assert (await reopened.guild_config.get(7, Operation.EDIT)).model is None
+    finally:
+        await reopened.close()
+
+
+async def test_outside_a_guild_the_defaults_apply(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        config = await store.guild_config.get(None, Operation.DESCRIBE)
+        assert config.model_or("google/gemini-2.5-flash") == "google/gemini-2.5-flash"
+    finally:
+        await store.close()
