@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+import aiohttp
 import discord
 
 from bot.core import ImageBot
@@ -62,6 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except discord.PrivilegedIntentsRequired:
         print("error: the bot asked for a privileged intent it does not need; this is a bug", file=sys.stderr)
+        return 1
+    except (aiohttp.ClientConnectionError, discord.GatewayNotFound) as exc:
+        where = settings.discord_api_base or "Discord"
+        print(f"error: cannot reach {where} ({type(exc).__name__}); check the network and DISCORD_API_BASE_URL",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

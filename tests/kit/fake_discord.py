@@ -74,6 +74,12 @@ class FakeDiscord:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        #: Guild objects announced (GUILD_CREATE) to a bot that connects to the gateway.
+        self.guilds: list[dict[str, Any]] = []
+        self.identified = asyncio.Event()
+        self.identify_payload: dict[str, Any] | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self._sequence = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -87,6 +93,7 @@ class FakeDiscord:
     async def start(self) -> None:
         """Listen on a free loopback port."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/gateway-ws", self._gateway)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -98,6 +105,8 @@ class FakeDiscord:
 
     async def stop(self) -> None:
         """Stop listening."""
+        for socket in list(self._sockets):
+            await socket.close()
         if self._runner:
             await self._runner.cleanup()
 
@@ -207,7 +216,7 @@ class FakeDiscord:
         if path.startswith("/channels/") and "/messages/" in path and method == "DELETE":
             return web.Response(status=204)
         if path == "/gateway" or path == "/gateway/bot":
-            return _json({"url": "ws://127.0.0.1:1", "shards": 1,
+            return _json({"url": f"ws://127.0.0.1:{self.port}/gateway-ws", "shards": 1,
                                       "session_start_limit": {"total": 1000, "remaining": 1000,
                                                               "reset_after": 0, "max_concurrency": 1}})
         return _json({"message": "404: Not Found", "code": 0}, status=404)
@@ -245,6 +254,43 @@ class FakeDiscord:
         if recorded.method in ("PATCH", "POST", "GET"):
             return _json(self.message_from(recorded))
         return _json({"message": "405: Method Not Allowed", "code": 0}, status=405)
+
+    # -- the gateway (just enough for a real bot process: hello, identify, ready, heartbeats) -------
+
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        try:
+            await socket.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
+            async for frame in socket:
+                message = json.loads(frame.data)
+                if message["op"] == 1:
+                    await socket.send_json({"op": 11, "d": None, "s": None, "t": None})
+                elif message["op"] == 2:
+                    self.identify_payload = message["d"]
+                    await self._send(socket, "READY", {
+                        "v": 10, "user": self.bot_user(), "session_id": "fake-session",
+                        "guilds": [{"id": guild["id"], "unavailable": True} for guild in self.guilds],
+                        "resume_gateway_url": f"ws://127.0.0.1:{self.port}/gateway-ws",
+                        "application": {"id": str(APPLICATION_ID), "flags": 0}, "shard": [0, 1],
+                    })
+                    for guild in self.guilds:
+                        await self._send(socket, "GUILD_CREATE", guild)
+                    self.identified.set()
+        finally:
+            self._sockets.remove(socket)
+        return socket
+
+    async def _send(self, socket: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
+        self._sequence += 1
+        await socket.send_json({"op": 0, "t": event, "s": self._sequence, "d": data})
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a gateway event (e.g. INTERACTION_CREATE) to every connected bot."""
+        assert self._sockets, "no bot is connected to the gateway"
+        for socket in list(self._sockets):
+            await self._send(socket, event, data)
 
     # -- payloads -------------------------------------------------------------------------------
 

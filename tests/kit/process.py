@@ -1,0 +1,80 @@
+"""Running the bot as a real process (`python -m bot`) against the loopback stand-ins."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from tests.fake_openrouter import FakeOpenRouter
+from tests.kit.fake_discord import BOT_TOKEN, FakeDiscord
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def process_environment(discord_api: FakeDiscord, openrouter: FakeOpenRouter, database_path: Path,
+                        **extra: str) -> dict[str, str]:
+    """Only what the bot needs: nothing of the developer's environment or `.env` leaks in."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "DISCORD_TOKEN": BOT_TOKEN,
+        "OPENROUTER_API_KEY": openrouter.api_key,
+        "OPENROUTER_BASE_URL": openrouter.base_url,
+        "DISCORD_API_BASE_URL": discord_api.api_base,
+        "DATABASE_PATH": str(database_path),
+        "LOG_LEVEL": "DEBUG",
+        "RETRY_BASE_DELAY_S": "0",
+        "RETRY_MAX_DELAY_S": "0",
+    }
+    env.update(extra)
+    return env
+
+
+class BotProcess:
+    """A `python -m bot` child process whose output is collected for inspection."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.process: asyncio.subprocess.Process | None = None
+        self.output = bytearray()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Launch the process."""
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=self.cwd, env=self.env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        while chunk := await self.process.stdout.read(65536):
+            self.output.extend(chunk)
+
+    async def wait(self, timeout: float = 30.0) -> int:
+        """Wait for the process to end and return its exit code."""
+        assert self.process is not None
+        code = await asyncio.wait_for(self.process.wait(), timeout)
+        if self._reader is not None:
+            await asyncio.wait_for(self._reader, timeout)
+        return code
+
+    def signal(self, signum: int) -> None:
+        """Send a signal (SIGTERM, SIGKILL, ...)."""
+        assert self.process is not None
+        self.process.send_signal(signum)
+
+    async def kill(self) -> None:
+        """Make sure the process is gone (test teardown)."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+    @property
+    def text(self) -> str:
+        """Everything the process printed."""
+        return self.output.decode(errors="replace")
