@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fake_openrouter import FakeOpenRouter
-from tests.kit.fake_discord import FakeDiscord
+from tests.fake_openrouter import DEFAULT_API_KEY, FakeOpenRouter
+from tests.kit.fake_discord import BOT_TOKEN, FakeDiscord
 from tests.kit.harness import BotHarness, make_settings
 
 
@@ -39,3 +41,22 @@ async def harness(database_path: Path, fake_discord: FakeDiscord,
         yield kit
     finally:
         await kit.stop()
+
+
+SECRETS = (BOT_TOKEN, DEFAULT_API_KEY)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_escapes(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Search everything a test captured (log records, what reached Discord) for the test secrets."""
+    caplog.set_level(logging.DEBUG)
+    FakeDiscord.instances.clear()
+    yield
+    logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
+    for secret in SECRETS:
+        assert secret not in logged, "a secret reached the log"
+    for discord_api in FakeDiscord.instances:
+        for sent in discord_api.requests:
+            shown = json.dumps(sent.json) if sent.json is not None else ""
+            for secret in SECRETS:
+                assert secret not in shown, f"a secret was sent to Discord in {sent.method} {sent.path}"

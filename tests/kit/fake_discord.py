@@ -12,7 +12,7 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import BodyPartReader, web
 
@@ -62,7 +62,11 @@ class DiscordRequest:
 class FakeDiscord:
     """The REST stand-in; start with `async with FakeDiscord() as discord_api:`."""
 
+    #: Every instance made, so a fixture can search all that reached "Discord" in a test.
+    instances: ClassVar[list[FakeDiscord]] = []
+
     def __init__(self) -> None:
+        FakeDiscord.instances.append(self)
         self.requests: list[DiscordRequest] = []
         self.attachments: dict[str, tuple[bytes, str]] = {}
         self.valid_token = BOT_TOKEN
