@@ -507,6 +507,8 @@ class FakeOpenRouter:
         self.model_providers: dict[str, list[str]] = {}
         self.cost: float = 0.0039
         self.latency_s: float = 0.0
+        #: When set to an unset Event, chat completions wait for it: tests hold jobs in flight deterministically.
+        self.hold: asyncio.Event | None = None
         self.image_count: int = 1
         self.text_reply: str | None = None  # None -> DEFAULT_TEXT_REPLY
         self.image_text: str = DEFAULT_IMAGE_TEXT  # message.content of image answers
@@ -825,6 +827,8 @@ class FakeOpenRouter:
 
     async def _chat_completions(self, request: web.Request) -> web.StreamResponse:
         record = request[_RECORDED]
+        if self.hold is not None:
+            await self.hold.wait()
         if self.latency_s > 0:
             await asyncio.sleep(self.latency_s)
         payload = record.json
