@@ -50,6 +50,7 @@ SECRETS = (BOT_TOKEN, DEFAULT_API_KEY)
 def no_secret_escapes(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Search everything a test captured (log records, what reached Discord) for the test secrets."""
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO, logger="aiosqlite")
     FakeDiscord.instances.clear()
     yield
     logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)

@@ -45,3 +45,35 @@ async def test_default_format_is_square(harness: BotHarness) -> None:
     await harness.run(harness.payloads.slash("imagine", prompt="a cat"))
     (request,) = harness.openrouter.chat_requests()
     assert request.json["image_config"] == {"aspect_ratio": "1:1"}
+
+
+async def test_mentions_in_prompts_cannot_ping(harness: BotHarness) -> None:
+    conversation = await harness.run(harness.payloads.slash("imagine", prompt="@everyone look <@&123> @here"))
+    edits = [r for r in conversation.requests if r.method == "PATCH"]
+    assert edits and all(r.json["allowed_mentions"] == {"parse": []} for r in edits)
+    assert "@everyone" in conversation.last.embeds[0]["description"], "the prompt is shown as written"
+
+
+async def test_longest_prompt_and_chatty_model_stay_within_embed_limits(harness: BotHarness) -> None:
+    harness.openrouter.image_text = "word " * 2000
+    prompt = ("a very long prompt " * 300)[:4000]
+    conversation = await harness.run(harness.payloads.slash("imagine", prompt=prompt))
+    embed = conversation.last.embeds[0]
+    total = len(embed.get("title", "")) + len(embed.get("description", "")) + len(embed["footer"]["text"])
+    total += sum(len(f["name"]) + len(f["value"]) for f in embed["fields"])
+    assert total <= 6000
+    assert all(len(f["value"]) <= 1024 for f in embed["fields"])
+    (request,) = harness.openrouter.chat_requests()
+    assert request.json["messages"][0]["content"] == prompt, "the prompt is sent as written"
+
+
+def test_cap_embed_shortens_the_description_and_marks_the_cut() -> None:
+    import discord
+
+    from bot.rendering import cap_embed
+
+    embed = discord.Embed(title="Imagine", description="word " * 800)
+    for number in range(3):
+        embed.add_field(name=f"field {number}", value="v" * 1000)
+    capped = cap_embed(embed)
+    assert len(capped) <= 6000 and capped.description is not None and capped.description.endswith("…")

@@ -21,7 +21,6 @@ from tests.kit.payloads import PayloadFactory
 from tests.kit.process import BotProcess, process_environment
 
 
-
 async def _payload_factory(tmp_path: Path, discord_api: FakeDiscord, openrouter: FakeOpenRouter) -> PayloadFactory:
     """A factory built from the real command tree (cogs loaded into a bot that never logs in)."""
     import discord
