@@ -11,7 +11,7 @@ import logging
 
 import discord
 
-__all__ = ["ERROR_COLOUR", "error_embed", "send_private"]
+__all__ = ["ERROR_COLOUR", "error_embed", "post_in_channel", "send_private", "token_expired"]
 
 log = logging.getLogger(__name__)
 
@@ -38,5 +38,49 @@ async def send_private(interaction: discord.Interaction, *, embed: discord.Embed
                 await interaction.edit_original_response(content=None, embed=embed, attachments=[], view=None)
                 return
         await interaction.followup.send(embed=embed, ephemeral=True)
-    except discord.HTTPException:
+    except discord.HTTPException as exc:
+        if token_expired(exc):
+            # The 15 minutes are over: a public note in the channel beats leaving the member in silence.
+            await post_in_channel(interaction, embeds=[embed])
+            return
         log.warning("could not deliver an error reply for interaction %s", interaction.id, exc_info=True)
+
+
+#: Discord's answers once an interaction token is no longer usable.
+_TOKEN_GONE_CODES = frozenset({50027, 10015, 10062})
+
+
+def token_expired(error: discord.HTTPException) -> bool:
+    """True when Discord refused because the interaction token expired (or is unknown)."""
+    return error.code in _TOKEN_GONE_CODES or error.status == 401
+
+
+async def post_in_channel(
+    interaction: discord.Interaction,
+    *,
+    embeds: list[discord.Embed],
+    files: list[discord.File] | None = None,
+    view: discord.ui.View | None = None,
+) -> discord.Message | None:
+    """Post to the interaction's channel as a plain message, mentioning (only) the member.
+
+    Used when the interaction token has expired, so the answer still reaches the member. Returns None
+    when the channel refuses too (the bot lacks Send Messages there); that is logged, nothing more
+    can be done.
+    """
+    client = interaction.client
+    channel_id = interaction.channel_id
+    if channel_id is None:
+        return None
+    channel = client.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
+    try:
+        return await channel.send(
+            content=f"{interaction.user.mention} (your request took longer than Discord lets a bot reply to it)",
+            embeds=embeds,
+            files=files or [],
+            view=view or discord.utils.MISSING,
+            allowed_mentions=discord.AllowedMentions(users=[interaction.user], everyone=False, roles=False),
+        )
+    except discord.HTTPException:
+        log.warning("could not post in channel %s for interaction %s", channel_id, interaction.id, exc_info=True)
+        return None

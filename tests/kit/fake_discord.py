@@ -74,6 +74,8 @@ class FakeDiscord:
         #: Set to an HTTP status to make interaction callbacks fail (e.g. 404 for an expired token).
         self.callback_status: int | None = None
         self.fail_delete_original = False
+        #: Interaction tokens whose webhook routes answer as Discord does after 15 minutes.
+        self.expired_tokens: set[str] = set()
         self._ids = itertools.count(1_100_000_000_000_000_000)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -251,6 +253,8 @@ class FakeDiscord:
         return web.Response(status=204)
 
     def _webhook(self, recorded: DiscordRequest) -> web.StreamResponse:
+        if recorded.token in self.expired_tokens:
+            return _json({"message": "Invalid Webhook Token", "code": 50027}, status=401)
         if recorded.method == "DELETE":
             if self.fail_delete_original:
                 return _json({"message": "Unknown Message", "code": 10008}, status=404)
