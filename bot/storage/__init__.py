@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.storage.bot_state import BotStateStore
+from bot.storage.config_history import ConfigHistoryStore
 from bot.storage.database import Database, DatabaseError
 from bot.storage.guild_config import DEFAULT_MAX_REFERENCES, GuildConfigStore, OperationConfig
 
@@ -18,6 +19,7 @@ class Store:
         self.database = database
         self.guild_config = GuildConfigStore(database)
         self.state = BotStateStore(database)
+        self.config_history = ConfigHistoryStore(database)
 
     @classmethod
     async def open(cls, path: Path) -> Store:

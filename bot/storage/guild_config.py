@@ -7,6 +7,7 @@ the next command at once and a read never touches SQLite twice for the same guil
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -14,9 +15,12 @@ from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
 from bot.storage.database import Database
 
-__all__ = ["DEFAULT_MAX_REFERENCES", "GuildConfigStore", "OperationConfig"]
+__all__ = ["DEFAULT_MAX_REFERENCES", "GuildConfigStore", "OperationConfig", "RecordChange"]
 
 DEFAULT_MAX_REFERENCES = 1
+
+#: Called as `record(connection, old, new)` inside a change's transaction (the audit trail).
+RecordChange = Callable[[Any, "OperationConfig", "OperationConfig"], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,55 @@ class GuildConfigStore:
             (guild_id, *_to_row(new)),
         )
         return new
+
+    async def change(
+        self, guild_id: int, operation: Operation, changes: dict[str, Any], *, record: RecordChange
+    ) -> tuple[OperationConfig, OperationConfig]:
+        """Like `update`, with `record` written in the same transaction; returns (old, new).
+
+        Reading the old value inside the transaction keeps the recorded "old" exact even when two
+        admins change the same thing at once. A change to the current value writes nothing.
+        """
+        try:
+            async with self._db.transaction() as connection:
+                old = await self._read(connection, guild_id, operation)
+                new = replace(old, **changes)
+                if new != old:
+                    await self._write(connection, guild_id, operation, changes)
+                    await record(connection, old, new)
+        finally:
+            self._cache.pop(guild_id, None)
+        return old, new
+
+    async def reset_recorded(
+        self, guild_id: int, operations: tuple[Operation, ...], *, record: RecordChange
+    ) -> list[tuple[OperationConfig, OperationConfig]]:
+        """Like `reset`, recording each operation that had choices; returns those (old, default) pairs."""
+        changed = []
+        try:
+            async with self._db.transaction() as connection:
+                for operation in operations:
+                    old = await self._read(connection, guild_id, operation)
+                    await connection.execute(
+                        "DELETE FROM guild_operation_config WHERE guild_id = ? AND operation = ?",
+                        (guild_id, operation.value),
+                    )
+                    default = OperationConfig(operation)
+                    if old != default:
+                        await record(connection, old, default)
+                        changed.append((old, default))
+        finally:
+            self._cache.pop(guild_id, None)
+        return changed
+
+    async def _read(self, connection: Any, guild_id: int, operation: Operation) -> OperationConfig:
+        """The stored configuration, read on the caller's connection (inside its transaction)."""
+        async with connection.execute(
+            f"SELECT {_COLUMNS} FROM guild_operation_config WHERE guild_id = ? AND operation = ?",
+            (guild_id, operation.value),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _from_row(row) if row else OperationConfig(operation)
 
     async def reset(self, guild_id: int, operations: tuple[Operation, ...]) -> None:
         """Forget a guild's choices for these operations, back to the defaults."""
