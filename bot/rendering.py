@@ -16,12 +16,17 @@ from bot.images import fit_to_size
 from bot.openrouter.types import GeneratedImage
 
 __all__ = [
+    "EMBED_DESCRIPTION_LIMIT",
+    "MAX_EMBEDS_PER_MESSAGE",
     "MAX_FILES_PER_MESSAGE",
+    "MESSAGE_EMBED_CHARS",
     "RESULT_COLOUR",
     "ResultFile",
     "format_cost",
+    "pack_embeds",
     "prepare_result_files",
     "shorten",
+    "split_text",
 ]
 
 MAX_FILES_PER_MESSAGE = 10
@@ -76,3 +81,65 @@ async def prepare_result_files(
             data, extension, note = fitted.data, fitted.filename_ext, fitted.note
         prepared.append(ResultFile(filename=f"{stem}_{number}.{extension}", data=data, note=note))
     return prepared
+
+
+EMBED_DESCRIPTION_LIMIT = 4096
+MESSAGE_EMBED_CHARS = 6000
+MAX_EMBEDS_PER_MESSAGE = 10
+
+
+def split_text(text: str, limit: int = EMBED_DESCRIPTION_LIMIT) -> list[str]:
+    """Split text into pieces of at most `limit` characters, never dropping any of it.
+
+    Cuts at the last paragraph break, else line break, else space before the limit, so words stay
+    whole and pieces read naturally; breaks in the first half of a piece are passed over so no piece
+    comes out tiny. Only a single "word" longer than `limit` (a huge URL) is cut inside, since
+    nothing else can hold it. Whitespace at a cut is the only thing not carried over.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be positive, got {limit}")
+    rest = text.strip()
+    pieces: list[str] = []
+    while len(rest) > limit:
+        window = rest[: limit + 1]  # a break right after the limit still lets the piece end at it
+        cut = -1
+        for separator in ("\n\n", "\n", " "):
+            found = window.rfind(separator)
+            if found > limit // 2 or (separator == " " and found > 0):
+                cut = found
+                break
+        if cut <= 0:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def pack_embeds(
+    embeds: Sequence[discord.Embed],
+    *,
+    max_chars: int = MESSAGE_EMBED_CHARS,
+    max_embeds: int = MAX_EMBEDS_PER_MESSAGE,
+) -> list[list[discord.Embed]]:
+    """Group embeds, in order, into messages within Discord's per-message limits (6000 chars, 10 embeds).
+
+    Each embed must fit a message on its own; a larger one is a bug in the caller, not something to
+    truncate here.
+    """
+    messages: list[list[discord.Embed]] = []
+    current: list[discord.Embed] = []
+    used = 0
+    for embed in embeds:
+        size = len(embed)
+        if size > max_chars:
+            raise ValueError(f"an embed of {size} characters cannot fit in one message")
+        if current and (used + size > max_chars or len(current) >= max_embeds):
+            messages.append(current)
+            current, used = [], 0
+        current.append(embed)
+        used += size
+    if current:
+        messages.append(current)
+    return messages
