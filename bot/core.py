@@ -25,7 +25,7 @@ __all__ = ["DEFAULT_EXTENSIONS", "ImageBot", "apply_discord_api_base"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EXTENSIONS: tuple[str, ...] = ("cogs.imagine",)
+DEFAULT_EXTENSIONS: tuple[str, ...] = ("cogs.imagine", "cogs.edit", "cogs.describe")
 
 
 def apply_discord_api_base(base_url: str | None) -> None:

@@ -1,0 +1,159 @@
+"""`/describe` and the "Describe image" message menu: ask the server's vision model about an image.
+
+Both entry points end in `Describe.run_describe`. Answers can be far longer than one embed, so they
+are split at paragraph, line or word breaks over as many embeds and messages as needed, and never
+cut short: a member asking for detail should get all of it, and an empty answer is an error, not
+an empty embed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.attachments import AttachmentPipeline, ImageSource, LoadedImage, MessageMenu, require_images
+from bot.errors import OperationDisabled, UserFacingError
+from bot.openrouter.types import AnalysisResult
+from bot.operations import Operation
+from bot.rendering import RESULT_COLOUR, format_cost, pack_embeds, shorten, split_text
+from cogs.result_buttons import result_view
+
+if TYPE_CHECKING:
+    from bot.core import ImageBot
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUESTION = (
+    "Describe this image in detail: the subject, the setting, the composition, colours and lighting, "
+    "the style or medium, and any text that appears in it."
+)
+MAX_QUESTION = 4000
+
+
+class EmptyAnswer(UserFacingError):
+    """The vision model answered with no text at all."""
+
+    title = "No answer"
+
+    def __init__(self, model: str) -> None:
+        super().__init__(
+            f"`{model}` returned an empty answer. Try again, or ask a more specific question with `/describe`."
+        )
+
+
+class Describe(commands.Cog):
+    """Image description with a vision model."""
+
+    def __init__(self, bot: ImageBot) -> None:
+        self.bot = bot
+        self.pipeline = AttachmentPipeline.open(discord_api_base=bot.settings.discord_api_base)
+        self.describe_menu = MessageMenu(name="Describe image", callback=self.describe_image_menu)
+        self.bot.tree.add_command(self.describe_menu)
+
+    async def cog_unload(self) -> None:
+        """Take the menu off the tree and close the download client."""
+        self.bot.tree.remove_command(self.describe_menu.name, type=self.describe_menu.type)
+        await self.pipeline.aclose()
+
+    @app_commands.command(name="describe")
+    @app_commands.describe(
+        image="The image to describe",
+        prompt="A question about the image (default: a detailed description)",
+    )
+    async def describe(
+        self,
+        interaction: discord.Interaction[ImageBot],
+        image: discord.Attachment,
+        prompt: app_commands.Range[str, 1, MAX_QUESTION] | None = None,
+    ) -> None:
+        """Describe an image, or answer a question about it."""
+        await self.run_describe(interaction, ImageSource.from_attachment(image), prompt)
+
+    async def describe_image_menu(
+        self, interaction: discord.Interaction[ImageBot], message: discord.Message
+    ) -> None:
+        """Message menu "Describe image": describe the message's first image."""
+        sources = require_images(message, action="describe", command="describe")
+        await self.run_describe(interaction, sources[0], None)
+
+    async def run_describe(
+        self, interaction: discord.Interaction[ImageBot], source: ImageSource, question: str | None
+    ) -> None:
+        """Refuse bad input before anything public or paid happens, then ask the model and deliver."""
+        config = await self.bot.store.guild_config.get(interaction.guild_id, Operation.DESCRIBE)
+        if not config.enabled:
+            raise OperationDisabled("Describe", "describe")
+        model = config.model_or(self.bot.default_model(Operation.DESCRIBE))
+        question = question.strip() if question and question.strip() else None
+        (image,) = await self.pipeline.load_for(interaction, [source])
+        async with self.bot.jobs.run(
+            interaction, Operation.DESCRIBE, model=model, prompt=question or DEFAULT_QUESTION,
+            providers=config.provider_filter, references=[source.reference()],
+        ) as job:
+            job.mark_upstream_start()
+            result = await self.bot.openrouter.analyze_images(
+                prompt=question or DEFAULT_QUESTION,
+                images=[image.as_input()],
+                model=model,
+                providers=config.provider_filter,
+                on_retry=job.on_retry,
+            )
+            job.settle(cost=result.cost, generation_id=result.generation_id)
+            elapsed = job.elapsed_s
+            if not result.text.strip():
+                raise EmptyAnswer(result.model)
+            messages = pack_embeds(_answer_embeds(interaction, image, question, result, elapsed))
+            await job.deliver(embeds=messages[0], view=result_view(job))
+            for embeds in messages[1:]:
+                await interaction.followup.send(embeds=embeds)
+        log.info(
+            "describe done guild=%s user=%s model=%s chars=%d messages=%d cost=%s ms=%d",
+            interaction.guild_id,
+            interaction.user.id,
+            result.model,
+            len(result.text),
+            len(messages),
+            result.cost,
+            elapsed * 1000,
+        )
+
+
+def _answer_embeds(
+    interaction: discord.Interaction[ImageBot],
+    image: LoadedImage,
+    question: str | None,
+    result: AnalysisResult,
+    elapsed: float,
+) -> Sequence[discord.Embed]:
+    """One embed per piece of the answer: the image and question on the first, the details on the last.
+
+    Each piece is at most 4096 characters (an embed description), and an embed carries at most
+    about 1200 more, so every embed fits a message on its own and `pack_embeds` can group them.
+    """
+    pieces = split_text(result.text)
+    embeds = [discord.Embed(description=piece, colour=RESULT_COLOUR) for piece in pieces]
+    first, last = embeds[0], embeds[-1]
+    first.title = "Describe"
+    first.set_thumbnail(url=image.source.url)
+    if question:
+        first.add_field(name="Question", value=shorten(question, 1024), inline=False)
+    last.add_field(name="Model", value=shorten(result.model, 1024))
+    last.add_field(name="Cost", value=format_cost(result.cost))
+    last.add_field(name="Time", value=f"{elapsed:.1f} s")
+    requested = f"Requested by {interaction.user.display_name}"
+    for number, embed in enumerate(embeds, start=1):
+        part = f"Part {number} of {len(embeds)}" if len(embeds) > 1 else ""
+        text = " · ".join(item for item in (part, requested if embed is last else "") if item)
+        if text:
+            embed.set_footer(text=shorten(text, 2048))
+    return embeds
+
+
+async def setup(bot: ImageBot) -> None:
+    """Load the cog."""
+    await bot.add_cog(Describe(bot))

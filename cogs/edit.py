@@ -1,0 +1,291 @@
+"""`/edit` and the "Edit image" message menu: change images with the server's edit model.
+
+Both entry points end in `Edit.run_edit`, so a slash command and a context menu refuse the same
+inputs with the same words and produce the same result, which looks like an `/imagine` result plus
+the source images. The menu asks for the prompt in a modal that carries the target message itself:
+a modal submission's `interaction.message` is not the message the menu was used on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.attachments import AttachmentPipeline, ImageSource, LoadedImage, MessageMenu, require_images
+from bot.errors import OperationDisabled, UserFacingError
+from bot.openrouter.types import ImageResult
+from bot.operations import ImageFormat, Operation
+from bot.rendering import (
+    MAX_FILES_PER_MESSAGE,
+    MESSAGE_EMBED_CHARS,
+    RESULT_COLOUR,
+    ResultFile,
+    format_cost,
+    prepare_result_files,
+    shorten,
+)
+from bot.storage.guild_config import OperationConfig
+from cogs.result_buttons import result_view
+
+if TYPE_CHECKING:
+    from bot.core import ImageBot
+
+log = logging.getLogger(__name__)
+
+FORMAT_CHOICES = [app_commands.Choice(name=fmt.label, value=fmt.value) for fmt in ImageFormat]
+
+ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+"""Every `image_config.aspect_ratio` OpenRouter documents, for keeping an upload's shape."""
+
+MODAL_TIMEOUT_S = 15 * 60.0
+"""How long an unanswered prompt modal stays registered; it would only leak memory after that."""
+
+MAX_PROMPT = 4000
+
+
+class TooManyImages(UserFacingError):
+    """More images than the server's max references allow."""
+
+    title = "Too many images"
+
+    def __init__(self, limit: int, given: int) -> None:
+        allowed = f"{limit} image" if limit == 1 else f"{limit} images"
+        super().__init__(
+            f"This server allows {allowed} per edit, and you gave {given}. Try again with fewer. "
+            "A member with Manage Server can raise the limit (up to 3) with `/config max-references`."
+        )
+
+
+def nearest_aspect_ratio(width: int, height: int) -> str:
+    """The OpenRouter aspect ratio closest to an image's shape, compared on a log scale.
+
+    A log scale makes 2:1 and 1:2 equally far from square, so portrait and landscape images are
+    treated alike.
+    """
+    shape = math.log(width / height)
+
+    def distance(ratio: str) -> float:
+        across, down = (int(part) for part in ratio.split(":"))
+        return abs(math.log(across / down) - shape)
+
+    return min(ASPECT_RATIOS, key=distance)
+
+
+class EditPromptModal(discord.ui.Modal, title="Edit image"):
+    """Asks for the edit prompt, remembering which message's images to edit."""
+
+    prompt: discord.ui.TextInput[EditPromptModal] = discord.ui.TextInput(
+        label="What should change?",
+        style=discord.TextStyle.paragraph,
+        placeholder="e.g. make it a watercolour painting, add a red scarf",
+        min_length=1,
+        max_length=MAX_PROMPT,
+        custom_id="prompt",
+    )
+
+    def __init__(
+        self, cog: Edit, *, message: discord.Message, sources: Sequence[ImageSource], requester_id: int,
+        custom_id: str,
+    ) -> None:
+        super().__init__(timeout=MODAL_TIMEOUT_S, custom_id=custom_id)
+        self.cog = cog
+        self.message = message
+        self.sources = list(sources)
+        self.requester_id = requester_id
+
+    async def interaction_check(self, interaction: discord.Interaction[ImageBot]) -> bool:  # type: ignore[override]
+        """Only the member who opened the modal can submit it."""
+        return interaction.user.id == self.requester_id
+
+    async def on_submit(self, interaction: discord.Interaction[ImageBot]) -> None:  # type: ignore[override]
+        """Run the same edit as `/edit` on the message's images."""
+        await self.cog.edit_from_message(interaction, self.message, self.sources, self.prompt.value)
+
+    async def on_error(self, interaction: discord.Interaction[ImageBot], error: Exception) -> None:  # type: ignore[override]
+        """Hand failures to the tree's handler, so they are answered like any command's: privately."""
+        await self.cog.bot.tree.on_error(interaction, app_commands.CommandInvokeError(self.cog.edit_menu, error))
+
+
+class Edit(commands.Cog):
+    """Image editing with reference images."""
+
+    def __init__(self, bot: ImageBot) -> None:
+        self.bot = bot
+        self.pipeline = AttachmentPipeline.open(discord_api_base=bot.settings.discord_api_base)
+        self.edit_menu = MessageMenu(name="Edit image", callback=self.edit_image_menu)
+        self.bot.tree.add_command(self.edit_menu)
+
+    async def cog_unload(self) -> None:
+        """Take the menu off the tree and close the download client."""
+        self.bot.tree.remove_command(self.edit_menu.name, type=self.edit_menu.type)
+        await self.pipeline.aclose()
+
+    @app_commands.command(name="edit")
+    @app_commands.rename(image_format="format")
+    @app_commands.describe(
+        prompt="What to change, in plain words",
+        image="The image to edit",
+        reference2="A second image the model may use (if this server allows more than one)",
+        reference3="A third image the model may use (if this server allows three)",
+        image_format="The shape of the result (default: keep the image's shape)",
+    )
+    @app_commands.choices(image_format=FORMAT_CHOICES)
+    async def edit(
+        self,
+        interaction: discord.Interaction[ImageBot],
+        prompt: app_commands.Range[str, 1, MAX_PROMPT],
+        image: discord.Attachment,
+        reference2: discord.Attachment | None = None,
+        reference3: discord.Attachment | None = None,
+        image_format: str | None = None,
+    ) -> None:
+        """Edit an image (plus optional references) with a text prompt."""
+        attachments = [item for item in (image, reference2, reference3) if item is not None]
+        sources = [ImageSource.from_attachment(item) for item in attachments]
+        fmt = ImageFormat(image_format) if image_format else None
+        await self.run_edit(interaction, prompt=prompt, sources=sources, image_format=fmt)
+
+    async def edit_image_menu(self, interaction: discord.Interaction[ImageBot], message: discord.Message) -> None:
+        """Message menu "Edit image": check the message, then ask for the prompt."""
+        await self._enabled_config(interaction)
+        sources = require_images(message, action="edit", command="edit")
+        modal = EditPromptModal(
+            self, message=message, sources=sources, requester_id=interaction.user.id,
+            custom_id=f"edit-image:{interaction.id}",
+        )
+        await interaction.response.send_modal(modal)
+
+    async def edit_from_message(
+        self, interaction: discord.Interaction[ImageBot], message: discord.Message,
+        sources: Sequence[ImageSource], prompt: str,
+    ) -> None:
+        """The modal's submission: edit the message's first images, up to the server's limit."""
+        config = await self._enabled_config(interaction)
+        if not prompt.strip():
+            raise UserFacingError("The prompt was empty. Use \u201cEdit image\u201d again and say what should change.")
+        limit = config.effective_max_references
+        notes = []
+        if len(sources) > limit:
+            notes.append(
+                f"Used the first {limit} of the message's {len(sources)} images (this server's limit)."
+            )
+        await self.run_edit(
+            interaction, prompt=prompt.strip(), sources=sources[:limit], image_format=None, notes=notes
+        )
+
+    async def run_edit(
+        self,
+        interaction: discord.Interaction[ImageBot],
+        *,
+        prompt: str,
+        sources: Sequence[ImageSource],
+        image_format: ImageFormat | None,
+        notes: Sequence[str] = (),
+    ) -> None:
+        """Refuse what must be refused before anything public or paid happens, then edit and deliver."""
+        config = await self._enabled_config(interaction)
+        if len(sources) > config.effective_max_references:
+            raise TooManyImages(config.effective_max_references, len(sources))
+        model = config.model_or(self.bot.default_model(Operation.EDIT))
+        images = await self.pipeline.load_for(interaction, sources)
+        if image_format is not None:
+            aspect_ratio, shape = image_format.aspect_ratio, image_format.label
+        else:
+            aspect_ratio = nearest_aspect_ratio(images[0].width, images[0].height)
+            shape = f"Kept the image's shape ({aspect_ratio})"
+        async with self.bot.jobs.run(
+            interaction, Operation.EDIT, model=model, prompt=prompt,
+            image_format=image_format.value if image_format else None, aspect_ratio=aspect_ratio,
+            providers=config.provider_filter, references=[source.reference() for source in sources],
+        ) as job:
+            job.mark_upstream_start()
+            result = await self.bot.openrouter.generate_image(
+                prompt=prompt,
+                model=model,
+                aspect_ratio=aspect_ratio,
+                providers=config.provider_filter,
+                references=[image.as_input() for image in images],
+                modalities=self.bot.catalog.modalities_for(model),
+                on_retry=job.on_retry,
+            )
+            job.settle(cost=result.cost, generation_id=result.generation_id)
+            elapsed = job.elapsed_s
+            files = await prepare_result_files(
+                result.images[:MAX_FILES_PER_MESSAGE], stem="edit", limit_bytes=interaction.filesize_limit
+            )
+            embed = _result_embed(interaction, prompt, result, shape, images, files, elapsed, notes)
+            await job.deliver(embeds=[embed], files=[file.to_discord() for file in files], view=result_view(job))
+        log.info(
+            "edit done guild=%s user=%s model=%s images=%d cost=%s ms=%d",
+            interaction.guild_id,
+            interaction.user.id,
+            result.model,
+            len(images),
+            result.cost,
+            elapsed * 1000,
+        )
+
+    async def _enabled_config(self, interaction: discord.Interaction[ImageBot]) -> OperationConfig:
+        config = await self.bot.store.guild_config.get(interaction.guild_id, Operation.EDIT)
+        if not config.enabled:
+            raise OperationDisabled("Edit", "edit")
+        return config
+
+
+def _result_embed(
+    interaction: discord.Interaction[ImageBot],
+    prompt: str,
+    result: ImageResult,
+    shape: str,
+    images: Sequence[LoadedImage],
+    files: Sequence[ResultFile],
+    elapsed: float,
+    notes: Sequence[str],
+) -> discord.Embed:
+    """The `/imagine` look, plus the sources: the first as thumbnail, all of them as links."""
+    embed = discord.Embed(title="Edit", colour=RESULT_COLOUR)
+    embed.add_field(name="Model", value=shorten(result.model, 1024))
+    embed.add_field(name="Format", value=shape)
+    embed.add_field(name="Cost", value=format_cost(result.cost))
+    embed.add_field(name="Time", value=f"{elapsed:.1f} s")
+    embed.add_field(name="Source image" if len(images) == 1 else "Source images", value=_source_links(images),
+                    inline=False)
+    all_notes = list(notes) + [file.note for file in files if file.note]
+    if len(result.images) > MAX_FILES_PER_MESSAGE:
+        all_notes.append(f"{len(result.images) - MAX_FILES_PER_MESSAGE} more images were not shown.")
+    if result.text:
+        embed.add_field(name="The model said", value=shorten(result.text, 1024), inline=False)
+    if all_notes:
+        embed.add_field(name="Note", value=shorten(" ".join(all_notes), 1024), inline=False)
+    embed.set_image(url=f"attachment://{files[0].filename}")
+    embed.set_thumbnail(url=images[0].source.url)
+    embed.set_footer(text=shorten(f"Requested by {interaction.user.display_name}", 2048))
+    # The prompt gets what the 6000-character message budget leaves (always well over 2000 characters).
+    embed.description = shorten(prompt, min(MAX_PROMPT, MESSAGE_EMBED_CHARS - len(embed)))
+    return embed
+
+
+def _source_links(images: Sequence[LoadedImage]) -> str:
+    """Numbered links to the sources, or just their names when the links do not fit a field."""
+    names = [
+        discord.utils.escape_markdown(shorten(image.source.filename, 60).replace("[", "(").replace("]", ")"))
+        for image in images
+    ]
+    linked = "\n".join(
+        f"{number}. [{name}]({image.source.url})"
+        for number, (name, image) in enumerate(zip(names, images, strict=True), start=1)
+    )
+    if len(linked) <= 1024:
+        return linked
+    return "\n".join(f"{number}. {name}" for number, name in enumerate(names, start=1))
+
+
+async def setup(bot: ImageBot) -> None:
+    """Load the cog."""
+    await bot.add_cog(Edit(bot))
