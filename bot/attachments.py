@@ -220,7 +220,7 @@ class AttachmentPipeline:
                         if received > self.max_bytes:
                             raise self._too_large(source, None)
                         chunks.append(chunk)
-        except TimeoutError as exc:
+        except (TimeoutError, httpx.TimeoutException) as exc:
             raise self._unavailable(source, "it took too long") from exc
         except httpx.HTTPError as exc:
             raise self._unavailable(source, "the connection failed") from exc

@@ -243,12 +243,17 @@ async def test_a_stream_without_length_is_cut_off_once_past_the_limit() -> None:
     await pipeline.aclose()
 
 
-async def test_a_dropped_connection_is_a_clear_refusal() -> None:
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [(httpx.ConnectError("connection refused"), "connection failed"),
+     (httpx.ReadTimeout("read timed out"), "took too long")],
+)
+async def test_a_failed_or_stalled_connection_is_a_clear_refusal(error: httpx.HTTPError, words: str) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
+        raise error
 
     pipeline = _pipeline(handler)
-    with pytest.raises(AttachmentUnavailable, match="connection failed"):
+    with pytest.raises(AttachmentUnavailable, match=words):
         await pipeline.download(ImageSource(url="https://cdn.discordapp.com/x.png", filename="x.png"))
     await pipeline.aclose()
 

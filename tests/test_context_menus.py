@@ -215,3 +215,17 @@ async def test_the_menus_leave_the_tree_when_their_cogs_unload(harness: BotHarne
     await harness.bot.load_extension("cogs.edit")
     assert tree.get_command("Edit image", type=kind) is not None
 
+
+
+async def test_an_embed_showing_the_messages_own_attachment_counts_once(harness: BotHarness) -> None:
+    """A bot result: the image is both an attachment and the embed's `attachment://` image."""
+    await _set(harness, Operation.EDIT, max_references=3)
+    attachment = harness.payloads.attachment("edit_1.png", png_bytes(64, 48), "image/png")
+    resigned = attachment["url"] + "?ex=1&is=2&hm=3"  # Discord signs each copy of a CDN URL separately
+    message = harness.payloads.message(attachments=[attachment], embeds=[_embed_with_image(resigned, resigned)])
+    opened = await harness.run(harness.payloads.message_command("Edit image", message=message))
+    modal_id, field_id = _modal_ids(opened)
+    submitted = await harness.run(harness.payloads.modal_submit(modal_id, {field_id: "brighter"}))
+
+    assert len(harness.openrouter.chat_requests()[0].input_image_urls) == 1
+    assert "Source image" in {item["name"] for item in submitted.last.embeds[0]["fields"]}
