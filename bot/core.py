@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import discord
 from discord.ext import commands
 
+from bot.catalog import ModelCatalog
 from bot.command_sync import sync_commands_if_changed
 from bot.jobs import JobService
 from bot.openrouter import OpenRouterClient, build_http_client
@@ -25,7 +26,7 @@ __all__ = ["DEFAULT_EXTENSIONS", "ImageBot", "apply_discord_api_base"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EXTENSIONS: tuple[str, ...] = ("cogs.imagine", "cogs.edit", "cogs.describe")
+DEFAULT_EXTENSIONS: tuple[str, ...] = ("cogs.imagine", "cogs.edit", "cogs.describe", "cogs.config", "cogs.status")
 
 
 def apply_discord_api_base(base_url: str | None) -> None:
@@ -39,6 +40,7 @@ class ImageBot(commands.Bot):
 
     store: Store
     openrouter: OpenRouterClient
+    catalog: ModelCatalog
 
     def __init__(
         self,
@@ -83,6 +85,8 @@ class ImageBot(commands.Bot):
                 max_delay_s=self.settings.retry_max_delay_s,
             ),
         )
+        self.catalog = ModelCatalog(self.openrouter)
+        self.catalog.start()  # loads in the background: setup_hook must not wait on OpenRouter
         for extension in self._extensions:
             await self.load_extension(extension)
         if self._sync_commands:
@@ -99,6 +103,8 @@ class ImageBot(commands.Bot):
     async def close(self) -> None:
         """Disconnect, then release the client and the database."""
         await super().close()
+        if hasattr(self, "catalog"):
+            await self.catalog.aclose()
         if hasattr(self, "openrouter"):
             await self.openrouter.aclose()
         if hasattr(self, "store"):

@@ -59,6 +59,7 @@ class Imagine(commands.Cog):
                 model=model,
                 aspect_ratio=fmt.aspect_ratio,
                 providers=config.provider_filter,
+                modalities=self.bot.catalog.modalities_for(model),
                 on_retry=job.on_retry,
             )
             job.settle(cost=result.cost, generation_id=result.generation_id)

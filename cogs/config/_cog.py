@@ -1,0 +1,324 @@
+"""The `/config` commands; see the package docstring for the rules they follow."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.catalog import AUTOCOMPLETE_LIMIT, is_capable
+from bot.errors import UserFacingError
+from bot.operations import Operation
+from bot.rendering import shorten
+from bot.storage.guild_config import DEFAULT_MAX_REFERENCES, OperationConfig
+from cogs.config._text import (
+    CLEAR,
+    DEFAULT_MARK,
+    INFO_COLOUR,
+    PRECEDENCE_NOTE,
+    code,
+    history_text,
+    model_warning,
+    parse_provider_list,
+    providers_text,
+    saved_embed,
+)
+
+if TYPE_CHECKING:
+    from bot.core import ImageBot
+
+log = logging.getLogger(__name__)
+
+OPERATION_CHOICES = [app_commands.Choice(name=op.value, value=op.value) for op in Operation]
+RESET_CHOICES = [*OPERATION_CHOICES, app_commands.Choice(name="all", value="all")]
+HISTORY_LIMIT = 20
+MAX_REFERENCES = 3
+
+
+def may_configure(interaction: discord.Interaction[ImageBot]) -> bool:
+    """Manage Server (or Administrator) in the member's permissions as Discord computed them."""
+    permissions = interaction.permissions
+    return permissions.manage_guild or permissions.administrator
+
+
+def parse_operation(value: object) -> Operation:
+    """The operation a choice names; Discord enforces choices, this guards against stale clients."""
+    try:
+        return Operation(str(value))
+    except ValueError:
+        raise UserFacingError("Pick imagine, edit or describe from the list. Nothing was changed.") from None
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Config(commands.GroupCog, group_name="config", group_description="Server settings for the image commands"):
+    """The `/config` group; every subcommand is for members with Manage Server."""
+
+    def __init__(self, bot: ImageBot) -> None:
+        self.bot = bot
+        # The check sits on the group, not the cog, so it also guards subcommands other cogs attach
+        # to `/config` (such as `budget`); discord.py runs a parent group's check before each child.
+        group = self.app_command
+        assert group is not None  # a GroupCog always has its group
+        group.interaction_check = self.check_permissions  # type: ignore[method-assign, assignment]
+
+    @staticmethod
+    async def check_permissions(interaction: discord.Interaction[ImageBot]) -> bool:
+        """Refuse (with the reason) anyone without Manage Server, whatever the server's overrides say."""
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        if not may_configure(interaction):
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    async def _change(
+        self, interaction: discord.Interaction[ImageBot], operation: Operation, **changes: object
+    ) -> tuple[OperationConfig, OperationConfig]:
+        """Apply and record a change in one transaction; returns (old, new)."""
+        assert interaction.guild_id is not None  # interaction_check
+        record = self.bot.store.config_history.recorder(
+            interaction.guild_id, interaction.user.id, interaction.user.display_name
+        )
+        old, new = await self.bot.store.guild_config.change(interaction.guild_id, operation, changes, record=record)
+        log.info(
+            "config changed guild=%s user=%s operation=%s changes=%s",
+            interaction.guild_id, interaction.user.id, operation.value, sorted(changes),
+        )
+        return old, new
+
+    def _model_text(self, operation: Operation, model: str | None) -> str:
+        if model is None:
+            return f"{code(self.bot.default_model(operation))} {DEFAULT_MARK}"
+        return code(model)
+
+    @staticmethod
+    async def _reply(interaction: discord.Interaction[ImageBot], embed: discord.Embed) -> None:
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    # -- model ----------------------------------------------------------------------------------
+
+    @app_commands.command(name="model")
+    @app_commands.describe(
+        operation="The command to configure",
+        model="An OpenRouter model id: pick one from the list or type it; `default` goes back to the default",
+    )
+    @app_commands.choices(operation=OPERATION_CHOICES)
+    async def model(
+        self, interaction: discord.Interaction[ImageBot], operation: str, model: app_commands.Range[str, 1, 200]
+    ) -> None:
+        """Choose the model a command uses in this server."""
+        op = parse_operation(operation)
+        typed = model.strip()
+        snapshot = await self.bot.catalog.snapshot()
+        chosen: str | None
+        if typed.casefold() == "default":
+            chosen = None
+        else:
+            known = snapshot.model(typed) or snapshot.model_by_name(typed)
+            if known is None and (not typed or any(char.isspace() for char in typed)):
+                raise UserFacingError(
+                    f"{code(shorten(typed, 100))} is not a model id. Ids look like "
+                    "`google/gemini-2.5-flash-image`: pick one from the list. Nothing was changed."
+                )
+            chosen = known.id if known else typed
+        old, new = await self._change(interaction, op, model=chosen)
+        warning = model_warning(snapshot, op, chosen) if chosen else None
+        if old == new:
+            lines = [f"**{op.label}** already used {self._model_text(op, new.model)}; nothing changed."]
+        else:
+            lines = [
+                f"**{op.label}** now uses {self._model_text(op, new.model)}.",
+                f"Before: {self._model_text(op, old.model)}",
+            ]
+        await self._reply(interaction, saved_embed("Model saved", lines, [warning] if warning else []))
+
+    @model.autocomplete("model")
+    async def model_autocomplete(
+        self, interaction: discord.Interaction[ImageBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Models matching what is typed; capable ones first for the chosen operation."""
+        if not may_configure(interaction):
+            return []
+        try:
+            op = Operation(str(interaction.namespace.operation or Operation.IMAGINE.value))
+        except ValueError:
+            op = Operation.IMAGINE  # the operation is not chosen yet: order as for imagine
+        snapshot = await self.bot.catalog.snapshot()  # waits a second at most, and only when empty
+        choices = []
+        for found in snapshot.search_models(current, op, limit=AUTOCOMPLETE_LIMIT * 2):
+            if len(found.id) > 100:
+                continue  # Discord caps a choice's value at 100 characters
+            lacking = "" if is_capable(found, op) else (
+                " (no image output)" if op.needs_image_output else " (no image input)"
+            )
+            name = shorten(f"{found.name} · {found.id}", 100 - len(lacking)) + lacking
+            choices.append(app_commands.Choice(name=name, value=found.id))
+        return choices[:AUTOCOMPLETE_LIMIT]
+
+    # -- providers ------------------------------------------------------------------------------
+
+    @app_commands.command(name="providers")
+    @app_commands.describe(
+        operation="The command to configure",
+        only="Use only these providers (slugs or names, comma-separated); `none` clears",
+        ignore="Never use these providers (comma-separated); `none` clears",
+    )
+    @app_commands.choices(operation=OPERATION_CHOICES)
+    async def providers(
+        self,
+        interaction: discord.Interaction[ImageBot],
+        operation: str,
+        only: app_commands.Range[str, 1, 1000] | None = None,
+        ignore: app_commands.Range[str, 1, 1000] | None = None,
+    ) -> None:
+        """Limit which OpenRouter providers a command may use in this server."""
+        op = parse_operation(operation)
+        if only is None and ignore is None:
+            raise UserFacingError("Give `only`, `ignore` or both (`none` clears a list). Nothing was changed.")
+        snapshot = await self.bot.catalog.snapshot()
+        changes: dict[str, object] = {}
+        notes: list[str] = []
+        for key, text in (("only_providers", only), ("ignore_providers", ignore)):
+            if text is not None:
+                changes[key], note = parse_provider_list(snapshot, text)
+                if note and note not in notes:
+                    notes.append(note)
+        old, new = await self._change(interaction, op, **changes)
+        lines = [f"**{op.label}** may use: {providers_text(new)}."]
+        if old == new:
+            lines.append("That was already the setting; nothing changed.")
+        else:
+            lines.append(f"Before: {providers_text(old)}")
+        if new.only_providers and new.ignore_providers:
+            lines.append(PRECEDENCE_NOTE)
+        await self._reply(interaction, saved_embed("Providers saved", lines, notes))
+
+    @providers.autocomplete("only")
+    @providers.autocomplete("ignore")
+    async def provider_autocomplete(
+        self, interaction: discord.Interaction[ImageBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Complete the last item of a comma-separated list, keeping the items before it."""
+        if not may_configure(interaction):
+            return []
+        snapshot = await self.bot.catalog.snapshot()
+        head, comma, last = current.rpartition(",")
+        chosen = [item.strip() for item in head.split(",") if item.strip()] if comma else []
+        prefix = "".join(f"{item}, " for item in chosen)
+        exclude = [found.slug for found in map(snapshot.provider, chosen) if found]
+        choices = []
+        for provider in snapshot.search_providers(last, exclude=exclude, limit=AUTOCOMPLETE_LIMIT - 1):
+            value = prefix + provider.slug
+            if len(value) <= 100:
+                choices.append(app_commands.Choice(name=shorten(f"{value} ({provider.name})", 100), value=value))
+        if not chosen and CLEAR.startswith(last.strip().casefold()):
+            choices.append(app_commands.Choice(name="none (clear this list)", value=CLEAR))
+        return choices[:AUTOCOMPLETE_LIMIT]
+
+    # -- limits and switches --------------------------------------------------------------------
+
+    @app_commands.command(name="max-references")
+    @app_commands.describe(value="How many images members may give /edit at once")
+    async def max_references(
+        self, interaction: discord.Interaction[ImageBot], value: app_commands.Range[int, 1, 3]
+    ) -> None:
+        """Set how many reference images /edit accepts in this server."""
+        if not 1 <= value <= MAX_REFERENCES:  # Discord enforces the range; a stale client might not
+            raise UserFacingError(f"Choose 1 to {MAX_REFERENCES}. Nothing was changed.")
+        old, new = await self._change(interaction, Operation.EDIT, max_references=value)
+        before = old.max_references or f"{DEFAULT_MAX_REFERENCES} {DEFAULT_MARK}"
+        line = f"**Edit** accepts up to {new.max_references} reference image(s). Before: {before}."
+        if old == new:
+            line = f"**Edit** already accepted up to {value} reference image(s); nothing changed."
+        await self._reply(interaction, saved_embed("Limit saved", [line], []))
+
+    @app_commands.command(name="enable")
+    @app_commands.describe(operation="The command to turn on")
+    @app_commands.choices(operation=OPERATION_CHOICES)
+    async def enable(self, interaction: discord.Interaction[ImageBot], operation: str) -> None:
+        """Turn a command back on in this server."""
+        await self._switch(interaction, parse_operation(operation), enabled=True)
+
+    @app_commands.command(name="disable")
+    @app_commands.describe(operation="The command to turn off")
+    @app_commands.choices(operation=OPERATION_CHOICES)
+    async def disable(self, interaction: discord.Interaction[ImageBot], operation: str) -> None:
+        """Turn a command off in this server; members are told it is off."""
+        await self._switch(interaction, parse_operation(operation), enabled=False)
+
+    async def _switch(self, interaction: discord.Interaction[ImageBot], op: Operation, *, enabled: bool) -> None:
+        old, new = await self._change(interaction, op, enabled=enabled)
+        state = "on" if enabled else "off"
+        line = f"`/{op.value}` is now **{state}** in this server."
+        if old == new:
+            line = f"`/{op.value}` was already **{state}**; nothing changed."
+        elif not enabled:
+            line += f" Members who try it are told so. Turn it back on with `/config enable operation:{op.value}`."
+        await self._reply(interaction, saved_embed(f"{op.label} turned {state}", [line], []))
+
+    # -- show, reset, history -------------------------------------------------------------------
+
+    @app_commands.command(name="show")
+    async def show(self, interaction: discord.Interaction[ImageBot]) -> None:
+        """Show this server's settings for every command."""
+        assert interaction.guild_id is not None
+        configs = await self.bot.store.guild_config.get_all(interaction.guild_id)
+        snapshot = await self.bot.catalog.snapshot()
+        guild_name = interaction.guild.name if interaction.guild else "this server"
+        embed = discord.Embed(
+            title=shorten(f"Settings for {guild_name}", 256),
+            description=f"Values marked {DEFAULT_MARK} follow the bot's defaults; `/config reset` returns to them.",
+            colour=INFO_COLOUR,
+        )
+        for op in Operation:
+            config = configs[op]
+            model = config.model_or(self.bot.default_model(op))
+            lines = [
+                snapshot.readiness(op, model, enabled=config.enabled).describe(op),
+                f"Model: {self._model_text(op, config.model)}",
+                f"Providers: {providers_text(config)}",
+            ]
+            if op is Operation.EDIT:
+                references = config.max_references or f"{DEFAULT_MAX_REFERENCES} {DEFAULT_MARK}"
+                lines.append(f"Max references: {references}")
+            embed.add_field(name=op.label, value=shorten("\n".join(lines), 1024), inline=False)
+        count = len(snapshot.models)
+        embed.set_footer(text=f"Checked against {count} OpenRouter models" if count else "Model list not loaded yet")
+        await self._reply(interaction, embed)
+
+    @app_commands.command(name="reset")
+    @app_commands.describe(operation="The command to reset, or all of them")
+    @app_commands.choices(operation=RESET_CHOICES)
+    async def reset(self, interaction: discord.Interaction[ImageBot], operation: str) -> None:
+        """Put a command's settings (or all of them) back to the defaults."""
+        assert interaction.guild_id is not None
+        operations = tuple(Operation) if operation == "all" else (parse_operation(operation),)
+        record = self.bot.store.config_history.recorder(
+            interaction.guild_id, interaction.user.id, interaction.user.display_name, reset=True
+        )
+        changed = await self.bot.store.guild_config.reset_recorded(interaction.guild_id, operations, record=record)
+        names = ", ".join(f"**{op.label}**" for op in operations)
+        if changed:
+            reset_names = ", ".join(f"**{old.operation.label}**" for old, _new in changed)
+            line = f"{reset_names} back to the defaults."
+        else:
+            line = f"{names} already used the defaults; nothing changed."
+        await self._reply(interaction, saved_embed("Settings reset", [line], []))
+
+    @app_commands.command(name="history")
+    async def history(self, interaction: discord.Interaction[ImageBot]) -> None:
+        """Show the last 20 changes to this server's settings: who, when, what."""
+        assert interaction.guild_id is not None
+        entries = await self.bot.store.config_history.recent(interaction.guild_id, HISTORY_LIMIT)
+        embed = discord.Embed(title="Settings history", colour=INFO_COLOUR)
+        if not entries:
+            embed.description = "No changes yet: every command uses the defaults."
+        else:
+            embed.description = history_text(entries)
+            embed.set_footer(text=f"The last {len(entries)} changes, newest first")
+        await self._reply(interaction, embed)

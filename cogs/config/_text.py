@@ -1,0 +1,140 @@
+"""What `/config` says: the wording of settings, warnings, refusals and history, within Discord's limits.
+
+Kept apart from the commands so the rules for presenting a value (defaults marked, only-over-ignore
+spelled out, embed limits respected) live in one place and the command callbacks stay short.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from bot.catalog import CatalogSnapshot, is_capable
+from bot.errors import UserFacingError
+from bot.operations import Operation
+from bot.rendering import shorten
+from bot.storage.config_history import RESET_SETTING, HistoryEntry
+from bot.storage.guild_config import OperationConfig
+
+SAVED_COLOUR = discord.Colour.green()
+WARNING_COLOUR = discord.Colour.orange()
+INFO_COLOUR = discord.Colour.blurple()
+MAX_PROVIDERS = 25
+CLEAR = "none"
+DEFAULT_MARK = "*(default)*"
+PRECEDENCE_NOTE = (
+    "Both lists are set: **only** takes precedence, so **ignore** is not sent to OpenRouter."
+)
+
+
+def code(value: str) -> str:
+    """A value in inline code, with backticks that would break out of it replaced."""
+    cleaned = value.replace("`", "'")
+    return f"`{cleaned}`"
+
+
+def providers_text(config: OperationConfig) -> str:
+    """The provider filter in words, saying when ignore is overridden and when it is the default."""
+    if config.only_providers:
+        text = "only " + ", ".join(code(slug) for slug in config.only_providers)
+        if config.ignore_providers:
+            ignored = ", ".join(code(slug) for slug in config.ignore_providers)
+            text += f" (ignore {ignored} is not sent: only takes precedence)"
+        return text
+    if config.ignore_providers:
+        return "any except " + ", ".join(code(slug) for slug in config.ignore_providers)
+    return f"any {DEFAULT_MARK}"
+
+
+def model_warning(snapshot: CatalogSnapshot, operation: Operation, model_id: str) -> str | None:
+    """Why a saved model may not work, judged from the catalog; None when it looks right."""
+    if not snapshot.has_models:
+        return (
+            f"OpenRouter's model list could not be loaded just now, so {code(model_id)} was saved "
+            "without being checked."
+        )
+    model = snapshot.model(model_id)
+    if model is None:
+        return (
+            f"OpenRouter's model list does not know {code(model_id)}. It was saved anyway (the list can "
+            f"lag behind new models), but `/{operation.value}` will fail if the id is wrong."
+        )
+    if not is_capable(model, operation):
+        if operation.needs_image_output:
+            lacking, have = "make images", ", ".join(sorted(model.output_modalities)) or "nothing listed"
+            return f"{code(model.id)} cannot {lacking} (it outputs: {have}); `/{operation.value}` will fail."
+        have = ", ".join(sorted(model.input_modalities)) or "nothing listed"
+        return f"{code(model.id)} cannot read images (it accepts: {have}); `/describe` will fail."
+    return None
+
+
+def parse_provider_list(snapshot: CatalogSnapshot, text: str) -> tuple[tuple[str, ...], str | None]:
+    """Comma-separated slugs or names to slugs; `none` clears. Refuses unknown names with suggestions."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise UserFacingError("Give provider slugs or names separated by commas, or `none` to clear.")
+    if any(item.casefold() == CLEAR for item in items):
+        if len(items) > 1:
+            raise UserFacingError("`none` clears the list, so use it on its own. Nothing was changed.")
+        return (), None
+    if len(items) > MAX_PROVIDERS:
+        raise UserFacingError(f"At most {MAX_PROVIDERS} providers per list. Nothing was changed.")
+    if not snapshot.has_providers:
+        note = "OpenRouter's provider list could not be loaded just now, so the names were saved unchecked."
+        return tuple(dict.fromkeys(items)), note
+    slugs: list[str] = []
+    unknown: list[str] = []
+    for item in items:
+        provider = snapshot.provider(item)
+        if provider is None:
+            close = snapshot.close_providers(item)
+            hint = ", ".join(f"{code(p.slug)} ({p.name})" for p in close) if close else "nothing similar"
+            unknown.append(f"{code(shorten(item, 60))}: did you mean {hint}?")
+        elif provider.slug not in slugs:
+            slugs.append(provider.slug)
+    if unknown:
+        raise UserFacingError(
+            "OpenRouter has no such provider:\n" + "\n".join(unknown[:10])
+            + "\nNothing was changed. Pick slugs or names from the list, separated by commas.",
+            title="Unknown provider",
+        )
+    return tuple(slugs), None
+
+
+def saved_embed(title: str, lines: list[str], warnings: list[str]) -> discord.Embed:
+    """The answer to a change: green when all is well, orange with one field per warning."""
+    embed = discord.Embed(
+        title=title, description=shorten("\n".join(lines), 4096), colour=WARNING_COLOUR if warnings else SAVED_COLOUR
+    )
+    for warning in warnings[:5]:
+        embed.add_field(name="⚠️ Warning", value=shorten(warning, 1024), inline=False)
+    return embed
+
+
+def _history_value(value: str | None) -> str:
+    return code(shorten(value, 80)) if value is not None else "*default*"
+
+
+def _history_line(entry: HistoryEntry) -> str:
+    when = f"<t:{int(entry.changed_at.timestamp())}:f>"
+    who = f"<@{entry.user_id}> ({shorten(entry.user_name, 32)})"
+    label = entry.operation.capitalize()
+    if entry.setting == RESET_SETTING:
+        what = f"**{label}** reset to defaults (was {_history_value(entry.old_value)})"
+    else:
+        what = f"**{label}** {entry.setting}: {_history_value(entry.old_value)} → {_history_value(entry.new_value)}"
+    return f"{when} · {who} · {what}"
+
+
+def history_text(entries: list[HistoryEntry], limit: int = 4096) -> str:
+    """As many lines as fit in an embed description, and a note if some did not."""
+    lines: list[str] = []
+    used = 0
+    for number, entry in enumerate(entries):
+        line = _history_line(entry)
+        reserve = 40 if number < len(entries) - 1 else 0  # room for the "not shown" note
+        if used + len(line) + 1 + reserve > limit:
+            lines.append(f"…{len(entries) - number} older changes not shown.")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""`/status`: whether the image commands can work here, with which models, and whether the key works.
+
+For any member, so that "why doesn't /imagine work?" has an answer without an admin. Everything
+comes from caches (the catalog's lists and its 5-minute `GET /key` result), so the command costs
+OpenRouter at most one cheap call. The key itself, and its label (which holds part of it), are never
+shown: only whether OpenRouter accepts it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.catalog import KeyState, KeyStatus, Readiness
+from bot.operations import Operation
+from bot.rendering import shorten
+
+if TYPE_CHECKING:
+    from bot.core import ImageBot
+
+READY_COLOUR = discord.Colour.green()
+TROUBLE_COLOUR = discord.Colour.orange()
+
+
+def key_text(status: KeyStatus, age_s: float) -> str:
+    """The key's state in words, with what to do about it; never the key or its label."""
+    checked = "checked just now" if age_s < 60 else f"checked {int(age_s // 60)} min ago"
+    text = {
+        KeyState.WORKS: "✅ Works",
+        KeyState.NO_CREDIT: "🟠 Accepted, but out of credits: image commands fail until credits are added",
+        KeyState.REJECTED: (
+            f"❌ Refused by OpenRouter ({status.detail}): the bot's operator must check `OPENROUTER_API_KEY`"
+        ),
+        KeyState.UNREACHABLE: f"⚪ Could not be checked ({status.detail}): OpenRouter may be unreachable",
+    }[status.state]
+    return f"{text} ({checked})"
+
+
+class Status(commands.Cog):
+    """The `/status` command."""
+
+    def __init__(self, bot: ImageBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="status")
+    async def status(self, interaction: discord.Interaction[ImageBot]) -> None:
+        """See which image commands work here, with which models, and whether OpenRouter is reachable."""
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the key check may take a moment
+        snapshot = await self.bot.catalog.snapshot()
+        key = await self.bot.catalog.key_status()
+        embed = discord.Embed(title="Status", colour=READY_COLOUR)
+        ready = 0
+        for op in Operation:
+            config = await self.bot.store.guild_config.get(interaction.guild_id, op)
+            model = config.model_or(self.bot.default_model(op))
+            readiness = snapshot.readiness(op, model, enabled=config.enabled)
+            ready += readiness is Readiness.READY
+            value = f"{readiness.describe(op)}\nModel: `{model}`"
+            embed.add_field(name=f"/{op.value}", value=shorten(value, 1024), inline=False)
+        embed.add_field(
+            name="OpenRouter key", value=shorten(key_text(key, self.bot.catalog.clock() - key.checked_at), 1024),
+            inline=False,
+        )
+        total = len(Operation)
+        if not key.works:
+            embed.description = "The bot cannot reach OpenRouter with its key right now, so no image command works."
+        elif key.state is KeyState.NO_CREDIT:
+            embed.description = "The bot's OpenRouter account is out of credits, so no image command works."
+        elif ready == total:
+            embed.description = "Every image command is ready."
+        else:
+            embed.description = (
+                f"{ready} of {total} image commands are ready. Server admins can fix the rest with `/config`."
+            )
+        if not key.works or key.state is KeyState.NO_CREDIT or ready < total:
+            embed.colour = TROUBLE_COLOUR
+        await interaction.edit_original_response(embed=embed)
+
+
+async def setup(bot: ImageBot) -> None:
+    """Load the cog."""
+    await bot.add_cog(Status(bot))
