@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
 LogLevel = Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
+LogFormat = Literal["text", "json"]
+Sharding = Literal["off", "auto"]
 
 
 class SettingsError(Exception):
@@ -51,6 +53,12 @@ class Settings(BaseSettings):
     shutdown_grace_s: float = Field(default=30.0, ge=0, le=900)
     app_name: str = "OpenRouter Image Bot"
     app_url: str = "https://github.com/openrouter-image-bot"
+    # Operations (issue 9): log line format and gateway sharding.
+    log_format: LogFormat = "text"
+    sharding: Sharding = "off"
+    shard_count: int | None = Field(default=None, ge=1, le=100_000)
+    # NoDecode: the variable is "0,1,2", not JSON, so pydantic-settings must hand over the raw string.
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
 
     @field_validator("discord_token", "openrouter_api_key")
     @classmethod
@@ -69,6 +77,44 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("log_format", "sharding", mode="before")
+    @classmethod
+    def _lower_choice(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _empty_count_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_shard_ids(cls, value: object) -> object:
+        """Accept "0,1, 2" from the environment (and lists from code); empty means unset."""
+        if not isinstance(value, str):
+            return value
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if not parts:
+            return None
+        if not all(part.isdigit() for part in parts):
+            raise ValueError("must be comma-separated shard numbers such as 0,1")
+        return tuple(int(part) for part in parts)
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_ids_fit_count(cls, value: tuple[int, ...] | None, info: ValidationInfo) -> tuple[int, ...] | None:
+        """Catch at start-up what discord.py would only reject (or silently mis-run) at connect time."""
+        if value is None or "shard_count" not in info.data:  # an invalid SHARD_COUNT is reported on its own
+            return value
+        count = info.data["shard_count"]
+        if count is None:
+            raise ValueError("needs SHARD_COUNT too (the total number of shards across all processes)")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a shard twice")
+        if any(shard >= count for shard in value):
+            raise ValueError(f"must each be below SHARD_COUNT ({count}): shards are numbered from 0")
+        return value
+
     @property
     def openrouter_base(self) -> str:
         """The OpenRouter base URL without a trailing slash, ready for path joins."""
@@ -78,6 +124,11 @@ class Settings(BaseSettings):
     def discord_api_base(self) -> str | None:
         """The Discord REST base without a trailing slash, or None for Discord itself."""
         return str(self.discord_api_base_url).rstrip("/") if self.discord_api_base_url else None
+
+    @property
+    def sharded(self) -> bool:
+        """Whether this process runs as an `AutoShardedBot` (asked for, or implied by a shard count)."""
+        return self.sharding == "auto" or self.shard_count is not None
 
     def secrets(self) -> tuple[str, ...]:
         """The secret values, for log redaction."""
