@@ -1,11 +1,15 @@
 """Start the bot: `python -m bot` (or the `openrouter-image-bot` console script).
 
+`python -m bot check` verifies the configuration instead (token, key, default models, database) and
+prints a table; its exit code is 0 when every check passed, 1 when one failed, 2 for bad settings.
+
 Configuration errors, an unusable database and a rejected token end the process with one clear line
 on stderr and a non-zero exit, never a traceback or a secret. SIGINT and SIGTERM close it cleanly.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
@@ -16,8 +20,9 @@ from collections.abc import Sequence
 import aiohttp
 import discord
 
-from bot.core import ImageBot
+from bot.core import create_bot
 from bot.logs import setup_logging
+from bot.preflight import run_checks, settings_failure, startup_check
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import DatabaseError
 
@@ -26,7 +31,8 @@ log = logging.getLogger("bot")
 
 async def run_bot(settings: Settings) -> None:
     """Run until the gateway closes or a stop signal arrives."""
-    bot = ImageBot(settings)
+    await startup_check(settings)  # logs one summary line; bounded to a few seconds, never fatal
+    bot = create_bot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -47,11 +53,23 @@ async def run_bot(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     try:
+        command = _parse_command(argv)
+    except SystemExit as exc:  # argparse printed usage or --help
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
         settings = load_settings()
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if command == "check":
+            print(settings_failure(str(exc)).table())
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level_number, settings.secrets())
+    if command == "check":
+        setup_logging(logging.WARNING, settings.secrets(), settings.log_format)
+        report = asyncio.run(run_checks(settings))
+        print(report.table())
+        return 0 if report.ok else 1
+    setup_logging(settings.log_level_number, settings.secrets(), settings.log_format)
     try:
         asyncio.run(run_bot(settings))
     except DatabaseError as exc:
@@ -69,9 +87,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot reach {where} ({type(exc).__name__}); check the network and DISCORD_API_BASE_URL",
               file=sys.stderr)
         return 1
+    except discord.ConnectionClosed as exc:
+        if exc.code != 4011:
+            raise
+        print("error: Discord requires sharding for a bot in this many servers; set SHARDING=auto "
+              "(or SHARD_COUNT and SHARD_IDS)", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _parse_command(argv: Sequence[str] | None) -> str:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="The OpenRouter image bot for Discord.")
+    parser.add_argument("command", nargs="?", choices=("run", "check"), default="run",
+                        help="run the bot (default), or check the configuration and exit")
+    return str(parser.parse_args(argv).command)
 
 
 if __name__ == "__main__":

@@ -209,8 +209,10 @@ class FakeDiscord:
             return _json(self.application())
         if path.startswith("/applications/") and path.endswith("/commands"):
             if method == "PUT":
-                commands = [dict(command, id=str(next(self._ids)), application_id=str(APPLICATION_ID),
-                                 version="1") for command in recorded.json or []]
+                # Discord answers with every field, `description` included ("" for context menus).
+                commands = [{"description": "", **command, "id": str(next(self._ids)),
+                             "application_id": str(APPLICATION_ID), "version": "1"}
+                            for command in recorded.json or []]
                 return _json(commands)
             return _json([])
         if path.startswith("/interactions/") and path.endswith("/callback"):
