@@ -84,3 +84,10 @@ async def test_history_survives_a_restart(harness: BotHarness) -> None:
     await harness.restart()
     shown = lines(await admin(harness, "config history"))
     assert len(shown) == 1 and "**Edit** enabled: `on` → `off`" in shown[0]
+
+
+async def test_names_cannot_break_the_formatting(harness: BotHarness) -> None:
+    sneaky = Actor("**loud**_admin", permissions=ADMIN_PERMISSIONS)
+    await admin(harness, "config disable", actor=sneaky, operation="edit")
+    (line,) = lines(await admin(harness, "config history"))
+    assert "(\\*\\*Loud\\*\\*\\_Admin)" in line
