@@ -116,3 +116,34 @@ async def test_outside_a_guild_the_defaults_apply(tmp_path: Path) -> None:
         assert config.model_or("google/gemini-2.5-flash") == "google/gemini-2.5-flash"
     finally:
         await store.close()
+
+
+async def test_a_cache_fill_never_sees_an_uncommitted_write(tmp_path: Path) -> None:
+    import asyncio
+
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        writing = asyncio.Event()
+        release = asyncio.Event()
+
+        async def failing_write() -> None:
+            async with store.database.transaction() as connection:
+                await connection.execute(
+                    "INSERT INTO guild_operation_config (guild_id, operation, model) VALUES (5, 'imagine', 'x/y')"
+                )
+                writing.set()
+                await release.wait()
+                raise RuntimeError("rolled back")
+
+        writer = asyncio.create_task(failing_write())
+        await writing.wait()
+        reader = asyncio.create_task(store.guild_config.get(5, Operation.IMAGINE))
+        release.set()
+        try:
+            await writer
+        except RuntimeError:
+            pass
+        assert (await reader).model is None, "the rolled-back model never reached the cache"
+        assert (await store.guild_config.get(5, Operation.IMAGINE)).model is None
+    finally:
+        await store.close()

@@ -128,6 +128,15 @@ class Database:
             else:
                 await self._connection.execute("COMMIT")
 
+    async def fetch_all_committed(self, sql: str, parameters: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
+        """Rows of a read query that cannot see another coroutine's open transaction.
+
+        All coroutines share one connection, so a plain read issued while a transaction is open
+        would see its uncommitted rows. Readers that cache what they read use this instead.
+        """
+        async with self._write_lock:
+            return await self.fetch_all(sql, parameters)
+
     async def fetch_all(self, sql: str, parameters: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
         """Rows of a read query."""
         async with self._connection.execute(sql, parameters) as cursor:

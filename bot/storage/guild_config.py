@@ -70,7 +70,7 @@ class GuildConfigStore:
         cached = self._cache.get(guild_id)
         if cached is not None:
             return cached
-        rows = await self._db.fetch_all(
+        rows = await self._db.fetch_all_committed(
             f"SELECT {_COLUMNS} FROM guild_operation_config WHERE guild_id = ?", (guild_id,)
         )
         configs = {operation: OperationConfig(operation) for operation in Operation}
