@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -47,6 +48,8 @@ class DiscordRequest:
     headers: dict[str, str]
     json: Any
     files: list[SentFile] = field(default_factory=list)
+    #: `time.perf_counter()` when the request (body included) had arrived: what benchmarks time against.
+    received_at: float = field(default_factory=time.perf_counter)
 
     @property
     def token(self) -> str | None:
