@@ -8,6 +8,8 @@ from bot.storage.bot_state import BotStateStore
 from bot.storage.config_history import ConfigHistoryStore
 from bot.storage.database import Database, DatabaseError
 from bot.storage.guild_config import DEFAULT_MAX_REFERENCES, GuildConfigStore, OperationConfig
+from bot.storage.jobs import JobStore
+from bot.storage.usage import BudgetStore, UsageLedger
 
 __all__ = ["DEFAULT_MAX_REFERENCES", "DatabaseError", "OperationConfig", "Store"]
 
@@ -19,6 +21,9 @@ class Store:
         self.database = database
         self.guild_config = GuildConfigStore(database)
         self.state = BotStateStore(database)
+        self.jobs = JobStore(database)
+        self.usage = UsageLedger(database)
+        self.budgets = BudgetStore(database)
         self.config_history = ConfigHistoryStore(database)
 
     @classmethod

@@ -1,0 +1,262 @@
+"""The job history: one row per command or button run, kept so that work can be redone after a restart.
+
+Result buttons carry nothing but a job id, so the row must hold everything a later click needs: the
+prompt, format, model and providers, where the reference images came from, and which message holds
+the result. The job service writes the rows (`create`, `mark_running`, `finish` inside its completion
+transaction); `/jobs` and the buttons read them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.openrouter.types import ProviderFilter
+from bot.operations import Operation
+from bot.storage.database import Database
+
+__all__ = ["JobRecord", "JobSpec", "JobStatus", "JobStore", "ReferenceSource", "format_time", "parse_time"]
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceSource:
+    """Where one input image came from: enough to fetch it again once its URL has expired."""
+
+    url: str | None = None
+    filename: str | None = None
+    channel_id: int | None = None
+    message_id: int | None = None
+    attachment_id: int | None = None
+    #: The job whose result this image is (an Edit button on a result), if any.
+    job_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form, without empty keys."""
+        values = {
+            "url": self.url,
+            "filename": self.filename,
+            "channel_id": self.channel_id,
+            "message_id": self.message_id,
+            "attachment_id": self.attachment_id,
+            "job_id": self.job_id,
+        }
+        return {key: value for key, value in values.items() if value is not None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReferenceSource:
+        """Read the stored form back, tolerating missing keys."""
+        return cls(
+            url=data.get("url"),
+            filename=data.get("filename"),
+            channel_id=_int(data.get("channel_id")),
+            message_id=_int(data.get("message_id")),
+            attachment_id=_int(data.get("attachment_id")),
+            job_id=_int(data.get("job_id")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """What was asked for: the part of a job that a re-roll repeats."""
+
+    operation: Operation
+    model: str
+    member_id: int
+    guild_id: int | None = None
+    channel_id: int | None = None
+    prompt: str = ""
+    image_format: str | None = None
+    aspect_ratio: str | None = None
+    providers: ProviderFilter = field(default_factory=ProviderFilter)
+    references: tuple[ReferenceSource, ...] = ()
+    parent_job_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """A stored job: its spec, and what became of it."""
+
+    id: int
+    spec: JobSpec
+    status: JobStatus
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result_channel_id: int | None = None
+    result_message_id: int | None = None
+    result_files: tuple[str, ...] = ()
+    result_deleted: bool = False
+    cost: float | None = None
+    generation_id: str | None = None
+    error_kind: str | None = None
+    upstream_ms: int | None = None
+
+    @property
+    def result_url(self) -> str | None:
+        """A link to the result message, while there is one."""
+        if self.result_message_id is None or self.result_deleted:
+            return None
+        channel = self.result_channel_id or self.spec.channel_id
+        guild = self.spec.guild_id if self.spec.guild_id is not None else "@me"
+        return f"https://discord.com/channels/{guild}/{channel}/{self.result_message_id}"
+
+
+_COLUMNS = (
+    "id, guild_id, channel_id, member_id, operation, prompt, image_format, aspect_ratio, model, "
+    "provider_filter, reference_images, parent_job_id, status, result_channel_id, result_message_id, "
+    "result_files, result_deleted, cost, generation_id, error_kind, created_at, started_at, finished_at, "
+    "upstream_ms"
+)
+
+
+class JobStore:
+    """Reads and writes `jobs`."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create(self, spec: JobSpec, *, created_at: datetime) -> int:
+        """Record a new, queued job and return its id (the id the result buttons will carry)."""
+        async with self._db.transaction() as connection:
+            cursor = await connection.execute(
+                "INSERT INTO jobs (guild_id, channel_id, member_id, operation, prompt, image_format, "
+                "aspect_ratio, model, provider_filter, reference_images, parent_job_id, status, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
+                (
+                    spec.guild_id,
+                    spec.channel_id,
+                    spec.member_id,
+                    spec.operation.value,
+                    spec.prompt,
+                    spec.image_format,
+                    spec.aspect_ratio,
+                    spec.model,
+                    json.dumps({"only": list(spec.providers.only), "ignore": list(spec.providers.ignore)}),
+                    json.dumps([reference.to_json() for reference in spec.references]),
+                    spec.parent_job_id,
+                    format_time(created_at),
+                ),
+            )
+            job_id = cursor.lastrowid
+        assert job_id is not None
+        return int(job_id)
+
+    async def mark_running(self, job_id: int, *, started_at: datetime) -> None:
+        """The job got its slot and is about to call the upstream."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "UPDATE jobs SET status = 'running', started_at = ? WHERE id = ?", (format_time(started_at), job_id)
+            )
+
+    @staticmethod
+    async def finish(
+        connection: Any,
+        job_id: int,
+        *,
+        status: JobStatus,
+        finished_at: datetime,
+        cost: float | None,
+        generation_id: str | None,
+        error_kind: str | None,
+        upstream_ms: int | None,
+        result_channel_id: int | None,
+        result_message_id: int | None,
+        result_files: Sequence[str],
+    ) -> None:
+        """Record the outcome inside the caller's transaction (the ledger row goes in the same one)."""
+        await connection.execute(
+            "UPDATE jobs SET status = ?, finished_at = ?, cost = ?, generation_id = ?, error_kind = ?, "
+            "upstream_ms = ?, result_channel_id = ?, result_message_id = ?, result_files = ? WHERE id = ?",
+            (
+                status.value,
+                format_time(finished_at),
+                cost,
+                generation_id,
+                error_kind,
+                upstream_ms,
+                result_channel_id,
+                result_message_id,
+                json.dumps(list(result_files)),
+                job_id,
+            ),
+        )
+
+    async def mark_result_deleted(self, job_id: int) -> None:
+        """The result message was deleted: no link, no image to reuse."""
+        async with self._db.transaction() as connection:
+            await connection.execute("UPDATE jobs SET result_deleted = 1 WHERE id = ?", (job_id,))
+
+    async def get(self, job_id: int) -> JobRecord | None:
+        """One job, or None if there is no such job."""
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
+        return _from_row(row) if row else None
+
+    async def recent(self, guild_id: int, member_id: int, limit: int = 10) -> list[JobRecord]:
+        """A member's latest jobs in one server, newest first."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM jobs WHERE guild_id = ? AND member_id = ? ORDER BY id DESC LIMIT ?",
+            (guild_id, member_id, limit),
+        )
+        return [_from_row(row) for row in rows]
+
+
+def format_time(moment: datetime) -> str:
+    """The stored form of a time: ISO-8601 in UTC (aware datetimes only)."""
+    return moment.isoformat(timespec="milliseconds")
+
+
+def parse_time(text: str) -> datetime:
+    """Read a stored time back."""
+    return datetime.fromisoformat(text)
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if value is not None else None
+
+
+def _from_row(row: Any) -> JobRecord:
+    providers = json.loads(row["provider_filter"] or "{}")
+    spec = JobSpec(
+        operation=Operation(row["operation"]),
+        model=str(row["model"]),
+        member_id=int(row["member_id"]),
+        guild_id=_int(row["guild_id"]),
+        channel_id=_int(row["channel_id"]),
+        prompt=str(row["prompt"]),
+        image_format=row["image_format"],
+        aspect_ratio=row["aspect_ratio"],
+        providers=ProviderFilter(
+            only=tuple(providers.get("only") or ()), ignore=tuple(providers.get("ignore") or ())
+        ),
+        references=tuple(ReferenceSource.from_json(item) for item in json.loads(row["reference_images"] or "[]")),
+        parent_job_id=_int(row["parent_job_id"]),
+    )
+    return JobRecord(
+        id=int(row["id"]),
+        spec=spec,
+        status=JobStatus(row["status"]),
+        created_at=parse_time(row["created_at"]),
+        started_at=parse_time(row["started_at"]) if row["started_at"] else None,
+        finished_at=parse_time(row["finished_at"]) if row["finished_at"] else None,
+        result_channel_id=_int(row["result_channel_id"]),
+        result_message_id=_int(row["result_message_id"]),
+        result_files=tuple(json.loads(row["result_files"] or "[]")),
+        result_deleted=bool(row["result_deleted"]),
+        cost=row["cost"],
+        generation_id=row["generation_id"],
+        error_kind=row["error_kind"],
+        upstream_ms=row["upstream_ms"],
+    )
