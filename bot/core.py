@@ -13,6 +13,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.budgets import catalog_lookup
 from bot.catalog import ModelCatalog
 from bot.command_sync import sync_commands_if_changed
 from bot.jobs import JobService
@@ -76,6 +77,7 @@ class ImageBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Open storage and the client, load the cogs, sync commands if they changed."""
         self.store = await Store.open(self.settings.database_path)
+        self.jobs.bind(self.store, model_info=catalog_lookup(self))  # job history, ledger, budgets
         self.openrouter = OpenRouterClient(
             build_http_client(
                 timeout_s=self.settings.request_timeout_s,

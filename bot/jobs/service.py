@@ -5,6 +5,13 @@ deferred "thinking" response inside Discord's 3 seconds, waits its turn showing 
 and hands the caller a `Job` to report progress and deliver the result. Keeping this in one place is
 what makes the limits, the queue, and shutdown behave the same for `/imagine`, `/edit`, `/describe`
 and the result buttons.
+
+It also keeps the books. Once a store is bound (`bind()`, from `setup_hook`), every run is a row in the
+job history (queued, running, then done or failed, with its result message so that result buttons
+can reuse it after a restart), each upstream call is a ledger row written in the same transaction as
+the job's completion, and a job that would run a server over a daily budget is refused before it is
+even deferred, holding a reservation of its estimated cost from admission until its real cost is in
+the ledger (see `bot.budgets`).
 """
 
 from __future__ import annotations
@@ -16,15 +23,22 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.budgets import BudgetGuard, Clock, ModelLookup, Reservation, utc_now
 from bot.errors import UserFacingError
 from bot.jobs.progress import Progress
 from bot.jobs.queue import JobQueue
+from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
 from bot.replies import error_embed, send_private
+from bot.storage.jobs import JobSpec, JobStatus, JobStore, ReferenceSource
+from bot.storage.usage import LedgerEntry, UsageLedger
+
+if TYPE_CHECKING:
+    from bot.storage import Store
 
 __all__ = ["Job", "JobService", "ShuttingDown"]
 
@@ -73,8 +87,17 @@ class Job:
     progress: Progress
     started: float = field(default_factory=time.perf_counter)
     upstream_started: float | None = None
+    upstream_finished: float | None = None
     cost: float | None = None
     generation_id: str | None = None
+    #: The job's row in the history (None when no store is bound); result buttons carry it.
+    id: int | None = None
+    #: Images delivered (counted against a member's daily image limit).
+    images: int = 0
+    result_message_id: int | None = None
+    result_channel_id: int | None = None
+    result_files: tuple[str, ...] = ()
+    _images_settled: bool = field(default=False, repr=False)
 
     def mark_upstream_start(self) -> None:
         """Call just before the upstream request, so time in the queue is not counted as model time."""
@@ -82,10 +105,14 @@ class Job:
         if self.progress.latest is not None:
             self.progress.set("Working on it…")
 
-    def settle(self, *, cost: float | None, generation_id: str | None) -> None:
-        """Record what the upstream reported for this job."""
+    def settle(self, *, cost: float | None, generation_id: str | None, images: int | None = None) -> None:
+        """Record what the upstream reported for this job (`images` defaults to the files delivered)."""
         self.cost = cost
         self.generation_id = generation_id
+        self.upstream_finished = time.perf_counter()
+        if images is not None:
+            self.images = images
+            self._images_settled = True
 
     def on_retry(self, attempt: int, attempts: int, delay_s: float) -> None:
         """Tell the member that the upstream is busy and we are trying again."""
@@ -108,7 +135,16 @@ class Job:
         kwargs: dict[str, Any] = {"content": None, "embeds": list(embeds), "attachments": list(files)}
         if view is not None:
             kwargs["view"] = view
-        return await self.interaction.edit_original_response(**kwargs)
+        message = await self.interaction.edit_original_response(**kwargs)
+        # Where the result lives, so that buttons can re-fetch its image once attachment URLs expire.
+        self.result_message_id = message.id
+        self.result_channel_id = self.interaction.channel_id
+        self.result_files = tuple(a.filename for a in message.attachments) or tuple(
+            str(file.filename) for file in files
+        )
+        if self.operation.needs_image_output and not self._images_settled:
+            self.images = len(files)
+        return message
 
 
 class JobService:
@@ -119,9 +155,20 @@ class JobService:
             max_concurrent=max_concurrent, max_queued=max_queued, max_per_member=max_per_member
         )
         self.accepting = True
+        #: Least time between two progress edits of one job (Discord rate-limits message edits).
+        self.progress_interval_s = 2.0
+        #: The time budgets, the ledger and the history use; public so tests can move it.
+        self.clock: Clock = utc_now
+        self.budgets: BudgetGuard | None = None
+        self._store: Store | None = None
         self._active: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+
+    def bind(self, store: Store, *, model_info: ModelLookup | None = None) -> None:
+        """Start keeping the job history, the ledger and budgets in `store` (called once storage is open)."""
+        self._store = store
+        self.budgets = BudgetGuard(store.budgets, store.usage, model_info)
 
     @property
     def active(self) -> int:
@@ -130,39 +177,157 @@ class JobService:
 
     @asynccontextmanager
     async def run(
-        self, interaction: discord.Interaction[Any], operation: Operation, *, model: str
+        self,
+        interaction: discord.Interaction[Any],
+        operation: Operation,
+        *,
+        model: str,
+        prompt: str = "",
+        image_format: str | None = None,
+        aspect_ratio: str | None = None,
+        providers: ProviderFilter | None = None,
+        references: Sequence[ReferenceSource] = (),
+        parent_job_id: int | None = None,
     ) -> AsyncIterator[Job]:
-        """Admit, defer, wait for a slot, and yield the job; errors propagate to the tree's handler."""
+        """Admit (limits, queue, budgets), defer, wait for a slot, and yield the job.
+
+        The keyword arguments after `model` only feed the job history (what a re-roll repeats) and the
+        cost estimate; errors propagate to the tree's handler.
+        """
         if not self.accepting:
             raise ShuttingDown()
+        spec = JobSpec(
+            operation=operation,
+            model=model,
+            member_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            prompt=prompt,
+            image_format=image_format,
+            aspect_ratio=aspect_ratio,
+            providers=providers or ProviderFilter(),
+            references=tuple(references),
+            parent_job_id=parent_job_id,
+        )
         ticket = self.queue.admit((interaction.guild_id, interaction.user.id))
-        progress = Progress(interaction)
+        try:
+            reservation = await self._reserve(spec)
+        except BaseException:
+            ticket.release()
+            raise
+        progress = Progress(interaction, min_interval_s=self.progress_interval_s)
         job = Job(operation=operation, interaction=interaction, model=model, progress=progress)
         task = asyncio.current_task()
         if task is not None:
             self._track(task)
+        failure: BaseException | None = None
         try:
             if not interaction.response.is_done():
                 await interaction.response.defer(thinking=True)
+            job.id = await self._open_record(spec)
             deadline = asyncio.timeout(_seconds_left(interaction))
             try:
                 async with deadline:
                     await ticket.acquire(on_position=lambda position: progress.set(_queued_text(position)))
+                    await self._mark_running(job)
                     yield job
             except TimeoutError as exc:
                 if deadline.expired():
                     raise JobTooSlow() from exc
                 raise
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as exc:
+            failure = exc
             if not self.accepting:
                 await progress.close()
                 await send_private(interaction, embed=error_embed(*CANCELLED_BY_SHUTDOWN))
             raise
+        except BaseException as exc:
+            failure = exc
+            raise
         finally:
             ticket.release()
             await progress.close()
+            await self._close_record(job, spec, failure)
+            reservation.release()  # after the ledger write: the real cost now counts instead
             if task is not None:
                 self._untrack(task)
+
+    # -- bookkeeping ------------------------------------------------------------------------------
+
+    async def _reserve(self, spec: JobSpec) -> Reservation:
+        """Refuse (BudgetExceeded) or hold this job's estimated cost against the server's budgets."""
+        if self.budgets is None:
+            return Reservation()
+        return await self.budgets.admit(
+            guild_id=spec.guild_id,
+            member_id=spec.member_id,
+            operation=spec.operation,
+            model=spec.model,
+            prompt=spec.prompt,
+            input_images=len(spec.references),
+            now=self.clock(),
+        )
+
+    async def _open_record(self, spec: JobSpec) -> int | None:
+        if self._store is None:
+            return None
+        return await self._store.jobs.create(spec, created_at=self.clock())
+
+    async def _mark_running(self, job: Job) -> None:
+        if self._store is not None and job.id is not None:
+            await self._store.jobs.mark_running(job.id, started_at=self.clock())
+
+    async def _close_record(self, job: Job, spec: JobSpec, failure: BaseException | None) -> None:
+        """Write the outcome and, if the upstream was called, its ledger row, in one transaction.
+
+        Never raises: losing a history row must not turn a delivered result into an error.
+        """
+        if self._store is None or job.id is None:
+            return
+        now = self.clock()
+        cost, reported = job.cost, job.cost is not None
+        if not reported and failure is not None:
+            # A failed call costs nothing unless OpenRouter said otherwise (an error may carry `cost`).
+            failed_cost = getattr(failure, "cost", None)
+            if isinstance(failed_cost, int | float):
+                cost, reported = float(failed_cost), True
+        upstream_ms = None
+        if job.upstream_started is not None:
+            upstream_ms = int(((job.upstream_finished or time.perf_counter()) - job.upstream_started) * 1000)
+        entry = None
+        if job.upstream_started is not None or reported:
+            entry = LedgerEntry(
+                guild_id=spec.guild_id,
+                member_id=spec.member_id,
+                operation=spec.operation,
+                model=job.model,
+                at=now,
+                cost=cost or 0.0,
+                cost_reported=reported,
+                images=job.images,
+                succeeded=failure is None,
+                job_id=job.id,
+                generation_id=job.generation_id,
+            )
+        try:
+            async with self._store.database.transaction() as connection:
+                await JobStore.finish(
+                    connection,
+                    job.id,
+                    status=JobStatus.DONE if failure is None else JobStatus.FAILED,
+                    finished_at=now,
+                    cost=cost,
+                    generation_id=job.generation_id,
+                    error_kind=_error_kind(failure),
+                    upstream_ms=upstream_ms,
+                    result_channel_id=job.result_channel_id,
+                    result_message_id=job.result_message_id,
+                    result_files=job.result_files,
+                )
+                if entry is not None:
+                    await UsageLedger.add(connection, entry)
+        except Exception:
+            log.exception("could not record the outcome of job %s", job.id)
 
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._active.add(task)
@@ -197,6 +362,15 @@ def _seconds_left(interaction: discord.Interaction[Any]) -> float:
     """Seconds until the job must stop so that the member can still be told."""
     deadline = interaction.created_at + INTERACTION_LIFETIME - DEADLINE_MARGIN
     return max((deadline - discord.utils.utcnow()).total_seconds(), 1.0)
+
+
+def _error_kind(failure: BaseException | None) -> str | None:
+    """A short, stable name for what stopped a job (its type), for the history and support."""
+    if failure is None:
+        return None
+    if isinstance(failure, asyncio.CancelledError):
+        return "cancelled"
+    return type(failure).__name__
 
 
 def _queued_text(position: int) -> str:

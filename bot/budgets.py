@@ -1,0 +1,316 @@
+"""Daily budgets: refusing a job before it reaches OpenRouter when it would run a server over its limit.
+
+A server can cap its daily spend (USD), each member's daily spend (USD) and each member's daily
+images. Days are UTC days: budgets roll over at 00:00 UTC, read from an injectable clock so tests can
+move time. Before a job the guard estimates its cost (catalog pricing, or what the model last cost)
+and compares the day's ledger total *plus what running jobs have reserved* with the limit. The
+in-memory reservation is what keeps concurrent jobs from all passing the check against the same
+stale total: each admitted job holds its estimate until its real cost is in the ledger, so jointly
+they overshoot by at most the error of one estimate. A job whose cost cannot be estimated at all
+reserves nothing, so at most one such job per budget runs at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from bot.errors import UserFacingError
+from bot.openrouter.types import ModelInfo
+from bot.operations import Operation
+from bot.storage.usage import Budget, BudgetStore, UsageLedger
+
+__all__ = [
+    "BudgetExceeded",
+    "BudgetGuard",
+    "Clock",
+    "Estimate",
+    "ModelLookup",
+    "Reservation",
+    "catalog_lookup",
+    "estimate_from_pricing",
+    "next_reset",
+    "usd",
+    "utc_now",
+]
+
+log = logging.getLogger(__name__)
+
+#: Returns the current time, timezone-aware; injected so that tests can cross midnight without waiting.
+Clock = Callable[[], datetime]
+#: Finds a model's catalog entry without waiting (None when unknown or not loaded).
+ModelLookup = Callable[[str], ModelInfo | None]
+
+#: Output tokens one generated ~1 MP image counts for (Gemini's documented figure): the price basis of
+#: models that bill image output per token.
+IMAGE_OUTPUT_TOKENS = 1290
+#: A generous length for a description, in tokens.
+TEXT_OUTPUT_TOKENS = 600
+
+MANAGE_HINT = "A member with Manage Server can change the limits with `/config budget`."
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+def next_reset(now: datetime) -> datetime:
+    """The next 00:00 UTC after `now`, when daily budgets start again."""
+    today = now.astimezone(UTC).date()
+    return datetime.combine(today + timedelta(days=1), time(0, 0), tzinfo=UTC)
+
+
+def utc_day(now: datetime) -> date:
+    """The UTC day `now` falls in."""
+    return now.astimezone(UTC).date()
+
+
+def usd(amount: float) -> str:
+    """An amount in USD as budgets show it: cents for dollars, four decimals below a dollar."""
+    if amount >= 1:
+        return f"${amount:,.2f}"
+    text = f"${amount:.4f}".rstrip("0").rstrip(".")
+    return "$0" if text == "$" else text
+
+
+def catalog_lookup(bot: object) -> ModelLookup:
+    """A lookup in `bot.catalog` if the bot has one (it is optional), never waiting and never raising."""
+
+    def lookup(model_id: str) -> ModelInfo | None:
+        catalog: Any = getattr(bot, "catalog", None)
+        if catalog is None:
+            return None
+        try:
+            found = catalog.current.model(model_id)
+        except Exception:  # an estimate must never stop a job
+            log.debug("catalog lookup failed for %s", model_id, exc_info=True)
+            return None
+        return found if isinstance(found, ModelInfo) else None
+
+    return lookup
+
+
+def estimate_from_pricing(info: ModelInfo, operation: Operation, prompt: str, input_images: int) -> float | None:
+    """A cost estimate in USD from catalog prices (strings, USD per token / image / request), or None.
+
+    Text is priced per token (about four characters each); image output per token at
+    `IMAGE_OUTPUT_TOKENS`, or, for image-only models that list no token price, at the per-image price;
+    input images at the per-image price. Negative prices (OpenRouter's "varies") give no estimate.
+    """
+    if not info.pricing:
+        return None
+    prices: dict[str, float] = {}
+    for key in ("prompt", "completion", "image", "request"):
+        try:
+            prices[key] = float(info.pricing.get(key) or 0)
+        except ValueError:
+            return None
+        if prices[key] < 0:
+            return None
+    prompt_tokens = len(prompt) // 4 + 16
+    output_tokens = IMAGE_OUTPUT_TOKENS if operation.needs_image_output else TEXT_OUTPUT_TOKENS
+    cost = (
+        prices["request"]
+        + prices["prompt"] * prompt_tokens
+        + prices["completion"] * output_tokens
+        + prices["image"] * input_images
+    )
+    if operation.needs_image_output and prices["completion"] == 0:
+        cost += prices["image"]
+    return cost
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """What a job is expected to use; `known` is False when there was nothing to estimate from."""
+
+    cost: float
+    images: int
+    known: bool
+
+
+class BudgetExceeded(UserFacingError):
+    """A job would run over a daily budget; the message says which, how much is used, and when it resets."""
+
+    title = "Budget reached"
+
+
+@dataclass
+class _Held:
+    """What running jobs have reserved against one budget scope."""
+
+    cost: float = 0.0
+    images: int = 0
+    unknown: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return self.cost <= 1e-12 and self.images == 0 and self.unknown == 0
+
+
+_Scope = tuple[Any, ...]
+
+
+@dataclass
+class Reservation:
+    """One admitted job's hold on its budgets, given back (once) when its cost is in the ledger."""
+
+    guard: BudgetGuard | None = None
+    scopes: tuple[_Scope, ...] = ()
+    cost: float = 0.0
+    images: int = 0
+    unknown: bool = False
+    _released: bool = field(default=False, repr=False)
+
+    def release(self) -> None:
+        """Give the reservation back; safe to call twice."""
+        if self._released or self.guard is None:
+            return
+        self._released = True
+        self.guard._release(self)
+
+
+class BudgetGuard:
+    """Checks and reserves budgets before jobs; see the module docstring for the rule."""
+
+    def __init__(self, budgets: BudgetStore, ledger: UsageLedger, model_info: ModelLookup | None = None) -> None:
+        self._budgets = budgets
+        self._ledger = ledger
+        self._model_info = model_info or (lambda _model: None)
+        self._held: dict[_Scope, _Held] = {}
+        #: One admission at a time: the ledger read and the reservation must not interleave.
+        self._lock = asyncio.Lock()
+
+    def held(self, guild_id: int | None, member_id: int | None = None) -> _Held:
+        """What running jobs reserve now against a server's (or a member's) budget."""
+        scope: _Scope = ("guild", guild_id) if member_id is None else ("member", guild_id, member_id)
+        return self._held.get(scope, _Held())
+
+    async def estimate(self, operation: Operation, model: str, prompt: str, input_images: int) -> Estimate:
+        """Expected cost: the larger of the catalog-price estimate and what the model last really cost.
+
+        Catalog prices alone misjudge models that bill images in ways the price list does not show, and a
+        past cost alone misses price changes; taking the larger keeps the budget safe with either.
+        """
+        images = 1 if operation.needs_image_output else 0
+        info = self._model_info(model)
+        priced = estimate_from_pricing(info, operation, prompt, input_images) if info is not None else None
+        last = await self._ledger.last_cost(model)
+        candidates = [value for value in (priced, last) if value is not None]
+        if not candidates:
+            return Estimate(cost=0.0, images=images, known=False)
+        return Estimate(cost=max(candidates), images=images, known=True)
+
+    async def admit(
+        self,
+        *,
+        guild_id: int | None,
+        member_id: int,
+        operation: Operation,
+        model: str,
+        prompt: str,
+        input_images: int,
+        now: datetime,
+    ) -> Reservation:
+        """Reserve this job's estimate against every limit of the server, or raise `BudgetExceeded`."""
+        budget = await self._budgets.get(guild_id)
+        if guild_id is None or budget.is_empty:
+            return Reservation()
+        estimate = await self.estimate(operation, model, prompt, input_images)
+        async with self._lock:
+            scopes = await self._check(budget, guild_id, member_id, estimate, model, now)
+            reservation = Reservation(
+                guard=self, scopes=scopes, cost=estimate.cost, images=estimate.images, unknown=not estimate.known
+            )
+            for scope in scopes:
+                held = self._held.setdefault(scope, _Held())
+                held.cost += reservation.cost
+                held.images += reservation.images
+                held.unknown += int(reservation.unknown)
+            return reservation
+
+    async def _check(
+        self, budget: Budget, guild_id: int, member_id: int, estimate: Estimate, model: str, now: datetime
+    ) -> tuple[_Scope, ...]:
+        today = utc_day(now)
+        guild_scope: _Scope = ("guild", guild_id)
+        member_scope: _Scope = ("member", guild_id, member_id)
+        scopes: list[_Scope] = []
+        if budget.guild_daily_usd is not None:
+            used = await self._ledger.spend(guild_id, since=today, until=today)
+            _check_usd(
+                "This server's daily budget", budget.guild_daily_usd, used.cost,
+                self._held.get(guild_scope, _Held()), estimate, model, now,
+            )
+            scopes.append(guild_scope)
+        if budget.member_daily_usd is not None or budget.member_daily_images is not None:
+            mine = await self._ledger.spend(guild_id, since=today, until=today, member_id=member_id)
+            held = self._held.get(member_scope, _Held())
+            if budget.member_daily_usd is not None:
+                _check_usd(
+                    "Your daily budget in this server", budget.member_daily_usd, mine.cost, held, estimate, model, now
+                )
+            if budget.member_daily_images is not None:
+                _check_images(budget.member_daily_images, mine.images, held, estimate, now)
+            scopes.append(member_scope)
+        return tuple(scopes)
+
+    def _release(self, reservation: Reservation) -> None:
+        for scope in reservation.scopes:
+            held = self._held.get(scope)
+            if held is None:
+                continue
+            held.cost = max(held.cost - reservation.cost, 0.0)
+            held.images = max(held.images - reservation.images, 0)
+            held.unknown = max(held.unknown - int(reservation.unknown), 0)
+            if held.empty:
+                del self._held[scope]
+
+
+def _resets(now: datetime) -> str:
+    reset = int(next_reset(now).timestamp())
+    return f"It resets at 00:00 UTC (<t:{reset}:R>)."
+
+
+def _running(amount: str) -> str:
+    return f" (plus {amount} held by jobs running now)"
+
+
+def _check_usd(
+    label: str, limit: float, used: float, held: _Held, estimate: Estimate, model: str, now: datetime
+) -> None:
+    """Refuse when the limit is reached, the estimate would pass it, or an unpriced job already runs."""
+    committed = used + held.cost
+    spent = f"{usd(used)} spent today" + (_running(usd(held.cost)) if held.cost > 0 else "")
+    if estimate.known and estimate.cost == 0:
+        return  # a free model cannot run anyone over
+    if committed >= limit - 1e-12:
+        raise BudgetExceeded(f"{label} of {usd(limit)} is used up: {spent}. {_resets(now)} {MANAGE_HINT}")
+    if estimate.known and committed + estimate.cost > limit + 1e-12:
+        raise BudgetExceeded(
+            f"{label} is {usd(limit)} and {spent}; this job would cost about {usd(estimate.cost)}, "
+            f"which would go over it. {_resets(now)} {MANAGE_HINT}"
+        )
+    if not estimate.known and held.unknown > 0:
+        raise BudgetExceeded(
+            f"The cost of `{model}` is not known yet, so only one such job at a time counts against {label[0].lower()}"
+            f"{label[1:]} ({usd(limit)}; {spent}). Try again when the running one finishes. {_resets(now)}"
+        )
+
+
+def _check_images(limit: int, used: int, held: _Held, estimate: Estimate, now: datetime) -> None:
+    if estimate.images == 0:
+        return
+    committed = used + held.images
+    if committed + estimate.images > limit:
+        running = f" and {held.images} on the way" if held.images else ""
+        plural = "image" if limit == 1 else "images"
+        raise BudgetExceeded(
+            f"Your daily limit in this server is {limit} {plural}, and you made {used} today{running}. "
+            f"{_resets(now)} {MANAGE_HINT}"
+        )
