@@ -28,7 +28,10 @@ __all__ = ["DEFAULT_EXTENSIONS", "ImageBot", "ShardedImageBot", "apply_discord_a
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EXTENSIONS: tuple[str, ...] = ("cogs.imagine", "cogs.edit", "cogs.describe", "cogs.config", "cogs.status")
+DEFAULT_EXTENSIONS: tuple[str, ...] = (
+    "cogs.imagine", "cogs.edit", "cogs.describe", "cogs.config", "cogs.status",
+    "cogs.result_buttons", "cogs.jobs",
+)
 
 
 def apply_discord_api_base(base_url: str | None) -> None:

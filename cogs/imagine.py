@@ -18,6 +18,7 @@ from bot.rendering import (
     prepare_result_files,
     shorten,
 )
+from cogs.result_buttons import result_view
 
 if TYPE_CHECKING:
     from bot.core import ImageBot
@@ -52,7 +53,10 @@ class Imagine(commands.Cog):
         if not config.enabled:
             raise OperationDisabled("Imagine", "imagine")
         model = config.model_or(self.bot.default_model(Operation.IMAGINE))
-        async with self.bot.jobs.run(interaction, Operation.IMAGINE, model=model) as job:
+        async with self.bot.jobs.run(
+            interaction, Operation.IMAGINE, model=model, prompt=prompt, image_format=fmt.value,
+            aspect_ratio=fmt.aspect_ratio, providers=config.provider_filter,
+        ) as job:
             job.mark_upstream_start()
             result = await self.bot.openrouter.generate_image(
                 prompt=prompt,
@@ -81,7 +85,7 @@ class Imagine(commands.Cog):
                 embed.add_field(name="Note", value=shorten(" ".join(notes), 1024), inline=False)
             embed.set_image(url=f"attachment://{files[0].filename}")
             embed.set_footer(text=shorten(f"Requested by {interaction.user.display_name}", 2048))
-            await job.deliver(embeds=[embed], files=[file.to_discord() for file in files])
+            await job.deliver(embeds=[embed], files=[file.to_discord() for file in files], view=result_view(job))
         log.info(
             "imagine done guild=%s user=%s model=%s cost=%s ms=%d",
             interaction.guild_id,

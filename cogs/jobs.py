@@ -1,0 +1,92 @@
+"""`/jobs`: a member's recent jobs in this server, with what they cost and where the results are.
+
+Answers "what did I ask for yesterday, and where did it go?" without scrolling. Members see their
+own jobs; a member with Manage Server (checked when the command runs, since Discord's permission
+defaults are only hints an admin can override) may look at anyone's. The list is private.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserFacingError
+from bot.rendering import RESULT_COLOUR, format_cost, shorten
+from bot.storage.jobs import JobRecord, JobStatus
+
+if TYPE_CHECKING:
+    from bot.core import ImageBot
+
+__all__ = ["Jobs", "render_jobs"]
+
+RECENT_JOBS = 10
+_STATUS = {
+    JobStatus.QUEUED: "⏳ queued",
+    JobStatus.RUNNING: "⚙️ running",
+    JobStatus.DONE: "✅ done",
+    JobStatus.FAILED: "❌ failed",
+}
+
+
+def _line(record: JobRecord) -> str:
+    """One job in two lines: what and how it went, then the prompt."""
+    status = _STATUS[record.status]
+    if record.status is JobStatus.FAILED and record.error_kind:
+        status += f" ({record.error_kind})"
+    cost = format_cost(record.cost) if record.cost is not None or record.status is JobStatus.DONE else "—"
+    when = f"<t:{int(record.created_at.timestamp())}:R>"
+    link = record.result_url
+    result = f"[result]({link})" if link else ("result deleted" if record.result_deleted else "no result")
+    head = f"**#{record.id}** · {record.spec.operation.label} · {status} · {cost} · {when} · {result}"
+    prompt = " ".join(record.spec.prompt.split()) or "(no prompt recorded)"
+    return f"{head}\n> {discord.utils.escape_markdown(shorten(prompt, 150))}"
+
+
+def render_jobs(records: Sequence[JobRecord], *, whose: str) -> discord.Embed:
+    """The `/jobs` embed: newest first, within Discord's 4096-character description."""
+    embed = discord.Embed(title=f"{whose} recent jobs in this server", colour=RESULT_COLOUR)
+    if not records:
+        embed.description = "No jobs yet. Results of `/imagine`, `/edit` and `/describe` will be listed here."
+        return embed
+    lines: list[str] = []
+    for record in records:
+        line = _line(record)
+        if sum(len(item) + 2 for item in lines) + len(line) > 4096:
+            break
+        lines.append(line)
+    embed.description = "\n\n".join(lines)
+    embed.set_footer(text=f"The last {len(lines)} jobs, newest first. Costs in USD as OpenRouter reported them.")
+    return embed
+
+
+class Jobs(commands.Cog):
+    """Job history."""
+
+    def __init__(self, bot: ImageBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="jobs")
+    @app_commands.guild_only()
+    @app_commands.describe(member="Whose jobs to show (someone else's needs Manage Server)")
+    async def jobs(self, interaction: discord.Interaction[ImageBot], member: discord.Member | None = None) -> None:
+        """Your last 10 jobs in this server: prompt, status, cost and a link to each result."""
+        assert interaction.guild_id is not None  # guild_only
+        target = member or interaction.user
+        if target.id != interaction.user.id and not interaction.permissions.manage_guild:
+            raise UserFacingError(
+                "Looking at another member's jobs needs the Manage Server permission. "
+                "Leave out `member` to see your own.",
+                title="Missing permission",
+            )
+        records = await self.bot.store.jobs.recent(interaction.guild_id, target.id, limit=RECENT_JOBS)
+        whose = "Your" if target.id == interaction.user.id else f"{shorten(target.display_name, 80)}'s"
+        await interaction.response.send_message(embed=render_jobs(records, whose=whose), ephemeral=True)
+
+
+async def setup(bot: ImageBot) -> None:
+    """Load the cog."""
+    await bot.add_cog(Jobs(bot))
