@@ -81,14 +81,13 @@ def log_job(
 def log_finished_job(job: Job, *, error: BaseException | None = None, upstream_ms: float | None = None) -> None:
     """Log a `Job` from the job service when it ends, successful or not.
 
-    `upstream_ms` defaults to the time from `job.mark_upstream_start()` until now (or until
-    `job.upstream_finished`, a `time.perf_counter()` value, if the job records one), so pass the
-    measured value when the caller has it.
+    `upstream_ms` defaults to the time from the upstream call's start to its end as the job recorded
+    them (`upstream_started`, `upstream_finished`; until now when the end is not recorded), so the
+    queue wait and the upload to Discord count only in `total_ms`.
     """
     now = time.perf_counter()
     if upstream_ms is None and job.upstream_started is not None:
-        finished = getattr(job, "upstream_finished", None)
-        upstream_ms = ((finished if isinstance(finished, float) else now) - job.upstream_started) * 1000
+        upstream_ms = ((job.upstream_finished or now) - job.upstream_started) * 1000
     log_job(
         operation=job.operation,
         model=job.model,

@@ -130,10 +130,12 @@ def test_log_job_marks_unknowns_and_names_the_error_type(caplog: pytest.LogCaptu
     assert entry["guild_id"] is None and entry["cost_usd"] is None and entry["error"] == "RateLimitedError"
 
 
-def fake_job(*, upstream_started: float | None, cost: float | None) -> Any:
+def fake_job(*, upstream_started: float | None, cost: float | None, upstream_finished: float | None = None) -> Any:
+    """Stands in for `bot.jobs.service.Job`: the attributes `log_finished_job` reads."""
     interaction = SimpleNamespace(guild_id=7, user=SimpleNamespace(id=8))
     return SimpleNamespace(operation=Operation.EDIT, model="m/edit", interaction=interaction,
-                           started=time.perf_counter() - 2.0, upstream_started=upstream_started, cost=cost)
+                           started=time.perf_counter() - 2.0, upstream_started=upstream_started,
+                           upstream_finished=upstream_finished, cost=cost)
 
 
 @pytest.mark.parametrize(
@@ -159,6 +161,15 @@ def test_a_job_cancelled_in_the_queue_has_no_upstream_time(caplog: pytest.LogCap
     log_finished_job(fake_job(upstream_started=None, cost=None), error=asyncio.CancelledError())
     fields: dict[str, Any] = job_record(caplog).__dict__
     assert fields["upstream_ms"] is None and fields["status"] == "cancelled"
+
+
+def test_upstream_time_ends_when_the_model_answered(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=JOB_LOGGER)
+    started = time.perf_counter() - 1.5
+    log_finished_job(fake_job(upstream_started=started, upstream_finished=started + 0.25, cost=0.02))
+    fields: dict[str, Any] = job_record(caplog).__dict__
+    assert fields["upstream_ms"] == 250
+    assert fields["total_ms"] >= 2000, "the total still runs to the end of the job"
 
 
 def test_job_status() -> None:
