@@ -28,9 +28,10 @@ __all__ = ["DEFAULT_EXTENSIONS", "ImageBot", "ShardedImageBot", "apply_discord_a
 
 log = logging.getLogger(__name__)
 
+#: Order matters: `cogs.usage` attaches `/config budget` to the group `cogs.config` defines.
 DEFAULT_EXTENSIONS: tuple[str, ...] = (
     "cogs.imagine", "cogs.edit", "cogs.describe", "cogs.config", "cogs.status",
-    "cogs.result_buttons", "cogs.jobs",
+    "cogs.result_buttons", "cogs.jobs", "cogs.usage",
 )
 
 

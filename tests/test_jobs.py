@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from discord import app_commands
 
+from bot.core import DEFAULT_EXTENSIONS
 from bot.operations import Operation
 from bot.storage.jobs import JobStatus
 from tests.fake_openrouter import FakeOpenRouter
@@ -93,3 +95,24 @@ async def test_admins_can_look_at_another_members_jobs(harness: BotHarness) -> N
 async def test_jobs_of_someone_without_any(harness: BotHarness) -> None:
     reply = (await harness.run(harness.payloads.slash("jobs", actor=Actor("newcomer")))).last
     assert "No jobs yet" in reply.text
+
+
+def test_usage_loads_after_config_so_budget_joins_the_config_group() -> None:
+    for name in ("cogs.result_buttons", "cogs.jobs", "cogs.usage"):
+        assert name in DEFAULT_EXTENSIONS
+    if "cogs.config" in DEFAULT_EXTENSIONS:
+        assert DEFAULT_EXTENSIONS.index("cogs.config") < DEFAULT_EXTENSIONS.index("cogs.usage")
+
+
+async def test_budget_attaches_to_an_existing_config_group(database_path: Path, fake_discord: FakeDiscord,
+                                                          fake_openrouter: FakeOpenRouter) -> None:
+    async with started(database_path, fake_discord, fake_openrouter) as kit:
+        assert kit.bot is not None
+        await kit.bot.unload_extension("cogs.usage")
+        theirs = app_commands.Group(name="config", description="Server settings")
+        kit.bot.tree.add_command(theirs)
+        await kit.bot.load_extension("cogs.usage")
+        assert kit.bot.tree.get_command("config") is theirs
+        assert theirs.get_command("budget") is not None
+        await kit.bot.unload_extension("cogs.usage")
+        assert theirs.get_command("budget") is None, "unloading gives the group back as it was"

@@ -19,7 +19,7 @@ from tests.kit.fake_discord import FakeDiscord
 from tests.kit.harness import BotHarness, make_settings
 from tests.kit.payloads import Actor
 
-EXTENSIONS = ("cogs.imagine", "cogs.result_buttons", "cogs.jobs")
+EXTENSIONS = ("cogs.imagine", "cogs.result_buttons", "cogs.jobs", "cogs.usage")
 JOB_BUTTON = re.compile(r"^job:(?P<action>reroll|edit|describe|delete):(?P<id>[0-9]+)$")
 
 
