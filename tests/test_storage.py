@@ -147,3 +147,25 @@ async def test_a_cache_fill_never_sees_an_uncommitted_write(tmp_path: Path) -> N
         assert (await store.guild_config.get(5, Operation.IMAGINE)).model is None
     finally:
         await store.close()
+
+
+async def test_two_openers_of_a_new_file_migrate_it_once(tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "shared.sqlite3"
+    first, second = await asyncio.gather(Database.open(path), Database.open(path))
+    try:
+        latest = load_migrations()[-1].version
+        assert await first.schema_version() == latest and await second.schema_version() == latest
+    finally:
+        await first.close()
+        await second.close()
+
+
+def test_split_statements_keeps_triggers_and_drops_trailing_comments() -> None:
+    from bot.storage.database import split_statements
+
+    script = ("-- lead\nCREATE TABLE a (x);\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n"
+              "  DELETE FROM a WHERE x < 0;\nEND;\n-- trailing comment\n")
+    statements = split_statements(script)
+    assert len(statements) == 2 and statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")

@@ -107,13 +107,28 @@ class Database:
         for migration in migrations:
             if migration.version <= current:
                 continue
-            script = f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
-            try:
-                await self._connection.executescript(script)
-            except sqlite3.Error:
-                if self._connection.in_transaction:
-                    await self._connection.execute("ROLLBACK")
-                raise
+            await self._apply(migration)
+
+    async def _apply(self, migration: Migration) -> None:
+        """Apply one migration atomically, unless another process applied it first.
+
+        `BEGIN IMMEDIATE` takes the write lock before the version is re-read, so two processes
+        starting together on one file (shards) cannot both run the same migration.
+        """
+        connection = self._connection
+        await connection.execute("BEGIN IMMEDIATE")
+        try:
+            if await self.schema_version() >= migration.version:
+                await connection.execute("COMMIT")
+                return
+            for statement in split_statements(migration.sql):
+                await connection.execute(statement)
+            await connection.execute(f"PRAGMA user_version = {migration.version:d}")
+            await connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                await connection.execute("ROLLBACK")
+            raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -146,6 +161,25 @@ class Database:
         """The first row of a read query, if any."""
         async with self._connection.execute(sql, parameters) as cursor:
             return await cursor.fetchone()
+
+
+def split_statements(sql: str) -> list[str]:
+    """The complete SQL statements of a script, in order (comment-only remainders dropped).
+
+    Statements run one by one inside the migration's transaction, because `executescript` would
+    commit it first.
+    """
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    remainder = "\n".join(line for line in buffer.splitlines() if not line.strip().startswith("--")).strip()
+    if remainder:
+        statements.append(remainder)  # incomplete: let SQLite report the syntax error
+    return statements
 
 
 def _explain(exc: sqlite3.Error) -> str:
