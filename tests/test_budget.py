@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from discord import app_commands
 
 from bot.storage.usage import Budget
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.fake_discord import FakeDiscord
-from tests.kit.harness import BotHarness
+from tests.kit.harness import BotHarness, make_settings
 from tests.kit.payloads import Actor
 from tests.test_jobs_kit import Clock, at, click, imagine, started
 
@@ -178,3 +179,18 @@ async def test_budget_changes_go_to_the_configuration_history(harness: BotHarnes
     ]
     assert {r["user_id"] for r in recorded} == {admin.user_id}
     assert {r["guild_id"] for r in recorded} == {harness.payloads.guild_id}
+
+
+async def test_budget_joins_the_real_config_group_with_the_default_extensions(
+        database_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter) -> None:
+    kit = BotHarness(make_settings(database_path, fake_discord, fake_openrouter), fake_discord, fake_openrouter)
+    await kit.start()
+    try:
+        assert kit.bot is not None
+        group = kit.bot.tree.get_command("config")
+        assert isinstance(group, app_commands.Group)
+        assert group.get_command("budget") is not None and len(group.commands) > 1, "one group, shared"
+        text = await set_budget(kit, member_daily_images=3)
+        assert "**3 images**" in text
+    finally:
+        await kit.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from discord import app_commands
 
 from bot.core import DEFAULT_EXTENSIONS
+from bot.job_log import JOB_LOGGER
 from bot.operations import Operation
 from bot.storage.jobs import JobStatus
 from tests.fake_openrouter import FakeOpenRouter
@@ -116,3 +118,15 @@ async def test_budget_attaches_to_an_existing_config_group(database_path: Path, 
         assert theirs.get_command("budget") is not None
         await kit.bot.unload_extension("cogs.usage")
         assert theirs.get_command("budget") is None, "unloading gives the group back as it was"
+
+
+async def test_every_finished_job_writes_one_job_log_line(harness: BotHarness,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=JOB_LOGGER)
+    await imagine(harness, "fine")
+    harness.openrouter.fail_next(400)
+    await imagine(harness, "fails")
+    lines = [record for record in caplog.records if record.name == JOB_LOGGER]
+    assert [(line.status, getattr(line, "error", None)) for line in lines] == [  # type: ignore[attr-defined]
+        ("ok", None), ("failed", "BadRequestError")]
+    assert lines[0].cost_usd == pytest.approx(0.0039)  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ import discord
 
 from bot.budgets import BudgetGuard, Clock, ModelLookup, Reservation, utc_now
 from bot.errors import UserFacingError
+from bot.job_log import log_finished_job
 from bot.jobs.progress import Progress
 from bot.jobs.queue import JobQueue
 from bot.openrouter.types import ProviderFilter
@@ -249,6 +250,7 @@ class JobService:
             await progress.close()
             await self._close_record(job, spec, failure)
             reservation.release()  # after the ledger write: the real cost now counts instead
+            log_finished_job(job, error=failure)
             if task is not None:
                 self._untrack(task)
 
