@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import discord
+import yarl
 from discord.ext import commands
+from discord.gateway import DiscordWebSocket
 
 from bot.budgets import catalog_lookup
 from bot.catalog import ModelCatalog
@@ -80,6 +82,7 @@ class ImageBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         """Open storage and the client, load the cogs, sync commands if they changed."""
+        await self._discover_gateway()
         self.store = await Store.open(self.settings.database_path)
         self.jobs.bind(self.store, model_info=catalog_lookup(self))  # job history, ledger, budgets
         self.openrouter = OpenRouterClient(
@@ -104,6 +107,21 @@ class ImageBot(commands.Bot):
             await self.load_extension(extension)
         if self._sync_commands:
             await sync_commands_if_changed(self, self.settings.dev_guild_id)
+
+    async def _discover_gateway(self) -> None:
+        """Ask the REST API (or the proxy in front of it) where the gateway is, as sharded bots do.
+
+        A plain `Bot` would connect to discord.py's built-in URL; asking `GET /gateway/bot` gives
+        the same answer from Discord, and lets a stand-in or a regional setup answer for itself.
+        """
+        if not self.settings.discord_api_base:
+            return
+        try:
+            _, url, _ = await self.http.get_bot_gateway()
+        except (discord.HTTPException, discord.GatewayNotFound):
+            log.warning("could not ask the REST API for the gateway URL; using discord.py's default")
+            return
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
 
     async def shutdown(self) -> None:
         """Stop taking jobs, let running ones finish within the grace period, then close."""
@@ -135,6 +153,7 @@ class ImageBot(commands.Bot):
     async def on_ready(self) -> None:
         """Say who we are once connected (no secrets, just the bot's name and guild count)."""
         log.info("connected as %s; in %d servers", self.user, len(self.guilds))
+
 
 class ShardedImageBot(ImageBot, commands.AutoShardedBot):
     """The same bot as an `AutoShardedBot`, for `SHARDING=auto` or `SHARD_COUNT` / `SHARD_IDS`.

@@ -143,3 +143,15 @@ def pack_embeds(
     if current:
         messages.append(current)
     return messages
+
+
+def cap_embed(embed: discord.Embed, limit: int = MESSAGE_EMBED_CHARS) -> discord.Embed:
+    """Keep one embed within Discord's 6000-character total by shortening its description.
+
+    The description holds the member's prompt, the only part that can be long; fields are already
+    short by construction. The cut is marked, never silent.
+    """
+    overflow = len(embed) - limit
+    if overflow > 0 and embed.description:
+        embed.description = shorten(embed.description, max(len(embed.description) - overflow - 1, 1))
+    return embed

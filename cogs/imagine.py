@@ -14,6 +14,7 @@ from bot.operations import ImageFormat, Operation
 from bot.rendering import (
     MAX_FILES_PER_MESSAGE,
     RESULT_COLOUR,
+    cap_embed,
     format_cost,
     prepare_result_files,
     shorten,
@@ -85,7 +86,9 @@ class Imagine(commands.Cog):
                 embed.add_field(name="Note", value=shorten(" ".join(notes), 1024), inline=False)
             embed.set_image(url=f"attachment://{files[0].filename}")
             embed.set_footer(text=shorten(f"Requested by {interaction.user.display_name}", 2048))
-            await job.deliver(embeds=[embed], files=[file.to_discord() for file in files], view=result_view(job))
+            await job.deliver(
+                embeds=[cap_embed(embed)], files=[file.to_discord() for file in files], view=result_view(job)
+            )
         log.info(
             "imagine done guild=%s user=%s model=%s cost=%s ms=%d",
             interaction.guild_id,

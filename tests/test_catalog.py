@@ -201,7 +201,9 @@ async def test_reads_the_real_client_against_the_stand_in(fake_openrouter: FakeO
         ("acme/not-listed", ("image", "text")),
     ],
 )
-async def test_modalities_follow_the_models_outputs(catalog: ModelCatalog, model: str, expected: tuple[str, ...]) -> None:
+async def test_modalities_follow_the_models_outputs(
+    catalog: ModelCatalog, model: str, expected: tuple[str, ...]
+) -> None:
     await catalog.refresh()
     assert catalog.modalities_for(model) == expected
 
