@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.images import fit_to_size
-from bot.openrouter.types import GeneratedImage
+from bot.openrouter.types import GeneratedImage, ImageResult
 
 __all__ = [
     "EMBED_DESCRIPTION_LIMIT",
@@ -22,7 +22,9 @@ __all__ = [
     "MESSAGE_EMBED_CHARS",
     "RESULT_COLOUR",
     "ResultFile",
+    "cap_embed",
     "format_cost",
+    "image_result_embed",
     "pack_embeds",
     "prepare_result_files",
     "shorten",
@@ -30,6 +32,8 @@ __all__ = [
 ]
 
 MAX_FILES_PER_MESSAGE = 10
+#: A prompt is shown in full up to this length (the command accepts 4000).
+MAX_PROMPT_SHOWN = 4000
 RESULT_COLOUR = discord.Colour.blurple()
 
 
@@ -154,4 +158,42 @@ def cap_embed(embed: discord.Embed, limit: int = MESSAGE_EMBED_CHARS) -> discord
     overflow = len(embed) - limit
     if overflow > 0 and embed.description:
         embed.description = shorten(embed.description, max(len(embed.description) - overflow - 1, 1))
+    return embed
+
+
+def image_result_embed(
+    *,
+    title: str,
+    prompt: str,
+    result: ImageResult,
+    format_label: str | None,
+    elapsed_s: float,
+    requester: str,
+    files: Sequence[ResultFile],
+    notes: Sequence[str] = (),
+    extra_fields: Sequence[tuple[str, str]] = (),
+) -> discord.Embed:
+    """The one look of every image result (`/imagine`, `/edit`, the result buttons).
+
+    Model, format, cost and time first; then any command-specific fields (sources, origin); what
+    the model said; notes (re-encoding and the like); the first image large. The prompt gets what
+    Discord's 6000-character budget leaves, always well over 2000 characters, and a cut is marked.
+    """
+    embed = discord.Embed(title=title, colour=RESULT_COLOUR)
+    embed.add_field(name="Model", value=shorten(result.model, 1024))
+    if format_label:
+        embed.add_field(name="Format", value=shorten(format_label, 1024))
+    embed.add_field(name="Cost", value=format_cost(result.cost))
+    embed.add_field(name="Time", value=f"{elapsed_s:.1f} s")
+    for name, value in extra_fields:
+        embed.add_field(name=shorten(name, 256), value=shorten(value, 1024), inline=False)
+    if result.text:
+        embed.add_field(name="The model said", value=shorten(result.text, 1024), inline=False)
+    all_notes = [*notes, *(file.note for file in files if file.note)]
+    if all_notes:
+        embed.add_field(name="Note", value=shorten(" ".join(all_notes), 1024), inline=False)
+    if files:
+        embed.set_image(url=f"attachment://{files[0].filename}")
+    embed.set_footer(text=shorten(f"Requested by {requester}", 2048))
+    embed.description = shorten(prompt, min(MAX_PROMPT_SHOWN, MESSAGE_EMBED_CHARS - len(embed) - 1))
     return embed

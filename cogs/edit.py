@@ -21,15 +21,7 @@ from bot.attachments import AttachmentPipeline, ImageSource, LoadedImage, Messag
 from bot.errors import OperationDisabled, UserFacingError
 from bot.openrouter.types import ImageResult
 from bot.operations import ImageFormat, Operation
-from bot.rendering import (
-    MAX_FILES_PER_MESSAGE,
-    MESSAGE_EMBED_CHARS,
-    RESULT_COLOUR,
-    ResultFile,
-    format_cost,
-    prepare_result_files,
-    shorten,
-)
+from bot.rendering import ResultFile, cap_embed, image_result_embed, prepare_result_files, shorten
 from bot.storage.guild_config import OperationConfig
 from cogs.result_buttons import result_view
 
@@ -217,7 +209,7 @@ class Edit(commands.Cog):
             job.settle(cost=result.cost, generation_id=result.generation_id)
             elapsed = job.elapsed_s
             files = await prepare_result_files(
-                result.images[:MAX_FILES_PER_MESSAGE], stem="edit", limit_bytes=interaction.filesize_limit
+                result.images, stem="edit", limit_bytes=interaction.filesize_limit
             )
             embed = _result_embed(interaction, prompt, result, shape, images, files, elapsed, notes)
             await job.deliver(embeds=[embed], files=[file.to_discord() for file in files], view=result_view(job))
@@ -249,26 +241,19 @@ def _result_embed(
     notes: Sequence[str],
 ) -> discord.Embed:
     """The `/imagine` look, plus the sources: the first as thumbnail, all of them as links."""
-    embed = discord.Embed(title="Edit", colour=RESULT_COLOUR)
-    embed.add_field(name="Model", value=shorten(result.model, 1024))
-    embed.add_field(name="Format", value=shape)
-    embed.add_field(name="Cost", value=format_cost(result.cost))
-    embed.add_field(name="Time", value=f"{elapsed:.1f} s")
-    embed.add_field(name="Source image" if len(images) == 1 else "Source images", value=_source_links(images),
-                    inline=False)
-    all_notes = list(notes) + [file.note for file in files if file.note]
-    if len(result.images) > MAX_FILES_PER_MESSAGE:
-        all_notes.append(f"{len(result.images) - MAX_FILES_PER_MESSAGE} more images were not shown.")
-    if result.text:
-        embed.add_field(name="The model said", value=shorten(result.text, 1024), inline=False)
-    if all_notes:
-        embed.add_field(name="Note", value=shorten(" ".join(all_notes), 1024), inline=False)
-    embed.set_image(url=f"attachment://{files[0].filename}")
+    embed = image_result_embed(
+        title="Edit",
+        prompt=prompt,
+        result=result,
+        format_label=shape,
+        elapsed_s=elapsed,
+        requester=interaction.user.display_name,
+        files=files,
+        notes=notes,
+        extra_fields=[("Source image" if len(images) == 1 else "Source images", _source_links(images))],
+    )
     embed.set_thumbnail(url=images[0].source.url)
-    embed.set_footer(text=shorten(f"Requested by {interaction.user.display_name}", 2048))
-    # The prompt gets what the 6000-character message budget leaves (always well over 2000 characters).
-    embed.description = shorten(prompt, min(MAX_PROMPT, MESSAGE_EMBED_CHARS - len(embed)))
-    return embed
+    return cap_embed(embed)
 
 
 def _source_links(images: Sequence[LoadedImage]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 import discord
@@ -11,20 +10,12 @@ from discord.ext import commands
 
 from bot.errors import OperationDisabled
 from bot.operations import ImageFormat, Operation
-from bot.rendering import (
-    MAX_FILES_PER_MESSAGE,
-    RESULT_COLOUR,
-    cap_embed,
-    format_cost,
-    prepare_result_files,
-    shorten,
-)
+from bot.rendering import image_result_embed, prepare_result_files
 from cogs.result_buttons import result_view
 
 if TYPE_CHECKING:
     from bot.core import ImageBot
 
-log = logging.getLogger(__name__)
 
 FORMAT_CHOICES = [app_commands.Choice(name=fmt.label, value=fmt.value) for fmt in ImageFormat]
 
@@ -68,35 +59,19 @@ class Imagine(commands.Cog):
                 on_retry=job.on_retry,
             )
             job.settle(cost=result.cost, generation_id=result.generation_id)
-            elapsed = job.elapsed_s
             files = await prepare_result_files(
-                result.images[:MAX_FILES_PER_MESSAGE], stem="imagine", limit_bytes=interaction.filesize_limit
+                result.images, stem="imagine", limit_bytes=interaction.filesize_limit
             )
-            embed = discord.Embed(title="Imagine", description=shorten(prompt, 4000), colour=RESULT_COLOUR)
-            embed.add_field(name="Model", value=shorten(result.model, 1024))
-            embed.add_field(name="Format", value=fmt.label)
-            embed.add_field(name="Cost", value=format_cost(result.cost))
-            embed.add_field(name="Time", value=f"{elapsed:.1f} s")
-            notes = [file.note for file in files if file.note]
-            if len(result.images) > MAX_FILES_PER_MESSAGE:
-                notes.append(f"{len(result.images) - MAX_FILES_PER_MESSAGE} more images were not shown.")
-            if result.text:
-                embed.add_field(name="The model said", value=shorten(result.text, 1024), inline=False)
-            if notes:
-                embed.add_field(name="Note", value=shorten(" ".join(notes), 1024), inline=False)
-            embed.set_image(url=f"attachment://{files[0].filename}")
-            embed.set_footer(text=shorten(f"Requested by {interaction.user.display_name}", 2048))
-            await job.deliver(
-                embeds=[cap_embed(embed)], files=[file.to_discord() for file in files], view=result_view(job)
+            embed = image_result_embed(
+                title="Imagine",
+                prompt=prompt,
+                result=result,
+                format_label=fmt.label,
+                elapsed_s=job.elapsed_s,
+                requester=interaction.user.display_name,
+                files=files,
             )
-        log.info(
-            "imagine done guild=%s user=%s model=%s cost=%s ms=%d",
-            interaction.guild_id,
-            interaction.user.id,
-            result.model,
-            result.cost,
-            elapsed * 1000,
-        )
+            await job.deliver(embeds=[embed], files=[file.to_discord() for file in files], view=result_view(job))
 
 
 async def setup(bot: ImageBot) -> None:

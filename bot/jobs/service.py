@@ -17,6 +17,7 @@ the ledger (see `bot.budgets`).
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -34,7 +35,8 @@ from bot.jobs.progress import Progress
 from bot.jobs.queue import JobQueue
 from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
-from bot.replies import error_embed, send_private
+from bot.rendering import MAX_FILES_PER_MESSAGE
+from bot.replies import error_embed, post_in_channel, send_private, token_expired
 from bot.storage.jobs import JobSpec, JobStatus, JobStore, ReferenceSource
 from bot.storage.usage import LedgerEntry, UsageLedger
 
@@ -130,22 +132,62 @@ class Job:
         embeds: Sequence[discord.Embed],
         files: Sequence[discord.File] = (),
         view: discord.ui.View | None = None,
-    ) -> discord.InteractionMessage:
-        """Replace the "thinking" message with the result."""
+    ) -> discord.Message:
+        """Replace the "thinking" message with the result.
+
+        Images beyond Discord's 10 files per message follow in extra messages. If the interaction
+        token has expired (a job that ran for most of 15 minutes), the result is posted in the
+        channel instead, mentioning the member, so the work is never lost.
+        """
         await self.progress.close()
-        kwargs: dict[str, Any] = {"content": None, "embeds": list(embeds), "attachments": list(files)}
+        snapshots = [_FileSnapshot.of(file) for file in files]
+        first, rest = snapshots[:MAX_FILES_PER_MESSAGE], snapshots[MAX_FILES_PER_MESSAGE:]
+        kwargs: dict[str, Any] = {"content": None, "embeds": list(embeds), "attachments": [f.file() for f in first]}
         if view is not None:
             kwargs["view"] = view
-        message = await self.interaction.edit_original_response(**kwargs)
+        message: discord.Message
+        try:
+            message = await self.interaction.edit_original_response(**kwargs)
+            for start in range(0, len(rest), MAX_FILES_PER_MESSAGE):
+                chunk = rest[start : start + MAX_FILES_PER_MESSAGE]
+                await self.interaction.followup.send(files=[f.file() for f in chunk], wait=True)
+        except discord.HTTPException as exc:
+            if not token_expired(exc):
+                raise
+            posted = await post_in_channel(
+                self.interaction, embeds=list(embeds), files=[f.file() for f in first], view=view
+            )
+            if posted is None:
+                raise
+            message = posted
         # Where the result lives, so that buttons can re-fetch its image once attachment URLs expire.
         self.result_message_id = message.id
         self.result_channel_id = self.interaction.channel_id
-        self.result_files = tuple(a.filename for a in message.attachments) or tuple(
-            str(file.filename) for file in files
-        )
+        self.result_files = tuple(a.filename for a in message.attachments) or tuple(f.filename for f in first)
         if self.operation.needs_image_output and not self._images_settled:
             self.images = len(files)
         return message
+
+
+@dataclass(frozen=True)
+class _FileSnapshot:
+    """The bytes of an upload, so it can be sent again: discord.py closes a File after one request."""
+
+    filename: str
+    data: bytes
+    description: str | None
+    spoiler: bool
+
+    @classmethod
+    def of(cls, file: discord.File) -> _FileSnapshot:
+        position = file.fp.tell()
+        data = file.fp.read()
+        file.fp.seek(position)
+        return cls(str(file.filename), data, file.description, file.spoiler)
+
+    def file(self) -> discord.File:
+        return discord.File(io.BytesIO(self.data), filename=self.filename, description=self.description,
+                            spoiler=self.spoiler)
 
 
 class JobService:
