@@ -152,3 +152,22 @@ async def test_upstream_unreachable(database_path: Path, fake_discord: FakeDisco
         await _assert_private_error(harness, payload, "OpenRouter unreachable", "Try again")
     finally:
         await harness.stop()
+
+
+async def test_a_billed_answer_without_an_image_is_recorded_at_its_cost(harness: BotHarness) -> None:
+    harness.openrouter.cost = 0.0123
+    harness.openrouter.fault_next("no_image")
+    payload = harness.payloads.slash("imagine", prompt="a text-only model")
+    await harness.run(payload)
+    assert harness.conversation(payload).last.ephemeral
+    assert harness.bot is not None
+    rows = await harness.bot.store.database.fetch_all("SELECT cost, cost_reported, succeeded FROM usage_ledger")
+    assert [(row["cost"], row["cost_reported"], row["succeeded"]) for row in rows] == [(0.0123, 1, 0)]
+
+
+async def test_an_unbilled_failure_is_recorded_at_zero(harness: BotHarness) -> None:
+    harness.openrouter.fail_next(402)
+    await harness.run(harness.payloads.slash("imagine", prompt="no credits"))
+    assert harness.bot is not None
+    rows = await harness.bot.store.database.fetch_all("SELECT cost, cost_reported FROM usage_ledger")
+    assert [(row["cost"], row["cost_reported"]) for row in rows] == [(0.0, 0)]

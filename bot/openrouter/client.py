@@ -113,7 +113,9 @@ class OpenRouterClient:
         text = _message_text(message)
         images = await self._collect_images(message, model=model)
         if not images:
-            raise NoImageReturnedError(f"{model} answered without an image", text=text, model=model)
+            error = NoImageReturnedError(f"{model} answered without an image", text=text, model=model)
+            error.cost = _cost(answer)
+            raise error
         return ImageResult(
             images=images,
             text=text,
@@ -191,7 +193,11 @@ class OpenRouterClient:
         while True:
             try:
                 answer = await self._request("POST", "/chat/completions", json_body=body, model=model)
-                return answer, self._first_message(answer, model=model)
+                try:
+                    return answer, self._first_message(answer, model=model)
+                except OpenRouterError as error:
+                    error.cost = _cost(answer)
+                    raise
             except OpenRouterError as error:
                 delay = policy.delay_after(attempt, error)
                 if not policy.should_retry(attempt, error, time.monotonic() - started, delay):

@@ -54,6 +54,8 @@ class OpenRouterError(Exception):
 
     #: Whether the same call may succeed if simply tried again later.
     retryable: bool = False
+    #: USD OpenRouter reported for the failed call (a 200 without an image can still be billed).
+    cost: float | None = None
 
     def __init__(self, message: str, *, model: str | None = None) -> None:
         super().__init__(message)
