@@ -82,7 +82,9 @@ def _all_subcommands(harness: BotHarness) -> list[app_commands.Command[Any, ...,
     return [command for command in group.commands if isinstance(command, app_commands.Command)]
 
 
-EXPECTED_SUBCOMMANDS = {"model", "providers", "max-references", "enable", "disable", "show", "reset", "history"}
+EXPECTED_SUBCOMMANDS = {
+    "model", "providers", "max-references", "cooldown", "enable", "disable", "show", "reset", "history",
+}
 
 
 async def test_every_subcommand_refuses_a_member_without_manage_server(harness: BotHarness) -> None:
@@ -346,7 +348,7 @@ async def test_show_marks_defaults_and_reports_each_operations_state(harness: Bo
     assert "can't make images" in shown["Imagine"] and "Model: `google/gemini-2.5-flash`\n" in shown["Imagine"]
     assert "not in OpenRouter's list" in shown["Edit"]
     assert "only `openai` (ignore `together` is not sent: only takes precedence)" in shown["Edit"]
-    assert "Max references: 2\n" not in shown["Edit"] and shown["Edit"].endswith("Max references: 2")
+    assert "Max references: 2\nCooldown: none *(default)*" in shown["Edit"], "no default mark on a chosen value"
     assert "Disabled" in shown["Describe"]
 
 

@@ -31,6 +31,7 @@ import discord
 from bot.budgets import BudgetGuard, Clock, ModelLookup, Reservation, utc_now
 from bot.errors import UserFacingError
 from bot.job_log import log_finished_job
+from bot.jobs.cooldowns import Cooldowns
 from bot.jobs.progress import Progress
 from bot.jobs.queue import JobQueue
 from bot.openrouter.types import ProviderFilter
@@ -203,6 +204,7 @@ class JobService:
         #: The time budgets, the ledger and the history use; public so tests can move it.
         self.clock: Clock = utc_now
         self.budgets: BudgetGuard | None = None
+        self.cooldowns = Cooldowns()
         self._store: Store | None = None
         self._active: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
@@ -252,12 +254,16 @@ class JobService:
             references=tuple(references),
             parent_job_id=parent_job_id,
         )
+        cooldown_key = (interaction.guild_id, interaction.user.id, operation)
+        cooldown_s = await self._cooldown_for(interaction.guild_id, operation)
+        self.cooldowns.check(cooldown_key, cooldown_s, operation.value)
         ticket = self.queue.admit((interaction.guild_id, interaction.user.id))
         try:
             reservation = await self._reserve(spec)
         except BaseException:
             ticket.release()
             raise
+        self.cooldowns.start(cooldown_key, cooldown_s)
         progress = Progress(interaction, min_interval_s=self.progress_interval_s)
         job = Job(operation=operation, interaction=interaction, model=model, progress=progress)
         task = asyncio.current_task()
@@ -297,6 +303,12 @@ class JobService:
                 self._untrack(task)
 
     # -- bookkeeping ------------------------------------------------------------------------------
+
+    async def _cooldown_for(self, guild_id: int | None, operation: Operation) -> int:
+        """The server's per-member cooldown for this operation (0: none); a cached read."""
+        if self._store is None or guild_id is None:
+            return 0
+        return (await self._store.guild_config.get(guild_id, operation)).cooldown_s
 
     async def _reserve(self, spec: JobSpec) -> Reservation:
         """Refuse (BudgetExceeded) or hold this job's estimated cost against the server's budgets."""

@@ -65,8 +65,13 @@ def diff_configs(old: OperationConfig, new: OperationConfig) -> list[tuple[str, 
             None if old.max_references is None else str(old.max_references),
             None if new.max_references is None else str(new.max_references),
         ),
+        ("cooldown", _seconds(old.cooldown_s), _seconds(new.cooldown_s)),
     ]
     return [(setting, before, after) for setting, before, after in pairs if before != after]
+
+
+def _seconds(value: int) -> str | None:
+    return f"{value} s" if value else None
 
 
 def describe_config(config: OperationConfig) -> str | None:

@@ -33,6 +33,7 @@ class OperationConfig:
     ignore_providers: tuple[str, ...] = ()
     enabled: bool = True
     max_references: int | None = None
+    cooldown_s: int = 0
 
     @property
     def provider_filter(self) -> ProviderFilter:
@@ -49,7 +50,7 @@ class OperationConfig:
         return self.model or default
 
 
-_COLUMNS = "operation, model, only_providers, ignore_providers, enabled, max_references"
+_COLUMNS = "operation, model, only_providers, ignore_providers, enabled, max_references, cooldown_s"
 
 
 class GuildConfigStore:
@@ -100,11 +101,11 @@ class GuildConfigStore:
         new = replace(current, **changes)
         await connection.execute(
             "INSERT INTO guild_operation_config (guild_id, " + _COLUMNS + ", updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
             "ON CONFLICT (guild_id, operation) DO UPDATE SET model = excluded.model, "
             "only_providers = excluded.only_providers, ignore_providers = excluded.ignore_providers, "
             "enabled = excluded.enabled, max_references = excluded.max_references, "
-            "updated_at = excluded.updated_at",
+            "cooldown_s = excluded.cooldown_s, updated_at = excluded.updated_at",
             (guild_id, *_to_row(new)),
         )
         return new
@@ -180,6 +181,7 @@ def _from_row(row: Any) -> OperationConfig:
         ignore_providers=tuple(json.loads(row["ignore_providers"] or "[]")),
         enabled=bool(row["enabled"]),
         max_references=row["max_references"],
+        cooldown_s=int(row["cooldown_s"] or 0),
     )
 
 
@@ -191,4 +193,5 @@ def _to_row(config: OperationConfig) -> tuple[object, ...]:
         json.dumps(list(config.ignore_providers)),
         int(config.enabled),
         config.max_references,
+        config.cooldown_s,
     )

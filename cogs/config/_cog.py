@@ -36,6 +36,12 @@ OPERATION_CHOICES = [app_commands.Choice(name=op.value, value=op.value) for op i
 RESET_CHOICES = [*OPERATION_CHOICES, app_commands.Choice(name="all", value="all")]
 HISTORY_LIMIT = 20
 MAX_REFERENCES = 3
+MAX_COOLDOWN_S = 3600
+
+
+def cooldown_text(seconds: int) -> str:
+    """How a cooldown reads in replies and in `/config show`."""
+    return f"{seconds} s per member" if seconds else f"none {DEFAULT_MARK}"
 
 
 def may_configure(interaction: discord.Interaction[ImageBot]) -> bool:
@@ -237,6 +243,29 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
             line = f"**Edit** already accepted up to {value} reference image(s); nothing changed."
         await self._reply(interaction, saved_embed("Limit saved", [line], []))
 
+    @app_commands.command(name="cooldown")
+    @app_commands.describe(
+        operation="The command to limit",
+        seconds="Seconds each member must wait between two uses (0 turns the cooldown off)",
+    )
+    @app_commands.choices(operation=OPERATION_CHOICES)
+    async def cooldown(
+        self,
+        interaction: discord.Interaction[ImageBot],
+        operation: str,
+        seconds: app_commands.Range[int, 0, MAX_COOLDOWN_S],
+    ) -> None:
+        """Make each member wait between two uses of a command (0: no wait)."""
+        if not 0 <= seconds <= MAX_COOLDOWN_S:  # Discord enforces the range; a stale client might not
+            raise UserFacingError(f"Choose 0 to {MAX_COOLDOWN_S} seconds. Nothing was changed.")
+        op = parse_operation(operation)
+        old, new = await self._change(interaction, op, cooldown_s=seconds)
+        if old == new:
+            line = f"`/{op.value}` already had {cooldown_text(seconds)}; nothing changed."
+        else:
+            line = f"`/{op.value}` now has {cooldown_text(seconds)}. Before: {cooldown_text(old.cooldown_s)}."
+        await self._reply(interaction, saved_embed("Cooldown saved", [line], []))
+
     @app_commands.command(name="enable")
     @app_commands.describe(operation="The command to turn on")
     @app_commands.choices(operation=OPERATION_CHOICES)
@@ -286,6 +315,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
             if op is Operation.EDIT:
                 references = config.max_references or f"{DEFAULT_MAX_REFERENCES} {DEFAULT_MARK}"
                 lines.append(f"Max references: {references}")
+            lines.append(f"Cooldown: {cooldown_text(config.cooldown_s)}")
             embed.add_field(name=op.label, value=shorten("\n".join(lines), 1024), inline=False)
         count = len(snapshot.models)
         embed.set_footer(text=f"Checked against {count} OpenRouter models" if count else "Model list not loaded yet")

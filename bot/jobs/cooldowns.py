@@ -1,0 +1,56 @@
+"""Per-member cooldowns per operation, as server admins set them with `/config cooldown`.
+
+Kept in memory: a cooldown is about seconds or minutes, a restart forgiving one is harmless, and a
+check on every command must cost nothing. Each entry holds when it ends, so expired ones are simply
+ignored and swept out once the table grows.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Hashable
+
+from bot.errors import UserFacingError
+
+__all__ = ["Cooldowns", "OnCooldown"]
+
+_SWEEP_AT = 10_000
+
+
+class OnCooldown(UserFacingError):
+    """The member used this operation too recently."""
+
+    title = "Slow down"
+
+    def __init__(self, command: str, remaining_s: float, cooldown_s: int) -> None:
+        super().__init__(
+            f"You can use `/{command}` again in {math.ceil(remaining_s)} s: this server allows it once every "
+            f"{cooldown_s} s per member."
+        )
+        self.remaining_s = remaining_s
+
+
+class Cooldowns:
+    """When each (guild, member, operation) may next start a job."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until: dict[Hashable, float] = {}
+
+    def check(self, key: Hashable, cooldown_s: int, command: str) -> None:
+        """Raise OnCooldown if the member's cooldown for this key has not run out."""
+        if cooldown_s <= 0:
+            return
+        remaining = self._until.get(key, 0.0) - self._clock()
+        if remaining > 0:
+            raise OnCooldown(command, remaining, cooldown_s)
+
+    def start(self, key: Hashable, cooldown_s: int) -> None:
+        """Begin the cooldown after a job was admitted."""
+        if cooldown_s <= 0:
+            return
+        now = self._clock()
+        if len(self._until) >= _SWEEP_AT:
+            self._until = {k: until for k, until in self._until.items() if until > now}
+        self._until[key] = now + cooldown_s

@@ -1,0 +1,3 @@
+-- A per-member cooldown for each operation, chosen per server (0 = off, the default).
+ALTER TABLE guild_operation_config
+    ADD COLUMN cooldown_s INTEGER NOT NULL DEFAULT 0 CHECK (cooldown_s BETWEEN 0 AND 86400);
