@@ -77,3 +77,23 @@ def test_cap_embed_shortens_the_description_and_marks_the_cut() -> None:
         embed.add_field(name=f"field {number}", value="v" * 1000)
     capped = cap_embed(embed)
     assert len(capped) <= 6000 and capped.description is not None and capped.description.endswith("…")
+
+
+async def test_a_result_after_the_token_expired_is_posted_in_the_channel(harness: BotHarness) -> None:
+    payload = harness.payloads.slash("imagine", prompt="a slow painting")
+    harness.discord.expired_tokens.add(payload["token"])
+    await harness.run(payload)
+    (posted,) = harness.discord.matching("POST", f"/channels/{harness.payloads.channel_id}/messages")
+    member_id = str(harness.payloads.member.user_id)
+    assert posted.json["content"].startswith(f"<@{member_id}>")
+    assert posted.json["allowed_mentions"]["parse"] == [] and [str(user) for user in posted.json["allowed_mentions"]["users"]] == [member_id]
+    assert posted.json["embeds"][0]["title"] == "Imagine"
+    assert posted.files and posted.files[0].data.startswith(b"\x89PNG")
+
+
+async def test_more_than_ten_images_arrive_in_follow_ups(harness: BotHarness) -> None:
+    harness.openrouter.image_count = 12
+    conversation = await harness.run(harness.payloads.slash("imagine", prompt="a contact sheet"))
+    assert conversation.original is not None and len(conversation.original.files) == 10
+    assert [len(reply.files) for reply in conversation.followups] == [2]
+    assert not conversation.followups[0].ephemeral
