@@ -86,7 +86,8 @@ async def test_a_result_after_the_token_expired_is_posted_in_the_channel(harness
     (posted,) = harness.discord.matching("POST", f"/channels/{harness.payloads.channel_id}/messages")
     member_id = str(harness.payloads.member.user_id)
     assert posted.json["content"].startswith(f"<@{member_id}>")
-    assert posted.json["allowed_mentions"]["parse"] == [] and [str(user) for user in posted.json["allowed_mentions"]["users"]] == [member_id]
+    mentions = posted.json["allowed_mentions"]
+    assert mentions["parse"] == [] and [str(user) for user in mentions["users"]] == [member_id]
     assert posted.json["embeds"][0]["title"] == "Imagine"
     assert posted.files and posted.files[0].data.startswith(b"\x89PNG")
 
