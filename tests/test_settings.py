@@ -99,3 +99,16 @@ def test_process_exits_with_one_line_and_no_secret(tmp_path: Path) -> None:
 def test_settings_can_be_built_without_environment() -> None:
     settings = Settings(_env_file=None, discord_token="x" * 10, openrouter_api_key=SECRET)  # type: ignore[call-arg]
     assert settings.secrets() == ("x" * 10, SECRET)
+
+
+def test_env_example_and_readme_document_every_setting() -> None:
+    documented = {line.split("=", 1)[0] for line in (PROJECT_ROOT / ".env.example").read_text().splitlines()
+                  if line and not line.startswith("#") and "=" in line}
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    internal = {"APP_NAME", "APP_URL"}
+    for name in Settings.model_fields:
+        variable = name.upper()
+        if variable in internal:
+            continue
+        assert variable in documented, f"{variable} is missing from .env.example"
+        assert f"| `{variable}` |" in readme, f"{variable} is missing from the README's settings table"
