@@ -1,0 +1,519 @@
+"""The benchmark scenarios of issue 8, each runnable against three targets.
+
+- "project": the real `ImageBot` (all cogs, SQLite, job service), driven through its command tree;
+- "minimal": `bench.minimal_bot.MinimalBot`, the floor a discord.py bot allows on this machine;
+- "httpx":   no bot at all, the same HTTP calls made directly with one `httpx.AsyncClient`.
+
+Each scenario returns its figures by name (milliseconds, ratios, megabytes); `ROWS` says which of
+them the table shows, with which target. Every loop here is bounded in count and in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import io
+import itertools
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from bench.drivers import UnderTest, bot_under_test
+from bench.measure import LoopTicker, peak_rss_bytes, percentile, reset_peak_rss, rss_bytes
+from bench.pictures import jpeg_of_size, png_of_size
+from bench.standins import Standins
+from bot.settings import Settings
+from tests.kit.payloads import Actor
+
+__all__ = ["ROWS", "SCENARIOS", "SIZES", "Result", "Row", "Sizes"]
+
+MIB = 1024 * 1024
+Result = dict[str, float | None]
+#: What every scenario waits for its own interactions at most; a stuck bot fails the row, not the run.
+SCENARIO_TIMEOUT_S = 90.0
+DEFAULT_BOUND = int(Settings.model_fields["max_concurrent_jobs"].default)
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big a run is; `full` is the issue's, `quick` shorter, `tiny` for the smoke test."""
+
+    name: str
+    upstream_s: float = 2.0
+    in_flight: int = 200
+    probe_rate: float = 20.0
+    probe_s: float = 5.0
+    burst: int = 200
+    big_image: int = 4 * MIB
+    queued_jobs: int = 200
+    queued_upstream_s: float = 0.25
+    catalog_models: int = 400
+    autocomplete_n: int = 300
+    config_reads: int = 5000
+    cold_reads: int = 200
+    describe_runs: int = 5
+    attachment_bytes: int = 10 * MIB
+
+
+SIZES = {
+    "full": Sizes("full"),
+    "quick": Sizes("quick", probe_s=2.0, queued_upstream_s=0.1, autocomplete_n=100, config_reads=2000,
+                   cold_reads=50, describe_runs=2),
+}
+SIZES["tiny"] = replace(
+    SIZES["full"], name="tiny", upstream_s=0.05, in_flight=3, probe_s=0.3, burst=4, big_image=64 * 1024,
+    queued_jobs=5, queued_upstream_s=0.01, catalog_models=40, autocomplete_n=3, config_reads=20, cold_reads=3,
+    describe_runs=1, attachment_bytes=256 * 1024,
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a figure of a scenario and its target (None: shown for information)."""
+
+    scenario: str
+    key: str
+    label: str
+    figure: str
+    target: float | None
+    unit: str
+    #: "<" strictly below the target passes; "<=" at or below.
+    compare: str = "<"
+
+
+ROWS: tuple[Row, ...] = (
+    Row("load", "ttfr_p50", "200 /imagine in flight (upstream 2 s), 20 new/s", "first response p50", None, "ms"),
+    Row("load", "ttfr_p99", "200 /imagine in flight (upstream 2 s), 20 new/s", "first response p99", 100, "ms"),
+    Row("load", "cold_read_p99", "200 /imagine in flight (upstream 2 s), 20 new/s",
+        "config read of a guild not cached yet, p99", None, "ms"),
+    Row("burst", "ttfr_max", "burst of 200 /imagine at once (upstream 2 s)", "first response max", 1000, "ms"),
+    Row("burst", "e2e_ratio", "200 concurrent /imagine (upstream 2 s)", "end-to-end / upstream p50", 1.05, "x", "<="),
+    Row("big", "lag_max", "200 concurrent /imagine, 4 MiB PNGs", "event-loop lag max", 50, "ms"),
+    Row("big", "e2e_ratio", "200 concurrent /imagine, 4 MiB PNGs", "end-to-end / upstream p50", None, "x"),
+    Row("queue", "rss_growth", "200 jobs behind the default bound, 4 MiB PNGs", "peak RSS growth over idle", 300,
+        "MB"),
+    Row("autocomplete", "p99", "/config model autocomplete, 400 models", "reply time p99", 50, "ms"),
+    Row("config", "warm_p99", "guild configuration read on the command path", "p99", 1, "ms"),
+    Row("config", "cold_p99", "guild configuration read, cache miss (idle)", "p99", None, "ms"),
+    Row("describe", "png_p50", "/describe, 10 MiB PNG (wider than 2048 px)",
+        "bot-side time p50 (download, decode, scale, encode)", 300, "ms"),
+    Row("describe", "jpeg_p50", "/describe, 10 MiB JPEG (camera photo)",
+        "bot-side time p50 (download, decode, scale, encode)", 300, "ms"),
+)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000
+
+
+async def _sleep_until(moment: float) -> None:
+    delay = moment - time.perf_counter()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+async def _gather(tasks: list[asyncio.Task[Any]]) -> None:
+    if tasks:
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), SCENARIO_TIMEOUT_S)
+
+
+async def _warm_up(sut: UnderTest) -> None:
+    """One command first, as a bot that has been up a while: caches, pools and lazy imports are warm."""
+    await sut.dispatcher.run(sut.payloads.slash("imagine", Actor("warmup"), prompt="warm up"))
+    await sut.config_read(sut.payloads.guild_id)
+
+
+def _image_request() -> dict[str, Any]:
+    return {"model": "google/gemini-2.5-flash-image", "modalities": ["image", "text"],
+            "messages": [{"role": "user", "content": "a lighthouse at dusk"}], "image_config": {"aspect_ratio": "1:1"}}
+
+
+class Direct:
+    """The direct-httpx floor: the same calls as the bots, with nothing around them."""
+
+    def __init__(self, standins: Standins) -> None:
+        self.standins = standins
+        # One client per origin, each with the pool limits the project's OpenRouter client uses: httpcore 1.0's
+        # pool does work quadratic in its size on every request, so one shared, larger pool would be slower.
+        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+        self.http = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0), limits=limits)
+        self.discord = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0), limits=limits)
+        self.auth = {"Authorization": f"Bearer {standins.api_key}"}
+        self.sent_at: dict[str, float] = {}
+
+    async def __aenter__(self) -> Direct:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+        await self.discord.aclose()
+
+    async def callback(self, token: str, body: dict[str, Any] | None = None) -> None:
+        """An interaction response, as discord.py posts it (the first response of a command)."""
+        self.sent_at[token] = time.perf_counter()
+        url = f"{self.standins.discord_api_base}/interactions/{next(_ids)}/{token}/callback"
+        response = await self.discord.post(url, params={"with_response": "1"},
+                                        json=body or {"type": 5, "data": {"flags": 0}})
+        response.raise_for_status()
+
+    async def imagine(self) -> bytes:
+        """One image generation: the request, the JSON answer, the decoded image."""
+        response = await self.http.post(f"{self.standins.openrouter_base}/chat/completions", json=_image_request(),
+                                        headers=self.auth)
+        response.raise_for_status()
+        url = response.json()["choices"][0]["message"]["images"][0]["image_url"]["url"]
+        return base64.b64decode(url.partition(",")[2])
+
+    async def timed_imagine(self, gate: asyncio.Semaphore | None = None) -> float:
+        """One generation (behind `gate`, if any); returns its seconds, waiting for the gate included."""
+        begun = time.perf_counter()
+        if gate is None:
+            await self.imagine()
+        else:
+            async with gate:
+                await self.imagine()
+        return time.perf_counter() - begun
+
+
+def _token(prefix: str) -> str:
+    return f"{prefix}-{next(_ids)}"
+
+
+# -- 200 in flight, 20 new per second ----------------------------------------------------------------
+
+
+async def scenario_load(kind: str, sizes: Sizes, standins: Standins, workdir: Path) -> Result:
+    """A steady 200 jobs in flight, with probe commands at 20/s whose first response is timed.
+
+    200 members each send /imagine again as soon as their last one finished, started evenly over one
+    upstream period so that completions and new commands come as a stream, not in waves: with a 2 s
+    upstream that alone is about 100 commands per second. On top of it, probe commands arrive at
+    `probe_rate`; the figure is their time to first response (the deferral reaching Discord).
+    """
+    await standins.configure(latency_s=sizes.upstream_s)
+    stop = asyncio.Event()
+    in_flight = [0]
+    samples: list[int] = []
+    cold: list[float] = []
+    probes: list[str] = []
+    probe_count = max(1, round(sizes.probe_rate * sizes.probe_s))
+
+    if kind == "httpx":
+        async with Direct(standins) as direct:
+            await direct.imagine()
+
+            async def client(index: int) -> None:
+                await asyncio.sleep(index * sizes.upstream_s / sizes.in_flight)
+                while not stop.is_set():
+                    in_flight[0] += 1
+                    await direct.imagine()
+                    in_flight[0] -= 1
+
+            clients = [asyncio.create_task(client(index)) for index in range(sizes.in_flight)]
+            await asyncio.sleep(sizes.upstream_s + 0.5)
+            started, probe_tasks = time.perf_counter(), []
+            for number in range(probe_count):
+                await _sleep_until(started + number / sizes.probe_rate)
+                samples.append(in_flight[0])
+                probes.append(_token("probe"))
+                probe_tasks.append(asyncio.create_task(direct.callback(probes[-1])))
+            stop.set()
+            await _gather(clients + probe_tasks)
+            sent_at = direct.sent_at
+    else:
+        async with bot_under_test(kind, standins, workdir, max_concurrent=max(sizes.in_flight, DEFAULT_BOUND),
+                                  max_queued=10 * sizes.in_flight) as sut:
+            await _warm_up(sut)
+
+            async def member(index: int) -> None:
+                await asyncio.sleep(index * sizes.upstream_s / sizes.in_flight)
+                actor = Actor(f"member{index}")
+                while not stop.is_set():
+                    in_flight[0] += 1
+                    await sut.dispatcher.run(sut.payloads.slash("imagine", actor, prompt=f"background {index}"))
+                    in_flight[0] -= 1
+
+            async def cold_read(guild_id: int) -> None:
+                begun = time.perf_counter()
+                await sut.config_read(guild_id)
+                cold.append(time.perf_counter() - begun)
+
+            members = [asyncio.create_task(member(index)) for index in range(sizes.in_flight)]
+            await asyncio.sleep(sizes.upstream_s + 0.5)  # ramp up: every member has a job in flight
+            started, probe_tasks = time.perf_counter(), []
+            for number in range(probe_count):
+                await _sleep_until(started + number / sizes.probe_rate)
+                samples.append(in_flight[0])
+                payload = sut.payloads.slash("imagine", Actor(f"probe{number}"), prompt=f"probe {number}")
+                probes.append(payload["token"])
+                probe_tasks += sut.dispatcher.dispatch(payload)
+                if sut.forget_config is not None:  # a guild whose first command this is, while busy
+                    probe_tasks.append(asyncio.create_task(cold_read(900_000 + number)))
+            stop.set()
+            await _gather(members + probe_tasks)
+            sent_at = sut.dispatcher.sent_at
+    records = await standins.records()
+    first = records.first_callback()
+    ttfr = [first[token] - sent_at[token] for token in probes if token in first]
+    every = [first[token] - at for token, at in sent_at.items() if token in first]
+    return {
+        "ttfr_p50": _ms(percentile(ttfr, 50)), "ttfr_p99": _ms(percentile(ttfr, 99)), "ttfr_max": _ms(max(ttfr)),
+        "all_ttfr_p99": _ms(percentile(every, 99)), "commands": len(sent_at), "probes_answered": len(ttfr),
+        "probes": len(probes), "in_flight_mean": sum(samples) / len(samples),
+        "cold_read_p99": _ms(percentile(cold, 99)) if cold else None,
+        "duration_s": sizes.probe_s,
+    }
+
+
+# -- bursts ----------------------------------------------------------------------------------------
+
+
+async def _burst(kind: str, sizes: Sizes, standins: Standins, workdir: Path, *, count: int,
+                 max_concurrent: int, max_queued: int, ticker: LoopTicker | None = None,
+                 minimal_gate: int | None = None) -> tuple[Result, dict[str, float], dict[str, float]]:
+    """Send `count` /imagine at once; returns extra figures, and per token: first response and delivery."""
+    extra: Result = {}
+    if kind == "httpx":
+        gate = asyncio.Semaphore(minimal_gate) if minimal_gate else None
+        async with Direct(standins) as direct:
+            await direct.imagine()
+            idle = _settle_rss()
+            reset_peak_rss()
+            tokens = [_token("burst") for _ in range(count)]
+            async with (ticker or LoopTicker()) as ticking:
+                # The floor of each figure on its own: first the answers at once, then the upstream calls at once.
+                await _gather([asyncio.create_task(direct.callback(token)) for token in tokens])
+                calls = [asyncio.create_task(direct.timed_imagine(gate)) for _ in tokens]
+                await _gather(calls)
+            extra.update(_rss_figures(idle, ticking))
+            sent_at = {token: direct.sent_at[token] for token in tokens if token in direct.sent_at}
+            done = {token: sent_at[token] + call.result() for token, call in zip(tokens, calls, strict=True)
+                    if call.done() and not call.cancelled() and call.exception() is None}
+    else:
+        async with bot_under_test(kind, standins, workdir, max_concurrent=max_concurrent, max_queued=max_queued,
+                                  minimal_gate=minimal_gate) as sut:
+            await _warm_up(sut)
+            payloads = [sut.payloads.slash("imagine", Actor(f"burst{number}"), prompt=f"burst {number}")
+                        for number in range(count)]
+            idle = _settle_rss()
+            reset_peak_rss()
+            async with (ticker or LoopTicker()) as ticking:
+                tasks: list[asyncio.Task[Any]] = []
+                for payload in payloads:
+                    tasks += sut.dispatcher.dispatch(payload)
+                await _gather(tasks)
+            extra.update(_rss_figures(idle, ticking))
+            sent_at = {payload["token"]: sut.dispatcher.sent_at[payload["token"]] for payload in payloads}
+        done = {}
+    records = await standins.records()
+    first = {token: at - sent_at[token] for token, at in records.first_callback().items() if token in sent_at}
+    if kind != "httpx":
+        done = {token: at for token, at in records.last_delivery(with_files=True).items() if token in sent_at}
+    e2e = {token: at - sent_at[token] for token, at in done.items()}
+    extra["delivered"] = len(e2e)
+    extra["sent"] = count
+    extra["lag_max"] = _ms(ticking.max_lag)
+    return extra, first, e2e
+
+
+def _settle_rss() -> int:
+    gc.collect()
+    return rss_bytes()
+
+
+def _rss_figures(idle: int, ticker: LoopTicker) -> Result:
+    peak = max(peak_rss_bytes(), ticker.max_rss)
+    return {"rss_idle": idle / 1e6, "rss_growth": (peak - idle) / 1e6, "rss_after": (_settle_rss() - idle) / 1e6}
+
+
+async def scenario_burst(kind: str, sizes: Sizes, standins: Standins, workdir: Path) -> Result:
+    """200 /imagine at once with the bound raised to 200: first-response max, end-to-end over upstream."""
+    await standins.configure(latency_s=sizes.upstream_s)
+    extra, first, e2e = await _burst(kind, sizes, standins, workdir, count=sizes.burst,
+                                     max_concurrent=max(sizes.burst, DEFAULT_BOUND), max_queued=10 * sizes.burst)
+    return {**extra, "ttfr_max": _ms(max(first.values(), default=None)),
+            "ttfr_p50": _ms(percentile(list(first.values()), 50)),
+            "e2e_ratio": percentile(list(e2e.values()), 50) / sizes.upstream_s if e2e else None,
+            "e2e_p50": _ms(percentile(list(e2e.values()), 50)), "e2e_max": _ms(max(e2e.values(), default=None))}
+
+
+async def scenario_big(kind: str, sizes: Sizes, standins: Standins, workdir: Path) -> Result:
+    """The same burst with every answer a 4 MiB PNG; a ticker measures how long the loop is held."""
+    await standins.configure(latency_s=sizes.upstream_s, image_bytes=png_of_size(sizes.big_image, fast=True))
+    extra, first, e2e = await _burst(kind, sizes, standins, workdir, count=sizes.burst,
+                                     max_concurrent=max(sizes.burst, DEFAULT_BOUND), max_queued=10 * sizes.burst,
+                                     ticker=LoopTicker())
+    return {**extra, "ttfr_max": _ms(max(first.values(), default=None)),
+            "e2e_ratio": percentile(list(e2e.values()), 50) / sizes.upstream_s if e2e else None,
+            "e2e_p50": _ms(percentile(list(e2e.values()), 50))}
+
+
+async def scenario_queue(kind: str, sizes: Sizes, standins: Standins, workdir: Path) -> Result:
+    """200 jobs at once behind the default concurrency bound (8); peak RSS growth over the idle bot."""
+    await standins.configure(latency_s=sizes.queued_upstream_s, image_bytes=png_of_size(sizes.big_image, fast=True))
+    extra, _first, e2e = await _burst(kind, sizes, standins, workdir, count=sizes.queued_jobs,
+                                      max_concurrent=DEFAULT_BOUND, max_queued=sizes.queued_jobs,
+                                      minimal_gate=DEFAULT_BOUND)
+    return {**extra, "e2e_max": _ms(max(e2e.values(), default=None))}
+
+
+# -- autocomplete and configuration ---------------------------------------------------------------------
+
+_QUERIES = ("", "g", "gem", "gemini", "flux", "openai/", "image", "acme", "vision 1", "zzz", "turbo-3", "pro",
+            "google/gemini-2.5-flash-image", "st", "hooli/coder")
+
+
+async def scenario_autocomplete(kind: str, sizes: Sizes, standins: Standins, workdir: Path) -> Result:
+    """Keystrokes in `/config model`'s model option, one after another, over a catalog of 400 models."""
+    await standins.configure(models=sizes.catalog_models)
+    tokens: list[str] = []
+    if kind == "httpx":
+        async with Direct(standins) as direct:
+            choices = [{"name": f"Model {n}", "value": f"acme/model-{n}"} for n in range(25)]
+            for _ in range(sizes.autocomplete_n + 1):
+                tokens.append(_token("auto"))
+                await direct.callback(tokens[-1], {"type": 8, "data": {"choices": choices}})
+            sent_at = direct.sent_at
+            catalog = sizes.catalog_models
+    else:
+        async with bot_under_test(kind, standins, workdir) as sut:
+            bot = sut.extras.get("bot")
+            catalog = len(bot.catalog.current.models) if bot is not None else len(sut.client.model_ids)  # type: ignore[attr-defined]
+            for number in range(sizes.autocomplete_n + 1):  # the first one warms up and is not counted
+                payload = sut.payloads.autocomplete("config model", "model", sut.payloads.admin, operation="imagine",
+                                                    model=_QUERIES[number % len(_QUERIES)])
+                tokens.append(payload["token"])
+                await sut.dispatcher.run(payload)
+            sent_at = sut.dispatcher.sent_at
+    first = (await standins.records()).first_callback()
+    times = [first[token] - sent_at[token] for token in tokens[1:] if token in first]
+    return {"p50": _ms(percentile(times, 50)), "p99": _ms(percentile(times, 99)), "answered": len(times),
+            "catalog": catalog}
+
+
+async def scenario_config(kind: str, sizes: Sizes, standins: Standins, workdir: Path) -> Result:
+    """The configuration read every command does first: cached (warm) and, for the project, a cache miss."""
+    if kind == "httpx":
+        return {"warm_p99": None, "cold_p99": None}
+    async with bot_under_test(kind, standins, workdir) as sut:
+        guild = sut.payloads.guild_id
+        await sut.config_read(guild)
+        warm = []
+        for _ in range(sizes.config_reads):
+            begun = time.perf_counter()
+            await sut.config_read(guild)
+            warm.append(time.perf_counter() - begun)
+        cold = []
+        if sut.forget_config is not None:
+            for _ in range(sizes.cold_reads):
+                sut.forget_config()
+                begun = time.perf_counter()
+                await sut.config_read(guild)
+                cold.append(time.perf_counter() - begun)
+    return {"warm_p50": _ms(percentile(warm, 50)), "warm_p99": _ms(percentile(warm, 99)),
+            "cold_p99": _ms(percentile(cold, 99)) if cold else None}
+
+
+# -- /describe ------------------------------------------------------------------------------------------
+
+
+def _small_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 120, 200)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def scenario_describe(kind: str, sizes: Sizes, standins: Standins, workdir: Path) -> Result:
+    """`/describe` with a 10 MiB attachment: time from the command to its upstream request arriving.
+
+    That span is the bot's own work on the image (download from the CDN stand-in, decode, scale,
+    re-encode, base64, send); the upstream answers at once, so the end-to-end time is shown as well.
+    """
+    await standins.configure(latency_s=0.0)
+    images = {"png": (png_of_size(sizes.attachment_bytes, aspect=16 / 9), "image/png", "screenshot.png"),
+              "jpeg": (jpeg_of_size(sizes.attachment_bytes), "image/jpeg", "photo.jpg")}
+    result: Result = {}
+    if kind == "httpx":
+        async with Direct(standins) as direct:
+            for label, (data, content_type, filename) in images.items():
+                bot_side = []
+                for _ in range(sizes.describe_runs + 1):  # the first run warms up and is not counted
+                    url = await standins.host_attachment(filename, data, content_type)
+                    before = len((await standins.records()).chat_arrivals())
+                    begun = time.perf_counter()
+                    downloaded = (await direct.http.get(url)).content
+                    data_url = f"data:{content_type};base64,{base64.b64encode(downloaded).decode('ascii')}"
+                    body = {"model": "google/gemini-2.5-flash", "messages": [{"role": "user", "content": [
+                        {"type": "text", "text": "Describe this image."},
+                        {"type": "image_url", "image_url": {"url": data_url}}]}]}
+                    (await direct.http.post(f"{standins.openrouter_base}/chat/completions", json=body,
+                                            headers=direct.auth)).raise_for_status()
+                    bot_side.append((await standins.records()).chat_arrivals()[before] - begun)
+                result[f"{label}_p50"] = _ms(percentile(bot_side[1:], 50))
+                result[f"{label}_max"] = _ms(max(bot_side[1:]))
+        return result
+    async with bot_under_test(kind, standins, workdir) as sut:
+        small = _small_png()
+        url = await standins.host_attachment("warmup.png", small, "image/png")
+        attachment = sut.payloads.attachment("warmup.png", small, "image/png", url=url, width=64, height=64)
+        await sut.dispatcher.run(sut.payloads.slash("describe", Actor("warmup"), image=attachment))
+        for label, (data, content_type, filename) in images.items():
+            bot_side, e2e = [], []
+            with Image.open(io.BytesIO(data)) as opened:
+                width, height = opened.size
+            for run in range(sizes.describe_runs):
+                url = await standins.host_attachment(filename, data, content_type)
+                attachment = sut.payloads.attachment(filename, data, content_type, url=url, width=width,
+                                                     height=height)
+                payload = sut.payloads.slash("describe", Actor(f"describe-{label}-{run}"), image=attachment)
+                before = len((await standins.records()).chat_arrivals())
+                await sut.dispatcher.run(payload)
+                records = await standins.records()
+                arrivals = records.chat_arrivals()
+                began = sut.dispatcher.sent_at[payload["token"]]
+                if len(arrivals) > before:
+                    bot_side.append(arrivals[before] - began)
+                delivered = records.last_delivery(with_files=False).get(payload["token"])
+                if delivered is not None:
+                    e2e.append(delivered - began)
+            result[f"{label}_p50"] = _ms(percentile(bot_side, 50)) if bot_side else None
+            result[f"{label}_max"] = _ms(max(bot_side)) if bot_side else None
+            result[f"{label}_e2e_p50"] = _ms(percentile(e2e, 50)) if e2e else None
+    return result
+
+
+Scenario = Callable[[str, Sizes, Standins, Path], Awaitable[Result]]
+
+SCENARIOS: dict[str, Scenario] = {
+    "load": scenario_load,
+    "burst": scenario_burst,
+    "big": scenario_big,
+    "queue": scenario_queue,
+    "autocomplete": scenario_autocomplete,
+    "config": scenario_config,
+    "describe": scenario_describe,
+}
+
+TARGETS = ("project", "minimal", "httpx")
+
+
+def describe_result(result: Result) -> str:
+    """A compact one-line rendering of every figure of a result, for the notes under the table."""
+    parts = []
+    for key, value in result.items():
+        if isinstance(value, float):
+            parts.append(f"{key}={value:.3g}")
+        else:
+            parts.append(f"{key}={json.dumps(value)}")
+    return ", ".join(parts)
