@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 
 from bot.error_messages import describe_error
+from bot.openrouter.errors import UpstreamStatusError
 from bot.replies import error_embed, send_private
 
 if TYPE_CHECKING:
@@ -40,6 +41,21 @@ def interaction_context(interaction: discord.Interaction) -> str:
     )
 
 
+def upstream_detail(error: BaseException) -> str:
+    """What OpenRouter said for the operator's eyes only: the provider blamed and its raw answer."""
+    if not isinstance(error, UpstreamStatusError):
+        return ""
+    parts = [f"status={error.status}"]
+    if error.model:
+        parts.append(f"model={error.model}")
+    if error.provider_name:
+        parts.append(f"provider={error.provider_name}")
+    raw = error.metadata.get("raw")
+    if raw:
+        parts.append(f"raw={str(raw)[:500]!r}")
+    return " [" + " ".join(parts) + "]"
+
+
 class ImageBotTree(app_commands.CommandTree["ImageBot"]):
     """A CommandTree whose `on_error` answers every failure privately."""
 
@@ -56,9 +72,10 @@ class ImageBotTree(app_commands.CommandTree["ImageBot"]):
             described = UNEXPECTED
         else:
             log.info(
-                "command refused or failed: %s: %s (%s)",
+                "command refused or failed: %s: %s%s (%s)",
                 type(cause).__name__,
                 cause,
+                upstream_detail(cause),
                 interaction_context(interaction),
             )
         await send_private(interaction, embed=error_embed(*described))
