@@ -159,8 +159,9 @@ def images_in_message(message: discord.Message) -> list[ImageSource]:
 class AttachmentPipeline:
     """Downloads input images with a hard size bound and prepares them for upstream, off the event loop.
 
-    Owns a small pooled `httpx.AsyncClient` of its own: it never carries the OpenRouter key, and it does
-    not follow redirects, so a URL cannot bounce the bot to an address it would have refused.
+    The bot opens one in `setup_hook` (`bot.attachments`) for every command and button. It owns a small
+    pooled `httpx.AsyncClient` of its own: it never carries the OpenRouter key, and it does not follow
+    redirects, so a URL cannot bounce the bot to an address it would have refused.
     """
 
     def __init__(
@@ -192,6 +193,11 @@ class AttachmentPipeline:
     async def aclose(self) -> None:
         """Close the pooled connections."""
         await self._http.aclose()
+
+    @property
+    def closed(self) -> bool:
+        """True once `aclose` ran (the bot closes its pipeline on shutdown)."""
+        return self._http.is_closed
 
     # -- the steps ------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The Bot: a thin `commands.Bot` that owns the long-lived services and loads the cogs.
 
-The storage and the OpenRouter client are opened in `setup_hook` (before the gateway connects, after
-login) and closed in `close()`, so one process has exactly one of each and shutdown releases them.
+The storage, the OpenRouter client and the attachment pipeline are opened in `setup_hook` (before the
+gateway connects, after login) and closed in `close()`, so one process has exactly one of each and
+shutdown releases them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import yarl
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
+from bot.attachments import AttachmentPipeline
 from bot.budgets import catalog_lookup
 from bot.catalog import ModelCatalog
 from bot.command_sync import sync_commands_if_changed
@@ -44,10 +46,11 @@ def apply_discord_api_base(base_url: str | None) -> None:
 
 
 class ImageBot(commands.Bot):
-    """The bot process: settings, storage, the shared OpenRouter client, and the cogs."""
+    """The bot process: settings, storage, the shared OpenRouter client and image downloads, and the cogs."""
 
     store: Store
     openrouter: OpenRouterClient
+    attachments: AttachmentPipeline
     catalog: ModelCatalog
 
     def __init__(
@@ -81,7 +84,7 @@ class ImageBot(commands.Bot):
         return {}
 
     async def setup_hook(self) -> None:
-        """Open storage and the client, load the cogs, sync commands if they changed."""
+        """Open storage and the clients, load the cogs, sync commands if they changed."""
         await self._discover_gateway()
         self.store = await Store.open(self.settings.database_path)
         self.jobs.bind(self.store, model_info=catalog_lookup(self))  # job history, ledger, budgets
@@ -101,6 +104,8 @@ class ImageBot(commands.Bot):
                 max_delay_s=self.settings.retry_max_delay_s,
             ),
         )
+        # Input images for /edit, /describe, the menus and the result buttons: its own client, no API key.
+        self.attachments = AttachmentPipeline.open(discord_api_base=self.settings.discord_api_base)
         self.catalog = ModelCatalog(self.openrouter)
         self.catalog.start()  # loads in the background: setup_hook must not wait on OpenRouter
         for extension in self._extensions:
@@ -132,10 +137,12 @@ class ImageBot(commands.Bot):
         await self.close()
 
     async def close(self) -> None:
-        """Disconnect, then release the client and the database."""
+        """Disconnect, then release the clients and the database."""
         await super().close()
         if hasattr(self, "catalog"):
             await self.catalog.aclose()
+        if hasattr(self, "attachments"):
+            await self.attachments.aclose()
         if hasattr(self, "openrouter"):
             await self.openrouter.aclose()
         if hasattr(self, "store"):

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.attachments import AttachmentPipeline, ImageSource, LoadedImage, MessageMenu, require_images
+from bot.attachments import ImageSource, LoadedImage, MessageMenu, require_images
 from bot.errors import OperationDisabled, UserFacingError
 from bot.openrouter.types import AnalysisResult
 from bot.operations import Operation
@@ -51,14 +51,12 @@ class Describe(commands.Cog):
 
     def __init__(self, bot: ImageBot) -> None:
         self.bot = bot
-        self.pipeline = AttachmentPipeline.open(discord_api_base=bot.settings.discord_api_base)
         self.describe_menu = MessageMenu(name="Describe image", callback=self.describe_image_menu)
         self.bot.tree.add_command(self.describe_menu)
 
     async def cog_unload(self) -> None:
-        """Take the menu off the tree and close the download client."""
+        """Take the menu off the tree."""
         self.bot.tree.remove_command(self.describe_menu.name, type=self.describe_menu.type)
-        await self.pipeline.aclose()
 
     @app_commands.command(name="describe")
     @app_commands.describe(
@@ -90,7 +88,7 @@ class Describe(commands.Cog):
             raise OperationDisabled("Describe", "describe")
         model = config.model_or(self.bot.default_model(Operation.DESCRIBE))
         question = question.strip() if question and question.strip() else None
-        (image,) = await self.pipeline.load_for(interaction, [source])
+        (image,) = await self.bot.attachments.load_for(interaction, [source])
         async with self.bot.jobs.run(
             interaction, Operation.DESCRIBE, model=model, prompt=question or DEFAULT_QUESTION,
             providers=config.provider_filter, references=[source.reference()],

@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.attachments import AttachmentPipeline, ImageSource, LoadedImage, MessageMenu, require_images
+from bot.attachments import ImageSource, LoadedImage, MessageMenu, require_images
 from bot.errors import OperationDisabled, UserFacingError
 from bot.openrouter.types import ImageResult
 from bot.operations import ImageFormat, Operation
@@ -109,14 +109,12 @@ class Edit(commands.Cog):
 
     def __init__(self, bot: ImageBot) -> None:
         self.bot = bot
-        self.pipeline = AttachmentPipeline.open(discord_api_base=bot.settings.discord_api_base)
         self.edit_menu = MessageMenu(name="Edit image", callback=self.edit_image_menu)
         self.bot.tree.add_command(self.edit_menu)
 
     async def cog_unload(self) -> None:
-        """Take the menu off the tree and close the download client."""
+        """Take the menu off the tree."""
         self.bot.tree.remove_command(self.edit_menu.name, type=self.edit_menu.type)
-        await self.pipeline.aclose()
 
     @app_commands.command(name="edit")
     @app_commands.rename(image_format="format")
@@ -185,7 +183,7 @@ class Edit(commands.Cog):
         if len(sources) > config.effective_max_references:
             raise TooManyImages(config.effective_max_references, len(sources))
         model = config.model_or(self.bot.default_model(Operation.EDIT))
-        images = await self.pipeline.load_for(interaction, sources)
+        images = await self.bot.attachments.load_for(interaction, sources)
         if image_format is not None:
             aspect_ratio, shape = image_format.aspect_ratio, image_format.label
         else:

@@ -180,13 +180,16 @@ async def test_a_download_larger_than_declared_is_cut_off_at_25_mib(harness: Bot
     assert harness.openrouter.chat_requests() == []
 
 
-async def test_a_refusal_after_a_slow_download_still_ends_private(harness: BotHarness) -> None:
-    """When loading outlasts the defer budget the bot defers publicly, then replaces it with the refusal."""
+@pytest.mark.parametrize("command", ["edit", "describe"])
+async def test_a_refusal_after_a_slow_download_still_ends_private(harness: BotHarness, command: str) -> None:
+    """When loading outlasts the defer budget the bot defers publicly, then replaces it with the refusal.
+
+    The budget is set on the bot's one pipeline, which every command shares.
+    """
     assert harness.bot is not None
-    harness.bot.get_cog("Describe").pipeline.defer_after_s = 0  # type: ignore[union-attr]
+    harness.bot.attachments.defer_after_s = 0
     attachment = harness.payloads.attachment("notes.txt", b"not an image at all", "text/plain")
-    payload = harness.payloads.slash("describe", image=attachment)
-    conversation = await harness.run(payload)
+    conversation = await harness.run(_run_command(harness, command, attachment))
 
     assert conversation.callback_types == [5]
     assert conversation.original is not None and conversation.original.deleted
@@ -195,15 +198,24 @@ async def test_a_refusal_after_a_slow_download_still_ends_private(harness: BotHa
     assert harness.openrouter.chat_requests() == []
 
 
-async def test_a_slow_but_good_download_still_delivers_publicly(harness: BotHarness) -> None:
+@pytest.mark.parametrize("command", ["edit", "describe"])
+async def test_a_slow_but_good_download_still_delivers_publicly(harness: BotHarness, command: str) -> None:
     assert harness.bot is not None
-    harness.bot.get_cog("Describe").pipeline.defer_after_s = 0  # type: ignore[union-attr]
+    harness.bot.attachments.defer_after_s = 0
     attachment = harness.payloads.attachment("ok.png", png_bytes(64, 64), "image/png")
-    conversation = await harness.run(harness.payloads.slash("describe", image=attachment))
+    conversation = await harness.run(_run_command(harness, command, attachment))
 
     assert conversation.callback_types == [5], "deferred once, by the pipeline; the job did not defer again"
     assert not conversation.last.ephemeral
-    assert conversation.last.embeds[0]["title"] == "Describe"
+    assert conversation.last.embeds[0]["title"] == command.capitalize()
+
+
+async def test_the_bot_owns_the_pipeline_and_closes_it_on_shutdown(harness: BotHarness) -> None:
+    assert harness.bot is not None
+    pipeline = harness.bot.attachments
+    assert not pipeline.closed
+    await harness.stop()
+    assert pipeline.closed
 
 
 # -- the download bounds, on the pipeline itself ----------------------------------------------------
