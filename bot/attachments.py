@@ -27,7 +27,6 @@ from urllib.parse import unquote, urlsplit
 
 import discord
 import httpx
-from discord import app_commands
 
 from bot.errors import UserFacingError
 from bot.images import MAX_INPUT_BYTES, ImageTooLarge, PreparedImage, prepare_for_upstream
@@ -40,7 +39,6 @@ __all__ = [
     "AttachmentUnavailable",
     "ImageSource",
     "LoadedImage",
-    "MessageMenu",
     "NoImageFound",
     "images_in_message",
     "require_images",
@@ -406,15 +404,3 @@ def require_images(message: discord.Message, *, action: str, command: str) -> li
         raise NoImageFound(action, command)
     return sources
 
-
-class MessageMenu(app_commands.ContextMenu):
-    """A message context menu ("Edit image", "Describe image") whose payload has Discord's empty description.
-
-    Discord documents `description` as "" for message commands and always returns it; discord.py
-    omits it when uploading and then needs it when parsing the answer, so a Discord stand-in that
-    echoes what was sent breaks `tree.sync()`. Sending the documented value removes the dependency.
-    """
-
-    def to_dict(self, tree: app_commands.CommandTree[Any]) -> dict[str, Any]:
-        """The upload payload, with `description` set as Discord documents it."""
-        return {**super().to_dict(tree), "description": ""}

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.attachments import ImageSource, LoadedImage, MessageMenu, require_images
+from bot.attachments import ImageSource, LoadedImage, require_images
 from bot.errors import OperationDisabled, UserFacingError
 from bot.openrouter.types import AnalysisResult
 from bot.operations import Operation
@@ -51,7 +51,7 @@ class Describe(commands.Cog):
 
     def __init__(self, bot: ImageBot) -> None:
         self.bot = bot
-        self.describe_menu = MessageMenu(name="Describe image", callback=self.describe_image_menu)
+        self.describe_menu = app_commands.ContextMenu(name="Describe image", callback=self.describe_image_menu)
         self.bot.tree.add_command(self.describe_menu)
 
     async def cog_unload(self) -> None:

@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.attachments import ImageSource, LoadedImage, MessageMenu, require_images
+from bot.attachments import ImageSource, LoadedImage, require_images
 from bot.errors import OperationDisabled, UserFacingError
 from bot.openrouter.types import ImageResult
 from bot.operations import ImageFormat, Operation
@@ -109,7 +109,7 @@ class Edit(commands.Cog):
 
     def __init__(self, bot: ImageBot) -> None:
         self.bot = bot
-        self.edit_menu = MessageMenu(name="Edit image", callback=self.edit_image_menu)
+        self.edit_menu = app_commands.ContextMenu(name="Edit image", callback=self.edit_image_menu)
         self.bot.tree.add_command(self.edit_menu)
 
     async def cog_unload(self) -> None:

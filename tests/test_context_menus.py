@@ -34,6 +34,15 @@ async def _set(harness: BotHarness, operation: Operation, **changes: object) -> 
     await harness.bot.store.guild_config.update(harness.payloads.guild_id, operation, **changes)
 
 
+async def test_both_menus_sync_as_message_commands_and_the_tree_keeps_them(harness: BotHarness) -> None:
+    """Plain `app_commands.ContextMenu`s: the stand-in answers the sync as Discord does, description and all."""
+    assert harness.bot is not None
+    (put,) = harness.discord.matching("PUT", "/commands")
+    assert {command["name"] for command in put.json if command.get("type") == 3} == {"Edit image", "Describe image"}
+    menus = harness.bot.tree.get_commands(type=discord.AppCommandType.message)
+    assert {menu.name for menu in menus} == {"Edit image", "Describe image"}
+
+
 # -- Describe image ---------------------------------------------------------------------------------
 
 
