@@ -84,10 +84,14 @@ class ImageSource:
     attachment_id: int | None = None
     message_id: int | None = None
     channel_id: int | None = None
+    #: The job whose result this image is, when it is one (the result buttons work on results).
+    job_id: int | None = None
 
     @classmethod
-    def from_attachment(cls, attachment: discord.Attachment, message: discord.Message | None = None) -> ImageSource:
-        """A slash-command option, or an attachment of `message`."""
+    def from_attachment(
+        cls, attachment: discord.Attachment, message: discord.Message | None = None, *, job_id: int | None = None
+    ) -> ImageSource:
+        """A slash-command option, or an attachment of `message` (the result of job `job_id`, if given)."""
         return cls(
             url=attachment.url,
             filename=attachment.filename,
@@ -95,6 +99,7 @@ class ImageSource:
             attachment_id=attachment.id,
             message_id=message.id if message is not None else None,
             channel_id=message.channel.id if message is not None else None,
+            job_id=job_id,
         )
 
     def reference(self) -> ReferenceSource:
@@ -105,6 +110,7 @@ class ImageSource:
             channel_id=self.channel_id,
             message_id=self.message_id,
             attachment_id=self.attachment_id,
+            job_id=self.job_id,
         )
 
     @property

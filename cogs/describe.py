@@ -1,9 +1,9 @@
 """`/describe` and the "Describe image" message menu: ask the server's vision model about an image.
 
-Both entry points end in `Describe.run_describe`. Answers can be far longer than one embed, so they
-are split at paragraph, line or word breaks over as many embeds and messages as needed, and never
-cut short: a member asking for detail should get all of it, and an empty answer is an error, not
-an empty embed.
+Both entry points, and the Describe button under a result (`cogs.result_buttons`), end in
+`Describe.run_describe`. Answers can be far longer than one embed, so they are split at paragraph,
+line or word breaks over as many embeds and messages as needed, and never cut short: a member
+asking for detail should get all of it, and an empty answer is an error, not an empty embed.
 """
 
 from __future__ import annotations
@@ -80,9 +80,19 @@ class Describe(commands.Cog):
         await self.run_describe(interaction, sources[0], None)
 
     async def run_describe(
-        self, interaction: discord.Interaction[ImageBot], source: ImageSource, question: str | None
+        self,
+        interaction: discord.Interaction[ImageBot],
+        source: ImageSource,
+        question: str | None,
+        *,
+        parent_job_id: int | None = None,
+        extra_fields: Sequence[tuple[str, str]] = (),
     ) -> None:
-        """Refuse bad input before anything public or paid happens, then ask the model and deliver."""
+        """Refuse bad input before anything public or paid happens, then ask the model and deliver.
+
+        The result buttons call this too: `parent_job_id` is the job whose result is described, and
+        `extra_fields` (name, value) go beside the model, cost and time (the button's "From").
+        """
         config = await self.bot.store.guild_config.get(interaction.guild_id, Operation.DESCRIBE)
         if not config.enabled:
             raise OperationDisabled("Describe", "describe")
@@ -91,7 +101,7 @@ class Describe(commands.Cog):
         (image,) = await self.bot.attachments.load_for(interaction, [source])
         async with self.bot.jobs.run(
             interaction, Operation.DESCRIBE, model=model, prompt=question or DEFAULT_QUESTION,
-            providers=config.provider_filter, references=[source.reference()],
+            providers=config.provider_filter, references=[source.reference()], parent_job_id=parent_job_id,
         ) as job:
             job.mark_upstream_start()
             result = await self.bot.openrouter.analyze_images(
@@ -105,7 +115,7 @@ class Describe(commands.Cog):
             elapsed = job.elapsed_s
             if not result.text.strip():
                 raise EmptyAnswer(result.model)
-            messages = pack_embeds(_answer_embeds(interaction, image, question, result, elapsed))
+            messages = pack_embeds(_answer_embeds(interaction, image, question, result, elapsed, extra_fields))
             await job.deliver(embeds=messages[0], view=result_view(job))
             for embeds in messages[1:]:
                 await interaction.followup.send(embeds=embeds)
@@ -127,11 +137,13 @@ def _answer_embeds(
     question: str | None,
     result: AnalysisResult,
     elapsed: float,
+    extra_fields: Sequence[tuple[str, str]] = (),
 ) -> Sequence[discord.Embed]:
     """One embed per piece of the answer: the image and question on the first, the details on the last.
 
     Each piece is at most 4096 characters (an embed description), and an embed carries at most
-    about 1200 more, so every embed fits a message on its own and `pack_embeds` can group them.
+    about 1200 more (a question, or a button's short "From" link), so every embed fits a message on
+    its own and `pack_embeds` can group them.
     """
     pieces = split_text(result.text)
     embeds = [discord.Embed(description=piece, colour=RESULT_COLOUR) for piece in pieces]
@@ -143,6 +155,8 @@ def _answer_embeds(
     last.add_field(name="Model", value=shorten(result.model, 1024))
     last.add_field(name="Cost", value=format_cost(result.cost))
     last.add_field(name="Time", value=f"{elapsed:.1f} s")
+    for name, value in extra_fields:
+        last.add_field(name=shorten(name, 256), value=shorten(value, 1024))
     requested = f"Requested by {interaction.user.display_name}"
     for number, embed in enumerate(embeds, start=1):
         part = f"Part {number} of {len(embeds)}" if len(embeds) > 1 else ""

@@ -18,7 +18,7 @@ from tests.test_attachments import decode_data_url, png_bytes
 WORDS = ["lighthouse", "a", "dusk", "painted", "waves", "orange", "sky", "gull", "rocky", "shore", "in", "the"]
 
 
-def _answer(length: int, seed: int = 1) -> str:
+def long_answer(length: int, seed: int = 1) -> str:
     """Prose of about `length` characters, in paragraphs, with no word repeated at a paragraph edge."""
     rng = random.Random(seed)
     paragraphs, total = [], 0
@@ -97,7 +97,7 @@ async def test_the_servers_describe_model_and_provider_filter_are_used(harness: 
 
 @pytest.mark.parametrize("length", [5_000, 12_000, 70_000])
 async def test_a_long_answer_is_split_whole_over_embeds_and_messages(harness: BotHarness, length: int) -> None:
-    answer = _answer(length)
+    answer = long_answer(length)
     harness.openrouter.text_reply = answer
     attachment = harness.payloads.attachment("a.png", png_bytes(32, 32), "image/png")
     conversation = await harness.run(harness.payloads.slash("describe", image=attachment))
