@@ -2,10 +2,14 @@
 
 Each button's `custom_id` is `job:<action>:<job id>`, served by one `DynamicItem` registered when
 this cog loads (during `setup_hook`). A click therefore needs nothing from the process that posted
-the result: the job row holds the prompt, format, model and reference images, and the result image
-is re-fetched from the message the button sits on (its attachment URLs arrive fresh with each click),
-else from the stored result message, since stored attachment URLs expire. All work runs through
-`bot.jobs.run`, so buttons obey the same per-member limit, queue and budgets as the commands.
+the result: the job row holds the prompt, format, model and reference images, and
+`cogs._result_images` finds the images again once their stored URLs have expired.
+
+The buttons do what the commands do, through the same code: images load through the bot's
+attachment pipeline (`bot.attachments`, with its limits and refusals), Describe is the Describe
+cog's `run_describe` (so `cogs.describe` must be loaded), image results use `image_result_embed`,
+and all work runs through `bot.jobs.run`, so buttons obey the same per-member limit, queue and
+budgets as the commands.
 
 Button callbacks are not covered by the tree's error handler, so `report_failure` answers every
 failure here the same way: privately, with the same words.
@@ -13,29 +17,28 @@ failure here the same way: privately, with the same words.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-import aiohttp
 import discord
 from discord.ext import commands
 
+from bot.attachments import AttachmentUnavailable, LoadedImage
 from bot.error_messages import describe_error
 from bot.errors import OperationDisabled, UserFacingError
-from bot.images import prepare_for_upstream
 from bot.jobs import Job
-from bot.openrouter.types import ImageInput, ImageResult
 from bot.operations import ImageFormat, Operation
-from bot.rendering import MAX_FILES_PER_MESSAGE, RESULT_COLOUR, format_cost, prepare_result_files, shorten
+from bot.rendering import image_result_embed, prepare_result_files
 from bot.replies import error_embed, send_private
 from bot.storage.guild_config import OperationConfig
 from bot.storage.jobs import JobRecord, ReferenceSource
 from bot.tree import UNEXPECTED
+from cogs._result_images import ImageGone, load_references, load_result, result_source
 
 if TYPE_CHECKING:
     from bot.core import ImageBot
+    from cogs.describe import Describe
 
 __all__ = ["JobButton", "ResultButtons", "result_view"]
 
@@ -48,13 +51,7 @@ _LOOK: dict[str, tuple[str, str, discord.ButtonStyle]] = {
     "describe": ("Describe", "🔎", discord.ButtonStyle.secondary),
     "delete": ("Delete", "🗑️", discord.ButtonStyle.danger),
 }
-DESCRIBE_PROMPT = (
-    "Describe this image in detail: the subject, the setting, the composition, colours and lighting, "
-    "the style or medium, and any text that appears in it."
-)
 MAX_PROMPT = 4000
-#: What a failed download of a Discord attachment raises: an HTTP error status, or no connection at all.
-_FETCH_ERRORS = (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError)
 MODAL_TIMEOUT_S = 15 * 60.0
 
 
@@ -66,18 +63,6 @@ class JobMissing(UserFacingError):
     def __init__(self, job_id: int) -> None:
         super().__init__(
             f"This result (job #{job_id}) is no longer on record, so its buttons can't be used. "
-            "Run the command again to make a new one."
-        )
-
-
-class ImageGone(UserFacingError):
-    """The image a button needs can no longer be fetched."""
-
-    title = "Image gone"
-
-    def __init__(self, what: str = "The image of this result") -> None:
-        super().__init__(
-            f"{what} is gone: its message was deleted or its link expired, so it can't be used any more. "
             "Run the command again to make a new one."
         )
 
@@ -161,10 +146,7 @@ async def reroll(interaction: discord.Interaction[ImageBot], job_id: int) -> Non
     if not spec.prompt:
         raise UserFacingError("This result's prompt was not recorded, so it can't be re-rolled.", title="No prompt")
     config = await _enabled(bot, interaction, spec.operation)
-    references: list[tuple[ReferenceSource, ImageInput]] = []
-    if spec.references:
-        await interaction.response.defer(thinking=True)  # downloads may outlast Discord's 3 seconds
-        references = [await _load_reference(bot, reference) for reference in spec.references]
+    references = await load_references(interaction, spec.references)
     await _run_image_job(
         interaction, config, operation=spec.operation, prompt=spec.prompt, model=spec.model,
         image_format=spec.image_format, aspect_ratio=spec.aspect_ratio, references=references, parent=record,
@@ -225,42 +207,27 @@ async def edit_result(
     if not prompt:
         raise UserFacingError("The prompt was empty. Press Edit again and say what should change.")
     config = await _enabled(bot, interaction, Operation.EDIT)
-    await interaction.response.defer(thinking=True)
-    source, image = await _result_image(bot, record, message)
+    reference = await load_result(interaction, record, message)
     await _run_image_job(
         interaction, config, operation=Operation.EDIT, prompt=prompt,
         model=config.model_or(bot.default_model(Operation.EDIT)), image_format=record.spec.image_format,
-        aspect_ratio=record.spec.aspect_ratio, references=[(source, image)], parent=record, title="Edit",
+        aspect_ratio=record.spec.aspect_ratio, references=[reference], parent=record, title="Edit",
     )
 
 
 async def describe_result(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
-    """Describe a result's image with the server's describe model and providers."""
+    """Describe a result's image exactly as `/describe` would, noting which result it was."""
     bot = interaction.client
     record = await _job(bot, job_id)
-    config = await _enabled(bot, interaction, Operation.DESCRIBE)
-    await interaction.response.defer(thinking=True)
-    source, image = await _result_image(bot, record, interaction.message)
-    model = config.model_or(bot.default_model(Operation.DESCRIBE))
-    async with bot.jobs.run(
-        interaction, Operation.DESCRIBE, model=model, prompt=DESCRIBE_PROMPT, providers=config.provider_filter,
-        references=[source], parent_job_id=record.id,
-    ) as job:
-        job.mark_upstream_start()
-        result = await bot.openrouter.analyze_images(
-            prompt=DESCRIBE_PROMPT, images=[image], model=model, providers=config.provider_filter,
-            on_retry=job.on_retry,
-        )
-        job.settle(cost=result.cost, generation_id=result.generation_id)
-        if not result.text.strip():
-            raise UserFacingError(f"`{result.model}` returned an empty answer. Try again.", title="No answer")
-        embed = discord.Embed(title="Describe", description=shorten(result.text, 4096), colour=RESULT_COLOUR)
-        embed.add_field(name="Model", value=shorten(result.model, 1024))
-        embed.add_field(name="Cost", value=format_cost(result.cost))
-        embed.add_field(name="Time", value=f"{job.elapsed_s:.1f} s")
-        _add_origin(embed, record)
-        embed.set_footer(text=shorten(f"Requested by {interaction.user.display_name}", 2048))
-        await job.deliver(embeds=[embed], view=result_view(job))
+    await _enabled(bot, interaction, Operation.DESCRIBE)  # a disabled Describe is refused before any look-up
+    describe = cast("Describe | None", bot.get_cog("Describe"))
+    if describe is None:
+        raise UserFacingError("Describing images is not available on this bot.", title="Not available")
+    source = await result_source(interaction, record, interaction.message)
+    try:
+        await describe.run_describe(interaction, source, None, parent_job_id=record.id, extra_fields=[_origin(record)])
+    except AttachmentUnavailable as error:  # only the download raises it, before anything is paid or shown
+        raise ImageGone() from error
 
 
 async def delete_result(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
@@ -305,7 +272,7 @@ async def _run_image_job(
     model: str,
     image_format: str | None,
     aspect_ratio: str | None,
-    references: Sequence[tuple[ReferenceSource, ImageInput]],
+    references: Sequence[tuple[ReferenceSource, LoadedImage]],
     parent: JobRecord,
     title: str,
 ) -> None:
@@ -318,128 +285,23 @@ async def _run_image_job(
         job.mark_upstream_start()
         result = await bot.openrouter.generate_image(
             prompt=prompt, model=model, aspect_ratio=aspect_ratio, providers=config.provider_filter,
-            references=[image for _, image in references], modalities=_modalities(bot, model),
+            references=[image.as_input() for _, image in references], modalities=bot.catalog.modalities_for(model),
             on_retry=job.on_retry,
         )
         job.settle(cost=result.cost, generation_id=result.generation_id)
-        files = await prepare_result_files(
-            result.images[:MAX_FILES_PER_MESSAGE], stem=operation.value, limit_bytes=interaction.filesize_limit
+        files = await prepare_result_files(result.images, stem=operation.value, limit_bytes=interaction.filesize_limit)
+        embed = image_result_embed(
+            title=title, prompt=prompt, result=result, elapsed_s=job.elapsed_s,
+            format_label=ImageFormat(image_format).label if image_format in set(ImageFormat) else aspect_ratio,
+            requester=interaction.user.display_name, files=files, extra_fields=[_origin(parent)],
         )
-        embed = _image_embed(title, prompt, result, image_format, aspect_ratio, job.elapsed_s, parent)
-        embed.set_image(url=f"attachment://{files[0].filename}")
-        notes = " ".join(file.note for file in files if file.note)
-        if notes:
-            embed.add_field(name="Note", value=shorten(notes, 1024), inline=False)
-        embed.set_footer(text=shorten(f"Requested by {interaction.user.display_name}", 2048))
         await job.deliver(embeds=[embed], files=[file.to_discord() for file in files], view=result_view(job))
 
 
-def _modalities(bot: ImageBot, model: str) -> tuple[str, ...]:
-    """What the catalog says the model outputs, when the bot has a catalog."""
-    catalog: Any = getattr(bot, "catalog", None)
-    return tuple(catalog.modalities_for(model)) if catalog is not None else ("image", "text")
-
-
-def _image_embed(
-    title: str, prompt: str, result: ImageResult, image_format: str | None, aspect_ratio: str | None,
-    elapsed: float, parent: JobRecord,
-) -> discord.Embed:
-    embed = discord.Embed(title=title, description=shorten(prompt, MAX_PROMPT), colour=RESULT_COLOUR)
-    embed.add_field(name="Model", value=shorten(result.model, 1024))
-    fmt = ImageFormat(image_format).label if image_format in set(ImageFormat) else aspect_ratio
-    if fmt:
-        embed.add_field(name="Format", value=fmt)
-    embed.add_field(name="Cost", value=format_cost(result.cost))
-    embed.add_field(name="Time", value=f"{elapsed:.1f} s")
-    if result.text:
-        embed.add_field(name="The model said", value=shorten(result.text, 1024), inline=False)
-    _add_origin(embed, parent)
-    return embed
-
-
-def _add_origin(embed: discord.Embed, parent: JobRecord) -> None:
+def _origin(parent: JobRecord) -> tuple[str, str]:
+    """The "From" field: the job whose result was used, linked to it while its message is known."""
     link = parent.result_url
-    embed.add_field(name="From", value=f"[job #{parent.id}]({link})" if link else f"job #{parent.id}")
-
-
-async def _result_image(
-    bot: ImageBot, record: JobRecord, message: discord.Message | None
-) -> tuple[ReferenceSource, ImageInput]:
-    """A result's image: from the clicked message (fresh URLs), else from the stored message, re-fetched."""
-    if record.result_deleted:
-        raise ImageGone()
-    messages: list[discord.Message] = [message] if message is not None and message.attachments else []
-    if not messages and record.result_message_id is not None:
-        channel_id = record.result_channel_id or record.spec.channel_id
-        fetched = await _fetch_message(bot, channel_id, record.result_message_id)
-        if fetched is not None:
-            messages.append(fetched)
-    for candidate in messages:
-        attachment = _pick_attachment(candidate.attachments, record.result_files)
-        if attachment is None:
-            continue
-        source = ReferenceSource(
-            url=attachment.url, filename=attachment.filename, channel_id=candidate.channel.id,
-            message_id=candidate.id, attachment_id=attachment.id, job_id=record.id,
-        )
-        try:
-            return source, await _prepare(await attachment.read(), attachment.filename)
-        except _FETCH_ERRORS:
-            continue
-    raise ImageGone()
-
-
-async def _load_reference(bot: ImageBot, reference: ReferenceSource) -> tuple[ReferenceSource, ImageInput]:
-    """A stored reference image, by its URL, else its message re-fetched, else its job's result message."""
-    name = reference.filename or "image"
-    if reference.url:
-        try:
-            return reference, await _prepare(await bot.http.get_from_cdn(reference.url), name)
-        except _FETCH_ERRORS:
-            pass  # expired or deleted: try to find it again below
-    if reference.message_id is not None and reference.channel_id is not None:
-        message = await _fetch_message(bot, reference.channel_id, reference.message_id)
-        if message is not None:
-            wanted = [a for a in message.attachments if a.id == reference.attachment_id] or message.attachments
-            for attachment in wanted[:1]:
-                try:
-                    return reference, await _prepare(await attachment.read(), attachment.filename)
-                except _FETCH_ERRORS:
-                    pass
-    if reference.job_id is not None:
-        parent = await bot.store.jobs.get(reference.job_id)
-        if parent is not None:
-            try:
-                return await _result_image(bot, parent, None)
-            except ImageGone:
-                pass
-    raise ImageGone("An image this job used")
-
-
-async def _fetch_message(bot: ImageBot, channel_id: int | None, message_id: int) -> discord.Message | None:
-    if channel_id is None:
-        return None
-    try:
-        return await bot.get_partial_messageable(channel_id).fetch_message(message_id)
-    except discord.HTTPException:
-        return None
-
-
-def _pick_attachment(
-    attachments: Sequence[discord.Attachment], filenames: Sequence[str]
-) -> discord.Attachment | None:
-    """The result's first image: by stored filename when known, else the first attachment."""
-    for filename in filenames:
-        for attachment in attachments:
-            if attachment.filename == filename:
-                return attachment
-    return attachments[0] if attachments else None
-
-
-async def _prepare(data: bytes, name: str) -> ImageInput:
-    """Validate and shrink off the event loop, as every upstream image is."""
-    prepared = await asyncio.to_thread(prepare_for_upstream, data, name=name)
-    return ImageInput(data=prepared.data, mime=prepared.mime)
+    return "From", f"[job #{parent.id}]({link})" if link else f"job #{parent.id}"
 
 
 class ResultButtons(commands.Cog):

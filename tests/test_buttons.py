@@ -6,14 +6,17 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
+from cogs.describe import DEFAULT_QUESTION
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.fake_discord import FakeDiscord
-from tests.kit.harness import BotHarness
+from tests.kit.harness import BotHarness, make_settings
 from tests.kit.payloads import Actor
+from tests.test_describe import long_answer
 from tests.test_jobs_kit import buttons, click, imagine, job_id, result_message, started
 
 
@@ -196,3 +199,100 @@ async def test_after_delete_edit_and_describe_say_the_image_is_gone(harness: Bot
     for action in ("edit", "describe"):
         refusal = (await click(harness, reply, action, message=message)).last
         assert refusal.ephemeral and "gone" in refusal.text
+
+
+# -- the buttons go through the commands' own code --------------------------------------------------
+
+
+def _fields(embed: dict[str, Any]) -> dict[str, str]:
+    return {field["name"]: field["value"] for field in embed.get("fields", [])}
+
+
+async def test_describe_splits_a_long_answer_whole_and_links_its_origin(harness: BotHarness) -> None:
+    answer = long_answer(9_000)
+    harness.openrouter.text_reply = answer
+    reply = (await imagine(harness)).last
+    conversation = await click(harness, reply, "describe")
+
+    pieces = [embed.get("description", "") for shown in conversation.visible for embed in shown.embeds]
+    assert len(pieces) == 3 and all(len(piece) <= 4096 for piece in pieces)
+    assert " ".join(pieces).split() == answer.split(), "the whole answer arrives, as with /describe"
+    request = harness.openrouter.chat_requests()[-1]
+    assert request.json["messages"][0]["content"][0] == {"type": "text", "text": DEFAULT_QUESTION}
+    last = conversation.visible[-1].embeds[-1]
+    assert _fields(last)["From"].startswith(f"[job #{job_id(reply)}](https://discord.com/channels/")
+    described = conversation.visible[0]
+    assert harness.bot is not None
+    record = await harness.bot.store.jobs.get(job_id(described))
+    assert record is not None and record.spec.parent_job_id == job_id(reply)
+    assert [reference.job_id for reference in record.spec.references] == [job_id(reply)]
+
+
+async def test_edit_and_reroll_results_look_like_the_commands_and_say_where_they_came_from(
+    harness: BotHarness,
+) -> None:
+    reply = (await imagine(harness, "a blue car", format="portrait")).last
+    message = await result_message(harness, reply)
+    opened = await click(harness, reply, "edit", message=message)
+    edited = (await harness.run(harness.payloads.modal_submit(
+        opened.modal["custom_id"], {"prompt": "paint it red"}, message=message))).last  # type: ignore[index]
+    rerolled = (await click(harness, reply, "reroll", message=message)).last
+
+    for result in (edited, rerolled):
+        fields = _fields(result.embeds[0])
+        assert list(fields)[:5] == ["Model", "Format", "Cost", "Time", "From"]
+        assert fields["Format"] == "Portrait (9:16)"
+        assert f"job #{job_id(reply)}" in fields["From"]
+        assert result.embeds[0]["image"]["url"] == f"attachment://{result.files[0].filename}"
+        assert "Member" in result.embeds[0]["footer"]["text"]
+
+
+@pytest.mark.parametrize("action", ["describe", "edit"])
+async def test_a_result_image_is_refused_by_the_same_rules_as_an_upload(harness: BotHarness, action: str) -> None:
+    """The image comes through the attachment pipeline: its size limit and checks apply, privately."""
+    reply = (await imagine(harness)).last
+    message = await result_message(harness, reply)
+    message["attachments"][0]["size"] = 30 * 1024 * 1024  # Discord declares it larger than 25 MiB
+    conversation = await click(harness, reply, action, message=message)
+    if action == "edit":
+        conversation = await harness.run(harness.payloads.modal_submit(
+            conversation.modal["custom_id"], {"prompt": "add a hat"}, message=message))  # type: ignore[index]
+
+    assert conversation.callback_types == [4], "refused before any public 'thinking' message"
+    refusal = conversation.last
+    assert refusal.ephemeral and "at most 25 MiB" in refusal.text
+    assert len(harness.openrouter.chat_requests()) == 1, "nothing but the original /imagine went upstream"
+
+
+async def test_a_gone_image_is_refused_before_anything_public(harness: BotHarness) -> None:
+    reply = (await imagine(harness)).last
+    message = await result_message(harness, reply, with_files=False)
+    conversation = await click(harness, reply, "describe", message=message)
+    assert conversation.callback_types == [4] and conversation.last.ephemeral
+
+
+async def test_a_result_message_without_its_files_is_fetched_again(harness: BotHarness) -> None:
+    """A click on a copy of the message without attachments looks the stored message up by id."""
+    reply = (await imagine(harness)).last
+    message = await result_message(harness, reply)
+    message["attachments"] = []
+    lookups_before = len(harness.discord.matching("GET", "/messages/"))
+    refusal = (await click(harness, reply, "describe", message=message)).last
+    lookups = harness.discord.matching("GET", "/messages/")[lookups_before:]
+    assert [request.path.rsplit("/", 1)[-1] for request in lookups] == [message["id"]]
+    assert refusal.ephemeral and "The image of this result is gone" in refusal.text, "the stand-in has no copy"
+
+
+async def test_without_the_describe_cog_the_describe_button_says_so_privately(
+    database_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
+) -> None:
+    kit = BotHarness(make_settings(database_path, fake_discord, fake_openrouter), fake_discord, fake_openrouter,
+                     extensions=("cogs.imagine", "cogs.result_buttons"))
+    await kit.start()
+    try:
+        reply = (await imagine(kit)).last
+        refusal = (await click(kit, reply, "describe")).last
+        assert refusal.ephemeral and "not available" in refusal.text
+        assert len(kit.openrouter.chat_requests()) == 1
+    finally:
+        await kit.stop()

@@ -19,7 +19,8 @@ from tests.kit.fake_discord import FakeDiscord
 from tests.kit.harness import BotHarness, make_settings
 from tests.kit.payloads import Actor
 
-EXTENSIONS = ("cogs.imagine", "cogs.result_buttons", "cogs.jobs", "cogs.usage")
+#: The Describe button under a result is `/describe`'s own `run_describe`, so the buttons need `cogs.describe`.
+EXTENSIONS = ("cogs.imagine", "cogs.describe", "cogs.result_buttons", "cogs.jobs", "cogs.usage")
 JOB_BUTTON = re.compile(r"^job:(?P<action>reroll|edit|describe|delete):(?P<id>[0-9]+)$")
 
 
