@@ -264,20 +264,23 @@ def decode_data_url(url: str) -> tuple[bytes, str]:
         ValueError: The URL is not `data:<type>/<subtype>[;params];base64,<payload>`, or the payload is not
             valid base64 or is empty.
     """
+    # A 4 MiB image is a 5.6 MB string: slice it once (`strip` returns the same string when there is nothing to
+    # strip) and let binascii read the ASCII string as it is, instead of partitioning, stripping and re-encoding
+    # it, each of which copies all of it.
     url = url.strip()
     if not url[:5].lower() == "data:":
         raise ValueError("not a data: URL")
-    header, sep, payload = url[5:].partition(",")
-    if not sep:
+    comma = url.find(",", 5)
+    if comma < 0:
         raise ValueError("data: URL has no ',' separating header and payload")
-    params = [part.strip() for part in header.split(";")]
+    params = [part.strip() for part in url[5:comma].split(";")]
     if len(params) < 2 or params[-1].lower() != "base64":
         raise ValueError("data: URL is not base64-encoded")
     mime = params[0].lower()
     if not _DATA_URL_MIME.match(mime):
         raise ValueError(f"data: URL has an invalid media type {params[0]!r}")
     try:
-        raw = base64.b64decode(payload.strip(), validate=True)
+        raw = binascii.a2b_base64(url[comma + 1 :].strip(), strict_mode=True)  # = b64decode(validate=True)
     except binascii.Error as exc:
         raise ValueError(f"data: URL payload is not valid base64: {exc}") from exc
     if not raw:
