@@ -48,6 +48,12 @@ NO_FILTER = ProviderFilter()
 #: Largest image we accept from an https URL in an answer; bigger is not a usable result.
 MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
 
+#: Answers and data URLs at least this large are parsed and decoded in a worker thread. A 4 MiB image comes as a
+#: 5.6 MB JSON answer: parsing it and decoding its base64 take tens of milliseconds, during which the event loop
+#: (every other member's command, the gateway heartbeat) would otherwise stand still. Smaller ones are not worth
+#: the hop to a thread.
+OFF_LOOP_BYTES = 256 * 1024
+
 
 def build_http_client(*, timeout_s: float, app_name: str, app_url: str) -> httpx.AsyncClient:
     """The pooled HTTP client: short connect time-out, long read time-out for slow image models."""
@@ -221,11 +227,18 @@ class OpenRouterClient:
         model: str | None,
     ) -> dict[str, Any]:
         url = self._base + path
+        content = b""
         try:
             async with asyncio.timeout(self._timeout_s):
-                response = await self._http.request(
-                    method, url, json=json_body, params=params, headers=self._auth
-                )
+                request = self._http.stream(method, url, json=json_body, params=params, headers=self._auth)
+                async with request as response:
+                    if response.status_code >= 400:
+                        await response.aread()  # a small error body, read for `_status_error`
+                    else:
+                        # Not `aread()`: it keeps the body on the Response, which sits in a reference cycle (its
+                        # stream points back at it), so the body would outlive this call until the cyclic GC ran:
+                        # with 4 MiB images, hundreds of megabytes of answers already dealt with.
+                        content = b"".join([chunk async for chunk in response.aiter_bytes()])
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise RequestTimedOutError(
                 f"OpenRouter did not answer within {self._timeout_s:g} s", model=model
@@ -237,7 +250,7 @@ class OpenRouterClient:
         if response.status_code >= 400:
             raise _status_error(response, model=model)
         try:
-            answer = response.json()
+            answer = await _parse_json(content)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise GenerationFailedError("OpenRouter sent a body that is not JSON", model=model) from exc
         if not isinstance(answer, dict):
@@ -274,7 +287,10 @@ class OpenRouterClient:
     async def _load_image(self, url: str, *, model: str) -> GeneratedImage:
         if url.startswith("data:"):
             try:
-                data, _declared = decode_data_url(url)
+                if len(url) < OFF_LOOP_BYTES:
+                    data, _declared = decode_data_url(url)
+                else:
+                    data, _declared = await asyncio.to_thread(decode_data_url, url)
             except ValueError as exc:
                 raise ImageDecodeError(f"{model} returned a malformed image", model=model) from exc
         elif url.startswith(("https://", "http://")):
@@ -309,6 +325,13 @@ class OpenRouterClient:
             raise
         except (TimeoutError, httpx.HTTPError) as exc:
             raise ImageDecodeError(f"the image {model} returned could not be downloaded", model=model) from exc
+
+
+async def _parse_json(content: bytes) -> Any:
+    """`json.loads`, in a worker thread for large bodies (see `OFF_LOOP_BYTES`); same result as `Response.json()`."""
+    if len(content) < OFF_LOOP_BYTES:
+        return json.loads(content)
+    return await asyncio.to_thread(json.loads, content)
 
 
 def _status_error(response: httpx.Response, *, model: str | None) -> OpenRouterError:
