@@ -104,3 +104,64 @@ class LoopTicker:
     def max_rss(self) -> int:
         """The largest RSS sampled, in bytes."""
         return max(self.rss_samples, default=0)
+
+
+class StallSampler:
+    """Finds what holds the event loop: a thread samples the loop thread's stack while the loop is late.
+
+    The loop bumps a heartbeat every `beat_s`; when the heartbeat is older than `threshold_s`, the
+    sampler records the loop thread's innermost frames every `every_s`. `top()` counts the samples by
+    stack, so the callers that keep the loop busy come first. A diagnosis tool (`python -m
+    bench.stalls`), not part of the figures.
+    """
+
+    def __init__(self, *, beat_s: float = 0.002, threshold_s: float = 0.02, every_s: float = 0.002,
+                 depth: int = 8) -> None:
+        import threading
+
+        self.beat_s, self.threshold_s, self.every_s, self.depth = beat_s, threshold_s, every_s, depth
+        self.samples: dict[tuple[str, ...], int] = {}
+        self._heartbeat = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True, name="bench-stall-sampler")
+        self._loop_thread = threading.get_ident()
+        self._beat: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> StallSampler:
+        self._loop_thread = __import__("threading").get_ident()
+        self._beat = asyncio.create_task(self._beats())
+        self._thread.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beat
+        self._thread.join(1.0)
+
+    async def _beats(self) -> None:
+        while True:
+            self._heartbeat = time.perf_counter()
+            await asyncio.sleep(self.beat_s)
+
+    def _sample(self) -> None:
+        import sys
+
+        while not self._stop.wait(self.every_s):
+            if time.perf_counter() - self._heartbeat < self.threshold_s:
+                continue
+            frame = sys._current_frames().get(self._loop_thread)
+            stack = []
+            while frame is not None and len(stack) < self.depth:
+                code = frame.f_code
+                stack.append(f"{Path(code.co_filename).name}:{frame.f_lineno}:{code.co_name}")
+                frame = frame.f_back
+            key = tuple(stack)
+            self.samples[key] = self.samples.get(key, 0) + 1
+
+    def top(self, count: int = 15) -> list[tuple[int, tuple[str, ...]]]:
+        """The most sampled stacks while the loop was late, innermost frame first."""
+        ranked = sorted(((hits, stack) for stack, hits in self.samples.items()), reverse=True)
+        return ranked[:count]

@@ -155,7 +155,7 @@ def _error(results: Results, row: Row, target: str) -> str | None:
     return None
 
 
-def format_table(results: Results) -> str:
+def format_table(results: Results, sizes: Sizes) -> str:
     """The Markdown table: one line per figure, the project's value against its target and the floors."""
     lines = [
         "| scenario | figure | project bot | target | result | minimal bot | direct httpx | project / minimal |",
@@ -171,7 +171,7 @@ def format_table(results: Results) -> str:
         for name, value in (("project", project), ("minimal", minimal), ("httpx", direct)):
             error = _error(results, row, name)
             cells.append(f"error: {error}" if error else _format(value, row.unit))
-        lines.append(f"| {row.label} | {row.figure} | {cells[0]} | {target} | {_verdict(row, project, minimal)} "
+        lines.append(f"| {row.title(sizes)} | {row.figure} | {cells[0]} | {target} | {_verdict(row, project, minimal)} "
                      f"| {cells[1]} | {cells[2]} | {ratio} |")
     return "\n".join(lines)
 
@@ -209,7 +209,7 @@ def format_report(results: Results, sizes: Sizes, *, mode: str, elapsed_s: float
         f"Benchmark run ({sizes.name}, {mode}), {when}, {elapsed_s:.0f} s",
         f"Machine: {machine()}",
         "",
-        format_table(results),
+        format_table(results, sizes),
         "",
         "All figures of each run (times in ms, RSS in MB):",
         *details,

@@ -22,7 +22,7 @@ async def test_every_scenario_produces_its_rows() -> None:
     assert len(table) == len(ROWS)
     for row, line in zip(ROWS, table, strict=True):
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        assert cells[:2] == [row.label, row.figure]
+        assert cells[:2] == [row.title(sizes), row.figure]
         assert cells[2] != "—", f"no project figure for {row.scenario}/{row.key}"
     # Every job of the bursts reached its member with an image, for both bots.
     for scenario, count in {"burst": sizes.burst, "big": sizes.burst, "queue": sizes.queued_jobs}.items():
