@@ -54,7 +54,7 @@ class Sizes:
     burst: int = 200
     big_image: int = 4 * MIB
     queued_jobs: int = 200
-    queued_upstream_s: float = 0.25
+    queued_upstream_s: float = 0.1
     catalog_models: int = 400
     autocomplete_n: int = 300
     config_reads: int = 5000
@@ -66,7 +66,7 @@ class Sizes:
 SIZES = {
     "full": Sizes("full"),
     # Half the load and shorter probes: a check that nothing regressed badly, not figures to hold to the targets.
-    "quick": Sizes("quick", in_flight=100, probe_s=2.0, burst=100, queued_jobs=100, queued_upstream_s=0.1,
+    "quick": Sizes("quick", in_flight=100, probe_s=2.0, burst=100, queued_jobs=100, queued_upstream_s=0.05,
                    autocomplete_n=100, config_reads=2000, cold_reads=50, describe_runs=2),
 }
 SIZES["tiny"] = replace(
