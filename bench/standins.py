@@ -14,7 +14,6 @@ and an arrival time taken here can be subtracted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import signal
 import subprocess
@@ -267,8 +266,6 @@ class _Servers:
     async def stop(self) -> None:
         await self.openrouter.stop()
         await self.discord.stop()
-        with contextlib.suppress(ValueError):
-            FakeDiscord.instances.remove(self.discord)
 
     def configure(self, *, latency_s: float, image_bytes: bytes | None, models: int | None) -> None:
         self.openrouter.latency_s = latency_s
