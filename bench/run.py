@@ -1,7 +1,7 @@
 """Run every benchmark scenario against the project's bot, the minimal bot and direct httpx; print a table.
 
     python -m bench                 # the full run of issue 8 (about two and a half minutes here)
-    python -m bench --quick         # shorter probes and fewer repetitions (about a minute and a half)
+    python -m bench --quick         # half the load, shorter probes (about a minute and a half)
     python -m bench --only load,burst --targets project,minimal
     python -m bench --markdown out.md   # also write the report as Markdown
 
@@ -220,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the scenarios asked for and print the report; exit code 0 even when targets are missed."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a shorter run (fewer probes and repetitions)")
+    parser.add_argument("--quick", action="store_true", help="half the load, shorter probes, fewer repetitions")
     parser.add_argument("--only", help=f"comma-separated scenarios (of {', '.join(SCENARIOS)})")
     parser.add_argument("--targets", default=",".join(TARGETS), help="comma-separated: project,minimal,httpx")
     parser.add_argument("--in-process", action="store_true", help="no worker processes (smoke test, debugging)")
