@@ -453,3 +453,20 @@ def test_every_rejection_carries_a_reason_key() -> None:
     assert ImageRejected("x", reason="cannot_fit").reason == "cannot_fit"
     assert set(images.SUPPORTED_MIME) == {"PNG", "JPEG", "WEBP", "GIF"}
     assert PreparedImage.__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+def test_a_large_photographic_png_goes_upstream_as_jpeg_but_a_drawing_stays_png() -> None:
+    import os
+
+    width, height = 3000, 1500
+    noise = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, format="PNG", compress_level=1)
+    photo = prepare_for_upstream(buffer.getvalue(), name="photo.png")
+    assert photo.mime == "image/jpeg" and photo.scaled and (photo.width, photo.height) == (2048, 1024)
+
+    drawing = Image.new("RGB", (width, height), (255, 255, 255))
+    buffer = io.BytesIO()
+    drawing.save(buffer, format="PNG")
+    flat = prepare_for_upstream(buffer.getvalue(), name="drawing.png")
+    assert flat.mime == "image/png" and flat.scaled

@@ -169,3 +169,30 @@ def test_split_statements_keeps_triggers_and_drops_trailing_comments() -> None:
               "  DELETE FROM a WHERE x < 0;\nEND;\n-- trailing comment\n")
     statements = split_statements(script)
     assert len(statements) == 2 and statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
+
+
+async def test_a_cold_burst_reads_a_guild_once_and_a_racing_write_is_not_cached_stale(tmp_path: Path) -> None:
+    import asyncio
+
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        reads = 0
+        original = store.database.fetch_all_committed
+
+        async def counting(sql: str, parameters: tuple[object, ...] = ()) -> list:
+            nonlocal reads
+            reads += 1
+            return await original(sql, parameters)
+
+        store.database.fetch_all_committed = counting  # type: ignore[method-assign]
+        results = await asyncio.gather(*(store.guild_config.get(9, Operation.IMAGINE) for _ in range(50)))
+        assert reads == 1 and all(result.model is None for result in results)
+
+        store.guild_config.forget_cache()
+        reading = asyncio.ensure_future(store.guild_config.get(9, Operation.IMAGINE))
+        await asyncio.sleep(0)  # the read is under way
+        await store.guild_config.update(9, Operation.IMAGINE, model="acme/new")
+        await reading
+        assert (await store.guild_config.get(9, Operation.IMAGINE)).model == "acme/new"
+    finally:
+        await store.close()

@@ -57,6 +57,7 @@ class Database:
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._connection = connection
         self._write_lock = asyncio.Lock()
+        self._reader: aiosqlite.Connection | None = None
         self.path = path
 
     @classmethod
@@ -76,6 +77,7 @@ class Database:
             await connection.execute("PRAGMA foreign_keys = ON")
             database = cls(connection, path)
             await database._migrate(migrations if migrations is not None else load_migrations())
+            await database._open_reader()
             return database
         except sqlite3.Error as exc:
             if connection is not None:
@@ -86,8 +88,23 @@ class Database:
                 await connection.close()
             raise
 
+    async def _open_reader(self) -> None:
+        """A second connection for reads that must only ever see committed rows.
+
+        In WAL mode another connection sees the last committed state, never an open transaction of
+        the writer, and never waits for the writer either: a cache fill stays fast while a burst of
+        jobs queues on the write lock.
+        """
+        reader = await aiosqlite.connect(self.path, isolation_level=None, timeout=5.0)
+        reader.row_factory = aiosqlite.Row
+        await reader.execute("PRAGMA busy_timeout = 5000")
+        await reader.execute("PRAGMA query_only = ON")
+        self._reader = reader
+
     async def close(self) -> None:
-        """Close the connection; committed data is already on disk."""
+        """Close the connections; committed data is already on disk."""
+        if self._reader is not None:
+            await self._reader.close()
         await self._connection.close()
 
     async def schema_version(self) -> int:
@@ -146,11 +163,15 @@ class Database:
     async def fetch_all_committed(self, sql: str, parameters: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
         """Rows of a read query that cannot see another coroutine's open transaction.
 
-        All coroutines share one connection, so a plain read issued while a transaction is open
-        would see its uncommitted rows. Readers that cache what they read use this instead.
+        All writers share one connection, so a plain read issued while a transaction is open would
+        see its uncommitted rows. Readers that cache what they read use this instead: it runs on
+        the separate read connection, which sees only committed data and does not wait for writers.
         """
-        async with self._write_lock:
-            return await self.fetch_all(sql, parameters)
+        if self._reader is None:
+            async with self._write_lock:
+                return await self.fetch_all(sql, parameters)
+        async with self._reader.execute(sql, parameters) as cursor:
+            return list(await cursor.fetchall())
 
     async def fetch_all(self, sql: str, parameters: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
         """Rows of a read query."""

@@ -6,6 +6,7 @@ the next command at once and a read never touches SQLite twice for the same guil
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -59,6 +60,9 @@ class GuildConfigStore:
     def __init__(self, database: Database) -> None:
         self._db = database
         self._cache: dict[int, dict[Operation, OperationConfig]] = {}
+        self._loading: dict[int, asyncio.Future[dict[Operation, OperationConfig]]] = {}
+        #: Bumped on every invalidation, so a read that raced a write never caches the old rows.
+        self._generation = 0
 
     async def get(self, guild_id: int | None, operation: Operation) -> OperationConfig:
         """The configuration in force; outside a guild (DMs) the defaults."""
@@ -71,6 +75,16 @@ class GuildConfigStore:
         cached = self._cache.get(guild_id)
         if cached is not None:
             return cached
+        loading = self._loading.get(guild_id)
+        if loading is None:
+            # One read per guild however many commands arrive before it lands (a cold burst).
+            loading = asyncio.ensure_future(self._load(guild_id))
+            self._loading[guild_id] = loading
+            loading.add_done_callback(lambda done: self._forget_load(guild_id, done))
+        return await asyncio.shield(loading)
+
+    async def _load(self, guild_id: int) -> dict[Operation, OperationConfig]:
+        generation = self._generation
         rows = await self._db.fetch_all_committed(
             f"SELECT {_COLUMNS} FROM guild_operation_config WHERE guild_id = ?", (guild_id,)
         )
@@ -78,14 +92,15 @@ class GuildConfigStore:
         for row in rows:
             config = _from_row(row)
             configs[config.operation] = config
-        self._cache[guild_id] = configs
+        if generation == self._generation:  # no write landed while we read: safe to cache
+            self._cache[guild_id] = configs
         return configs
 
     async def update(self, guild_id: int, operation: Operation, **changes: Any) -> OperationConfig:
         """Change some fields atomically and return the new configuration."""
         async with self._db.transaction() as connection:
             new = await self._write(connection, guild_id, operation, changes)
-        self._cache.pop(guild_id, None)
+        self._invalidate(guild_id)
         return new
 
     async def _write(
@@ -126,7 +141,7 @@ class GuildConfigStore:
                     await self._write(connection, guild_id, operation, changes)
                     await record(connection, old, new)
         finally:
-            self._cache.pop(guild_id, None)
+            self._invalidate(guild_id)
         return old, new
 
     async def reset_recorded(
@@ -147,7 +162,7 @@ class GuildConfigStore:
                         await record(connection, old, default)
                         changed.append((old, default))
         finally:
-            self._cache.pop(guild_id, None)
+            self._invalidate(guild_id)
         return changed
 
     async def _read(self, connection: Any, guild_id: int, operation: Operation) -> OperationConfig:
@@ -166,11 +181,22 @@ class GuildConfigStore:
                 "DELETE FROM guild_operation_config WHERE guild_id = ? AND operation = ?",
                 [(guild_id, operation.value) for operation in operations],
             )
+        self._invalidate(guild_id)
+
+    def _forget_load(self, guild_id: int, done: asyncio.Future[dict[Operation, OperationConfig]]) -> None:
+        if self._loading.get(guild_id) is done:
+            del self._loading[guild_id]
+
+    def _invalidate(self, guild_id: int) -> None:
+        self._generation += 1
         self._cache.pop(guild_id, None)
+        self._loading.pop(guild_id, None)  # later readers start a fresh read instead of joining a stale one
 
     def forget_cache(self) -> None:
         """Drop every cached guild (tests and other processes' writes)."""
+        self._generation += 1
         self._cache.clear()
+        self._loading.clear()
 
 
 def _from_row(row: Any) -> OperationConfig:
