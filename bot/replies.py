@@ -30,7 +30,8 @@ async def send_private(interaction: discord.Interaction, *, embed: discord.Embed
         if not response.is_done():
             await response.send_message(embed=embed, ephemeral=True)
             return
-        if response.type is discord.InteractionResponseType.deferred_channel_message:
+        delivered = bool(interaction.extras.get("delivered"))  # the original is a result now: keep it
+        if response.type is discord.InteractionResponseType.deferred_channel_message and not delivered:
             try:
                 await interaction.delete_original_response()
             except discord.HTTPException:
@@ -39,7 +40,7 @@ async def send_private(interaction: discord.Interaction, *, embed: discord.Embed
                 return
         await interaction.followup.send(embed=embed, ephemeral=True)
     except discord.HTTPException as exc:
-        if token_expired(exc):
+        if token_expired(exc) and response.is_done():
             # The 15 minutes are over: a public note in the channel beats leaving the member in silence.
             await post_in_channel(interaction, embeds=[embed])
             return

@@ -98,3 +98,24 @@ async def test_more_than_ten_images_arrive_in_follow_ups(harness: BotHarness) ->
     assert conversation.original is not None and len(conversation.original.files) == 10
     assert [len(reply.files) for reply in conversation.followups] == [2]
     assert not conversation.followups[0].ephemeral
+
+
+async def test_an_error_after_the_result_was_delivered_never_removes_it(harness: BotHarness) -> None:
+    harness.openrouter.image_count = 12
+    harness.discord.followup_status = 400
+    conversation = await harness.run(harness.payloads.slash("imagine", prompt="many"))
+    assert conversation.original is not None and not conversation.original.deleted
+    assert len(conversation.original.files) == 10
+
+
+def test_files_are_batched_by_count_and_by_discords_request_size() -> None:
+    from bot.jobs.service import MAX_BYTES_PER_MESSAGE, _batches, _FileSnapshot
+
+    def snap(size: int) -> _FileSnapshot:
+        return _FileSnapshot("a.png", b"x" * size, None, False)
+
+    nine_mib = 9 * 1024 * 1024
+    assert [len(batch) for batch in _batches([snap(nine_mib)] * 3)] == [2, 1]
+    assert [len(batch) for batch in _batches([snap(10)] * 23)] == [10, 10, 3]
+    assert _batches([]) == [[]]
+    assert all(sum(len(f.data) for f in batch) <= MAX_BYTES_PER_MESSAGE for batch in _batches([snap(nine_mib)] * 5))

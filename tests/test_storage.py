@@ -196,3 +196,26 @@ async def test_a_cold_burst_reads_a_guild_once_and_a_racing_write_is_not_cached_
         assert (await store.guild_config.get(9, Operation.IMAGINE)).model == "acme/new"
     finally:
         await store.close()
+
+
+async def test_a_cancellation_while_a_transaction_begins_never_leaves_it_open(tmp_path: Path) -> None:
+    import asyncio
+
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        for _ in range(20):
+            async def write() -> None:
+                async with store.database.transaction() as connection:
+                    await connection.execute("INSERT OR REPLACE INTO bot_state (key, value) VALUES ('k', 'v')")
+
+            task = asyncio.create_task(write())
+            await asyncio.sleep(0)
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            await store.state.set("after", "ok")  # fails with "within a transaction" if one was left open
+        assert await store.state.get("after") == "ok"
+    finally:
+        await store.close()

@@ -54,3 +54,7 @@ class Cooldowns:
         if len(self._until) >= _SWEEP_AT:
             self._until = {k: until for k, until in self._until.items() if until > now}
         self._until[key] = now + cooldown_s
+
+    def cancel(self, key: Hashable) -> None:
+        """Forget a cooldown that was started for a job that was then refused."""
+        self._until.pop(key, None)

@@ -68,17 +68,24 @@ class Ticket:
             return
         self._released = True
         queue = self._queue
-        if self._holding:
-            self._holding = False
-            queue._running -= 1
-            queue._admit_next()
-        else:
-            queue._remove(self)
-        remaining = queue.jobs_of(self.member) - 1
-        if remaining > 0:
-            queue._per_member[self.member] = remaining
-        else:
-            queue._per_member.pop(self.member, None)
+        try:
+            if self._holding:
+                self._holding = False
+                queue._running -= 1
+                queue._admit_next()
+            else:
+                queue._remove(self)
+        finally:
+            remaining = queue.jobs_of(self.member) - 1
+            if remaining > 0:
+                queue._per_member[self.member] = remaining
+            else:
+                queue._per_member.pop(self.member, None)
+
+    @property
+    def _can_be_admitted(self) -> bool:
+        """False for a waiter whose wait was cancelled but whose task has not yet run to leave the line."""
+        return self._ready is not None and not self._ready.done()
 
     def _admit(self) -> None:
         self._holding = True
@@ -139,11 +146,14 @@ class JobQueue:
         self._announce_from(index)
 
     def _admit_next(self) -> None:
-        if self._waiting and self._running < self.max_concurrent:
+        while self._waiting and self._running < self.max_concurrent:
             ticket = self._waiting.popleft()
+            if not ticket._can_be_admitted:
+                continue  # cancelled while waiting: it leaves the line itself, the slot goes on
             self._running += 1
             ticket._admit()
             self._announce_from(0)
+            return
 
     def _announce_from(self, index: int) -> None:
         for position in range(index, len(self._waiting)):

@@ -141,16 +141,16 @@ class Job:
         channel instead, mentioning the member, so the work is never lost.
         """
         await self.progress.close()
-        snapshots = [_FileSnapshot.of(file) for file in files]
-        first, rest = snapshots[:MAX_FILES_PER_MESSAGE], snapshots[MAX_FILES_PER_MESSAGE:]
+        batches = _batches([_FileSnapshot.of(file) for file in files])
+        first, rest = batches[0], batches[1:]
         kwargs: dict[str, Any] = {"content": None, "embeds": list(embeds), "attachments": [f.file() for f in first]}
         if view is not None:
             kwargs["view"] = view
         message: discord.Message
         try:
             message = await self.interaction.edit_original_response(**kwargs)
-            for start in range(0, len(rest), MAX_FILES_PER_MESSAGE):
-                chunk = rest[start : start + MAX_FILES_PER_MESSAGE]
+            self.interaction.extras["delivered"] = True  # from now on an error must not remove the result
+            for chunk in rest:
                 await self.interaction.followup.send(files=[f.file() for f in chunk], wait=True)
         except discord.HTTPException as exc:
             if not token_expired(exc):
@@ -168,6 +168,24 @@ class Job:
         if self.operation.needs_image_output and not self._images_settled:
             self.images = len(files)
         return message
+
+
+#: Discord refuses a request over 25 MiB; keep room for the JSON part of the multipart body.
+MAX_BYTES_PER_MESSAGE = 24 * 1024 * 1024
+
+
+def _batches(files: list[_FileSnapshot]) -> list[list[_FileSnapshot]]:
+    """Files grouped in order into messages of at most 10 files and 24 MiB (always one, maybe empty)."""
+    batches: list[list[_FileSnapshot]] = [[]]
+    size = 0
+    for file in files:
+        current = batches[-1]
+        if current and (len(current) >= MAX_FILES_PER_MESSAGE or size + len(file.data) > MAX_BYTES_PER_MESSAGE):
+            batches.append([])
+            size = 0
+        batches[-1].append(file)
+        size += len(file.data)
+    return batches
 
 
 @dataclass(frozen=True)
@@ -254,21 +272,31 @@ class JobService:
             references=tuple(references),
             parent_job_id=parent_job_id,
         )
-        cooldown_key = (interaction.guild_id, interaction.user.id, operation)
-        cooldown_s = await self._cooldown_for(interaction.guild_id, operation)
-        self.cooldowns.check(cooldown_key, cooldown_s, operation.value)
-        ticket = self.queue.admit((interaction.guild_id, interaction.user.id))
-        try:
-            reservation = await self._reserve(spec)
-        except BaseException:
-            ticket.release()
-            raise
-        self.cooldowns.start(cooldown_key, cooldown_s)
-        progress = Progress(interaction, min_interval_s=self.progress_interval_s)
-        job = Job(operation=operation, interaction=interaction, model=model, progress=progress)
+        # Tracked from here, so a shutdown that starts while this job is being admitted waits for it.
         task = asyncio.current_task()
         if task is not None:
             self._track(task)
+        cooldown_key = (interaction.guild_id, interaction.user.id, operation)
+        try:
+            cooldown_s = await self._cooldown_for(interaction.guild_id, operation)
+            self.cooldowns.check(cooldown_key, cooldown_s, operation.value)
+            self.cooldowns.start(cooldown_key, cooldown_s)  # before any await: a double click cannot slip by
+            try:
+                ticket = self.queue.admit((interaction.guild_id, interaction.user.id))
+                try:
+                    reservation = await self._reserve(spec)
+                except BaseException:
+                    ticket.release()
+                    raise
+            except BaseException:
+                self.cooldowns.cancel(cooldown_key)  # refused: the member did not get to use it
+                raise
+        except BaseException:
+            if task is not None:
+                self._untrack(task)
+            raise
+        progress = Progress(interaction, min_interval_s=self.progress_interval_s)
+        job = Job(operation=operation, interaction=interaction, model=model, progress=progress)
         failure: BaseException | None = None
         try:
             if not interaction.response.is_done():

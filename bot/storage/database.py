@@ -9,6 +9,7 @@ of different transactions on the shared connection. Migrations are numbered `.sq
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -151,7 +152,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run statements atomically: committed together on success, rolled back on any error."""
         async with self._write_lock:
-            await self._connection.execute("BEGIN IMMEDIATE")
+            await self._begin()
             try:
                 yield self._connection
             except BaseException:
@@ -159,6 +160,22 @@ class Database:
                 raise
             else:
                 await self._connection.execute("COMMIT")
+
+    async def _begin(self) -> None:
+        """Start a write transaction; a cancellation while it starts never leaves it open.
+
+        aiosqlite runs the statement in its own thread, which finishes it even when the awaiting task
+        is cancelled, so on cancellation wait for it and roll back before passing the cancellation on.
+        """
+        begin = asyncio.ensure_future(self._connection.execute("BEGIN IMMEDIATE"))
+        try:
+            await asyncio.shield(begin)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await begin
+            if self._connection.in_transaction:
+                await self._connection.execute("ROLLBACK")
+            raise
 
     async def fetch_all_committed(self, sql: str, parameters: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
         """Rows of a read query that cannot see another coroutine's open transaction.

@@ -79,6 +79,8 @@ class FakeDiscord:
         self.fail_delete_original = False
         #: Interaction tokens whose webhook routes answer as Discord does after 15 minutes.
         self.expired_tokens: set[str] = set()
+        #: Set to an HTTP status to make follow-up messages (POST /webhooks/...) fail.
+        self.followup_status: int | None = None
         self._ids = itertools.count(1_100_000_000_000_000_000)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -264,6 +266,8 @@ class FakeDiscord:
             if self.fail_delete_original:
                 return _json({"message": "Unknown Message", "code": 10008}, status=404)
             return web.Response(status=204)
+        if recorded.method == "POST" and self.followup_status:
+            return _json({"message": "Invalid Form Body", "code": 50035}, status=self.followup_status)
         if recorded.method in ("PATCH", "POST", "GET"):
             return _json(self.message_from(recorded))
         return _json({"message": "405: Method Not Allowed", "code": 0}, status=405)
