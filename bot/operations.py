@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ImageFormat", "Operation"]
+__all__ = ["MAX_PROMPT_LENGTH", "ImageFormat", "Operation"]
+
+#: The longest prompt or question any command accepts (and shows in full).
+MAX_PROMPT_LENGTH = 4000
 
 
 class Operation(StrEnum):

@@ -14,6 +14,7 @@ import discord
 
 from bot.images import fit_to_size
 from bot.openrouter.types import GeneratedImage, ImageResult
+from bot.operations import MAX_PROMPT_LENGTH
 
 __all__ = [
     "EMBED_DESCRIPTION_LIMIT",
@@ -33,7 +34,7 @@ __all__ = [
 
 MAX_FILES_PER_MESSAGE = 10
 #: A prompt is shown in full up to this length (the command accepts 4000).
-MAX_PROMPT_SHOWN = 4000
+MAX_PROMPT_SHOWN = MAX_PROMPT_LENGTH
 RESULT_COLOUR = discord.Colour.blurple()
 
 

@@ -19,7 +19,7 @@ from discord.ext import commands
 from bot.attachments import ImageSource, LoadedImage, require_images
 from bot.errors import OperationDisabled, UserFacingError
 from bot.openrouter.types import AnalysisResult
-from bot.operations import Operation
+from bot.operations import MAX_PROMPT_LENGTH, Operation
 from bot.rendering import RESULT_COLOUR, format_cost, pack_embeds, shorten, split_text
 from cogs.result_buttons import result_view
 
@@ -32,7 +32,7 @@ DEFAULT_QUESTION = (
     "Describe this image in detail: the subject, the setting, the composition, colours and lighting, "
     "the style or medium, and any text that appears in it."
 )
-MAX_QUESTION = 4000
+MAX_QUESTION = MAX_PROMPT_LENGTH
 
 
 class EmptyAnswer(UserFacingError):

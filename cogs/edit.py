@@ -20,7 +20,7 @@ from discord.ext import commands
 from bot.attachments import ImageSource, LoadedImage, require_images
 from bot.errors import OperationDisabled, UserFacingError
 from bot.openrouter.types import ImageResult
-from bot.operations import ImageFormat, Operation
+from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
 from bot.rendering import ResultFile, cap_embed, image_result_embed, prepare_result_files, shorten
 from bot.storage.guild_config import OperationConfig
 from cogs.result_buttons import result_view
@@ -38,7 +38,7 @@ ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9"
 MODAL_TIMEOUT_S = 15 * 60.0
 """How long an unanswered prompt modal stays registered; it would only leak memory after that."""
 
-MAX_PROMPT = 4000
+MAX_PROMPT = MAX_PROMPT_LENGTH
 
 
 class TooManyImages(UserFacingError):

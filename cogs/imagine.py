@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import OperationDisabled
-from bot.operations import ImageFormat, Operation
+from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
 from bot.rendering import image_result_embed, prepare_result_files
 from cogs.result_buttons import result_view
 
@@ -36,7 +36,7 @@ class Imagine(commands.Cog):
     async def imagine(
         self,
         interaction: discord.Interaction[ImageBot],
-        prompt: app_commands.Range[str, 1, 4000],
+        prompt: app_commands.Range[str, 1, MAX_PROMPT_LENGTH],
         image_format: str = ImageFormat.SQUARE.value,
     ) -> None:
         """Create an image from a text prompt."""

@@ -28,7 +28,7 @@ from bot.attachments import AttachmentUnavailable, LoadedImage
 from bot.error_messages import describe_error
 from bot.errors import OperationDisabled, UserFacingError
 from bot.jobs import Job
-from bot.operations import ImageFormat, Operation
+from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
 from bot.rendering import image_result_embed, prepare_result_files
 from bot.replies import error_embed, send_private
 from bot.storage.guild_config import OperationConfig
@@ -51,7 +51,7 @@ _LOOK: dict[str, tuple[str, str, discord.ButtonStyle]] = {
     "describe": ("Describe", "🔎", discord.ButtonStyle.secondary),
     "delete": ("Delete", "🗑️", discord.ButtonStyle.danger),
 }
-MAX_PROMPT = 4000
+MAX_PROMPT = MAX_PROMPT_LENGTH
 MODAL_TIMEOUT_S = 15 * 60.0
 
 

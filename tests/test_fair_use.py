@@ -24,14 +24,6 @@ async def _start(database_path: Path, fake_discord: FakeDiscord, fake_openrouter
     return harness
 
 
-def _dispatch(harness: BotHarness, payloads: list[dict]) -> set[asyncio.Task]:
-    assert harness.bot is not None
-    before = asyncio.all_tasks()
-    for payload in payloads:
-        harness.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
-    return asyncio.all_tasks() - before
-
-
 def _positions_shown(conversation: Conversation) -> list[int]:
     shown = []
     for request in conversation.requests:
@@ -51,7 +43,7 @@ async def test_hundred_commands_from_twenty_members(database_path: Path, fake_di
         payloads = [harness.payloads.slash("imagine", member, prompt=f"{member.name} try {attempt}")
                     for attempt in range(5) for member in members]
         fake_openrouter.hold = asyncio.Event()
-        tasks = _dispatch(harness, payloads)
+        tasks = harness.dispatch(*payloads)
 
         # Four run, sixteen wait in line and see their position, eighty are refused at once.
         await fake_openrouter.wait_for_requests(4)
@@ -95,7 +87,7 @@ async def test_a_full_queue_refuses_new_jobs_with_a_message(database_path: Path,
     try:
         fake_openrouter.hold = asyncio.Event()
         payloads = [harness.payloads.slash("imagine", prompt=f"job {n}") for n in range(4)]
-        tasks = _dispatch(harness, payloads[:3])
+        tasks = harness.dispatch(*payloads[:3])
         await fake_openrouter.wait_for_requests(1)
         await fake_discord.wait_for(lambda: all(_positions_shown(harness.conversation(p)) for p in payloads[1:3]))
         overflow = await harness.run(payloads[3])
@@ -117,7 +109,7 @@ async def test_queue_positions_move_up_as_jobs_finish(database_path: Path, fake_
     try:
         fake_openrouter.hold = asyncio.Event()
         payloads = [harness.payloads.slash("imagine", prompt=f"job {n}") for n in range(3)]
-        tasks = _dispatch(harness, payloads)
+        tasks = harness.dispatch(*payloads)
         await fake_discord.wait_for(lambda: _positions_shown(harness.conversation(payloads[2])) == [2])
         fake_openrouter.hold.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 30)

@@ -66,9 +66,7 @@ async def test_shutdown_lets_jobs_finish_then_cancels_the_rest_with_a_message(
     assert bot is not None
     fake_openrouter.hold = asyncio.Event()
     stuck = harness.payloads.slash("imagine", prompt="never finishes")
-    before = asyncio.all_tasks()
-    bot._connection.parse_interaction_create(stuck)  # type: ignore[arg-type]
-    tasks = asyncio.all_tasks() - before
+    tasks = harness.dispatch(stuck)
     await fake_openrouter.wait_for_requests(1)
 
     draining = asyncio.create_task(bot.jobs.drain(bot.settings.shutdown_grace_s))
@@ -90,9 +88,7 @@ async def test_shutdown_waits_for_a_job_that_finishes_within_the_grace(
     assert bot is not None
     fake_openrouter.hold = asyncio.Event()
     payload = harness.payloads.slash("imagine", prompt="nearly done")
-    before = asyncio.all_tasks()
-    bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
-    tasks = asyncio.all_tasks() - before
+    tasks = harness.dispatch(payload)
     await fake_openrouter.wait_for_requests(1)
     draining = asyncio.create_task(bot.jobs.drain(bot.settings.shutdown_grace_s))
     fake_openrouter.hold.set()

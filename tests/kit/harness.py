@@ -84,12 +84,17 @@ class BotHarness:
         await self.stop()
         return await self.start()
 
-    async def run(self, payload: dict[str, Any], timeout: float = 30.0) -> Conversation:
-        """Deliver an interaction as the gateway would and wait until the bot finished with it."""
+    def dispatch(self, *payloads: dict[str, Any]) -> set[asyncio.Task[Any]]:
+        """Deliver interactions as the gateway would, without waiting; returns the tasks they started."""
         assert self.bot is not None, "start() first"
         before = asyncio.all_tasks()
-        self.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
-        started = asyncio.all_tasks() - before
+        for payload in payloads:
+            self.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+        return asyncio.all_tasks() - before
+
+    async def run(self, payload: dict[str, Any], timeout: float = 30.0) -> Conversation:
+        """Deliver an interaction as the gateway would and wait until the bot finished with it."""
+        started = self.dispatch(payload)
         if started:
             await asyncio.wait_for(asyncio.gather(*started), timeout)
         return self.conversation(payload)
