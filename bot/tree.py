@@ -9,11 +9,12 @@ specific message and a short log line; anything else gets a generic message and 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
+from bot.contexts import SERVER_CONTEXTS, SERVER_INSTALLS, ServerOnly, require_server, restrict_to_servers
 from bot.error_messages import describe_error
 from bot.openrouter.errors import UpstreamStatusError
 from bot.replies import error_embed, send_private
@@ -57,7 +58,34 @@ def upstream_detail(error: BaseException) -> str:
 
 
 class ImageBotTree(app_commands.CommandTree["ImageBot"]):
-    """A CommandTree whose `on_error` answers every failure privately."""
+    """A CommandTree whose `on_error` answers every failure privately, for servers only.
+
+    Every command added is published for server installs and server channels (`bot.contexts`), and
+    every interaction from anywhere else is refused before any command runs.
+    """
+
+    def __init__(self, client: ImageBot, **options: Any) -> None:
+        options.setdefault("allowed_contexts", SERVER_CONTEXTS)
+        options.setdefault("allowed_installs", SERVER_INSTALLS)
+        super().__init__(client, **options)
+
+    def add_command(self, command: Any, /, **options: Any) -> None:
+        """Add a command, group or menu restricted to servers, whoever forgot to say so."""
+        restrict_to_servers(command)
+        super().add_command(command, **options)
+
+    async def interaction_check(self, interaction: discord.Interaction[ImageBot], /) -> bool:
+        """Refuse, with a private answer, every command and autocomplete from outside a server."""
+        try:
+            require_server(interaction)
+        except ServerOnly as refusal:
+            log.info("refused an interaction from outside a server (%s)", interaction_context(interaction))
+            if interaction.type is discord.InteractionType.autocomplete:
+                await interaction.response.autocomplete([])
+            else:
+                await send_private(interaction, embed=error_embed(refusal.title, refusal.message))
+            return False
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction[ImageBot], error: app_commands.AppCommandError

@@ -195,29 +195,40 @@ class PayloadFactory:
         """A slash command invocation, e.g. `slash("imagine", prompt="a cat", format="portrait")`."""
         return self._base(2, self._command_data(path, values, None, in_guild), actor, in_guild)
 
-    def autocomplete(self, path: str, focused: str, actor: Actor | None = None, **values: Any) -> dict[str, Any]:
+    def autocomplete(self, path: str, focused: str, actor: Actor | None = None, *, in_guild: bool = True,
+                     **values: Any) -> dict[str, Any]:
         """An autocomplete request with `focused` being the option being typed."""
-        return self._base(4, self._command_data(path, values, focused, True), actor, True)
+        return self._base(4, self._command_data(path, values, focused, in_guild), actor, in_guild)
 
-    def message_command(self, name: str, message: dict[str, Any], actor: Actor | None = None) -> dict[str, Any]:
+    @staticmethod
+    def as_user_install(payload: dict[str, Any]) -> dict[str, Any]:
+        """The same interaction authorised only by the member's own install of the app (no server install)."""
+        user = payload.get("member", {}).get("user") or payload.get("user")
+        payload["authorizing_integration_owners"] = {"1": user["id"]}
+        return payload
+
+    def message_command(self, name: str, message: dict[str, Any], actor: Actor | None = None, *,
+                        in_guild: bool = True) -> dict[str, Any]:
         """A message context-menu invocation on `message`."""
-        data = {"id": snowflake(), "name": name, "type": 3, "target_id": message["id"],
-                "resolved": {"messages": {message["id"]: message}}, "guild_id": str(self.guild_id)}
-        return self._base(2, data, actor, True)
+        data: dict[str, Any] = {"id": snowflake(), "name": name, "type": 3, "target_id": message["id"],
+                                "resolved": {"messages": {message["id"]: message}}}
+        if in_guild:
+            data["guild_id"] = str(self.guild_id)
+        return self._base(2, data, actor, in_guild)
 
     def component(self, custom_id: str, message: dict[str, Any], actor: Actor | None = None,
-                  component_type: int = 2) -> dict[str, Any]:
+                  component_type: int = 2, *, in_guild: bool = True) -> dict[str, Any]:
         """A button (or select) click on `message`."""
-        payload = self._base(3, {"custom_id": custom_id, "component_type": component_type}, actor, True)
+        payload = self._base(3, {"custom_id": custom_id, "component_type": component_type}, actor, in_guild)
         payload["message"] = message
         return payload
 
     def modal_submit(self, custom_id: str, values: dict[str, str], actor: Actor | None = None,
-                     message: dict[str, Any] | None = None) -> dict[str, Any]:
+                     message: dict[str, Any] | None = None, *, in_guild: bool = True) -> dict[str, Any]:
         """A modal submission with text input values by custom id."""
         rows = [{"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
                 for key, value in values.items()]
-        payload = self._base(5, {"custom_id": custom_id, "components": rows}, actor, True)
+        payload = self._base(5, {"custom_id": custom_id, "components": rows}, actor, in_guild)
         if message is not None:
             payload["message"] = message
         return payload
