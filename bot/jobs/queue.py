@@ -68,6 +68,7 @@ class Ticket:
             return
         self._released = True
         queue = self._queue
+        queue._admitted -= 1
         try:
             if self._holding:
                 self._holding = False
@@ -105,6 +106,10 @@ class JobQueue:
         self.max_queued = max_queued
         self.max_per_member = max_per_member
         self._running = 0
+        #: Tickets handed out and not yet released: running, waiting, and those still between `admit()`
+        #: and `acquire()` (deferring, loading their images). The cap counts all of them, or a burst that
+        #: arrives before any ticket reached the line would all be let in.
+        self._admitted = 0
         self._waiting: deque[Ticket] = deque()
         self._per_member: dict[Hashable, int] = {}
 
@@ -117,6 +122,11 @@ class JobQueue:
     def waiting(self) -> int:
         """Jobs waiting for a slot."""
         return len(self._waiting)
+
+    @property
+    def admitted(self) -> int:
+        """Jobs admitted and not yet released, wherever they are between admission and the end."""
+        return self._admitted
 
     def jobs_of(self, member: Hashable) -> int:
         """Jobs a member has admitted (running or waiting)."""
@@ -131,9 +141,10 @@ class JobQueue:
                 if limit == 1
                 else f"You already have {limit} jobs running or queued. Wait for one to finish, then try again."
             )
-        busy = self._running >= self.max_concurrent or bool(self._waiting)
-        if busy and len(self._waiting) >= self.max_queued:
-            raise QueueFull(f"{len(self._waiting)} jobs are already waiting. Try again in a few minutes.")
+        if self._admitted >= self.max_concurrent + self.max_queued:
+            ahead = max(self._admitted - self.max_concurrent, 0)
+            raise QueueFull(f"{ahead} jobs are already waiting. Try again in a few minutes.")
+        self._admitted += 1
         self._per_member[member] = self.jobs_of(member) + 1
         return Ticket(self, member)
 
