@@ -185,6 +185,8 @@ class BudgetStore:
     def __init__(self, database: Database) -> None:
         self._db = database
         self._cache: dict[int, Budget] = {}
+        #: Counts committed changes, so a cache fill that raced one does not store what it read before it.
+        self._changes = 0
 
     async def get(self, guild_id: int | None) -> Budget:
         """The limits in force; outside a server there are none."""
@@ -193,12 +195,16 @@ class BudgetStore:
         cached = self._cache.get(guild_id)
         if cached is not None:
             return cached
-        row = await self._db.fetch_one(
+        # Committed data only, from the read-only connection: on the write connection this read would run
+        # inside whatever transaction is open there (an admin's change that may yet roll back) and cache it.
+        changes_before = self._changes
+        rows = await self._db.fetch_all_committed(
             "SELECT guild_daily_usd, member_daily_usd, member_daily_images FROM guild_budgets WHERE guild_id = ?",
             (guild_id,),
         )
-        budget = _budget(row) if row else Budget()
-        self._cache[guild_id] = budget
+        budget = _budget(rows[0]) if rows else Budget()
+        if self._changes == changes_before:  # a change committed meanwhile is newer than what was read
+            self._cache[guild_id] = budget
         return budget
 
     async def update(
@@ -226,6 +232,7 @@ class BudgetStore:
                 )
             if record is not None and new != old:
                 await record(connection, old, new)
+        self._changes += 1
         self._cache[guild_id] = new
         return old, new
 
