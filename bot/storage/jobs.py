@@ -17,9 +17,22 @@ from typing import Any
 
 from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
+from bot.process_identity import is_running, this_process
 from bot.storage.database import Database
 
-__all__ = ["JobRecord", "JobSpec", "JobStatus", "JobStore", "ReferenceSource", "format_time", "parse_time"]
+__all__ = [
+    "INTERRUPTED",
+    "JobRecord",
+    "JobSpec",
+    "JobStatus",
+    "JobStore",
+    "ReferenceSource",
+    "format_time",
+    "parse_time",
+]
+
+#: `error_kind` of a job whose process died before it finished (its member was never answered).
+INTERRUPTED = "interrupted"
 
 
 class JobStatus(StrEnum):
@@ -125,16 +138,18 @@ _COLUMNS = (
 class JobStore:
     """Reads and writes `jobs`."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, owner: str | None = None) -> None:
         self._db = database
+        #: Which process the jobs this store creates belong to (see `bot.process_identity`).
+        self.owner = owner or this_process()
 
     async def create(self, spec: JobSpec, *, created_at: datetime) -> int:
         """Record a new, queued job and return its id (the id the result buttons will carry)."""
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
                 "INSERT INTO jobs (guild_id, channel_id, member_id, operation, prompt, image_format, "
-                "aspect_ratio, model, provider_filter, reference_images, parent_job_id, status, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
+                "aspect_ratio, model, provider_filter, reference_images, parent_job_id, status, created_at, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
                 (
                     spec.guild_id,
                     spec.channel_id,
@@ -148,6 +163,7 @@ class JobStore:
                     json.dumps([reference.to_json() for reference in spec.references]),
                     spec.parent_job_id,
                     format_time(created_at),
+                    self.owner,
                 ),
             )
             job_id = cursor.lastrowid
@@ -193,6 +209,26 @@ class JobStore:
                 job_id,
             ),
         )
+
+    async def interrupt_orphans(self, *, now: datetime) -> list[int]:
+        """Mark failed ("interrupted") the queued and running jobs whose process is gone; returns their ids.
+
+        Run at start-up. Jobs of another live process on this machine are left alone, and so are jobs
+        of processes on other machines, whose life cannot be checked from here.
+        """
+        rows = await self._db.fetch_all(
+            "SELECT id, owner FROM jobs WHERE status IN ('queued', 'running')"
+        )
+        orphans = [int(row["id"]) for row in rows if row["owner"] is None or is_running(row["owner"]) is False]
+        if not orphans:
+            return []
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                "UPDATE jobs SET status = 'failed', error_kind = ?, finished_at = ? "
+                "WHERE id = ? AND status IN ('queued', 'running')",
+                [(INTERRUPTED, format_time(now), job_id) for job_id in orphans],
+            )
+        return orphans
 
     async def mark_result_deleted(self, job_id: int) -> None:
         """The result message was deleted: no link, no image to reuse."""
