@@ -167,6 +167,13 @@ class Reservation:
     unknown: bool = False
     _released: bool = field(default=False, repr=False)
 
+    def hold(self, cost: float) -> None:
+        """Hold `cost` instead of the estimate (a job whose real cost is known but not yet in the ledger)."""
+        if self._released or self.guard is None:
+            return
+        self.guard._adjust(self, cost - self.cost)
+        self.cost = cost
+
     def release(self) -> None:
         """Give the reservation back; safe to call twice."""
         if self._released or self.guard is None:
@@ -259,6 +266,11 @@ class BudgetGuard:
                 _check_images(budget.member_daily_images, mine.images, held, estimate, now)
             scopes.append(member_scope)
         return tuple(scopes)
+
+    def _adjust(self, reservation: Reservation, delta: float) -> None:
+        for scope in reservation.scopes:
+            held = self._held.setdefault(scope, _Held())
+            held.cost = max(held.cost + delta, 0.0)
 
     def _release(self, reservation: Reservation) -> None:
         for scope in reservation.scopes:

@@ -26,7 +26,7 @@ from bot.storage.jobs import JobRecord, ReferenceSource
 if TYPE_CHECKING:
     from bot.core import ImageBot
 
-__all__ = ["ImageGone", "defer", "load_references", "load_result", "result_source"]
+__all__ = ["ImageGone", "defer", "fetch_message", "load_references", "load_result", "result_source"]
 
 
 class ImageGone(UserFacingError):
@@ -56,7 +56,7 @@ async def result_source(
     if (message is None or not message.attachments) and record.result_message_id is not None:
         await defer(interaction)  # the look-up is a REST call
         channel_id = record.result_channel_id or record.spec.channel_id
-        message = await _fetch_message(interaction.client, channel_id, record.result_message_id)
+        message = await fetch_message(interaction.client, channel_id, record.result_message_id)
     attachment = _pick_attachment(message.attachments, record.result_files) if message is not None else None
     if message is None or attachment is None:
         raise ImageGone()
@@ -107,14 +107,14 @@ async def _stored_sources(bot: ImageBot, reference: ReferenceSource) -> AsyncGen
             from_discord=reference.attachment_id is not None,  # an embed's URL is checked again, as on first use
             message_id=reference.message_id, channel_id=reference.channel_id, job_id=reference.job_id,
         )
-    message = await _fetch_message(bot, reference.channel_id, reference.message_id)
+    message = await fetch_message(bot, reference.channel_id, reference.message_id)
     if message is not None:
         wanted = [a for a in message.attachments if a.id == reference.attachment_id] or message.attachments
         for attachment in wanted[:1]:
             yield ImageSource.from_attachment(attachment, message, job_id=reference.job_id)
 
 
-async def _fetch_message(bot: ImageBot, channel_id: int | None, message_id: int | None) -> discord.Message | None:
+async def fetch_message(bot: ImageBot, channel_id: int | None, message_id: int | None) -> discord.Message | None:
     if channel_id is None or message_id is None:
         return None
     try:

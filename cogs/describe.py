@@ -9,7 +9,7 @@ asking for detail should get all of it, and an empty answer is an error, not an 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -17,7 +17,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.attachments import ImageSource, LoadedImage, require_images
-from bot.errors import OperationDisabled, UserFacingError
+from bot.errors import UserFacingError
+from bot.jobs import JobInputs
 from bot.openrouter.types import AnalysisResult
 from bot.operations import MAX_PROMPT_LENGTH, Operation
 from bot.rendering import RESULT_COLOUR, format_cost, pack_embeds, shorten, split_text
@@ -82,7 +83,7 @@ class Describe(commands.Cog):
     async def run_describe(
         self,
         interaction: discord.Interaction[ImageBot],
-        source: ImageSource,
+        source: ImageSource | SourceFinder,
         question: str | None,
         *,
         parent_job_id: int | None = None,
@@ -90,19 +91,26 @@ class Describe(commands.Cog):
     ) -> None:
         """Refuse bad input before anything public or paid happens, then ask the model and deliver.
 
-        The result buttons call this too: `parent_job_id` is the job whose result is described, and
+        `source` is the image, or a coroutine function that finds it (a result button looks the result
+        up again); either way it is found, downloaded and decoded only once the job is admitted. The
+        result buttons call this too: `parent_job_id` is the job whose result is described, and
         `extra_fields` (name, value) go beside the model, cost and time (the button's "From").
         """
-        config = await self.bot.store.guild_config.get(interaction.guild_id, Operation.DESCRIBE)
-        if not config.enabled:
-            raise OperationDisabled("Describe", "describe")
+        config = await self.bot.store.guild_config.enabled(interaction.guild_id, Operation.DESCRIBE)
         model = config.model_or(self.bot.default_model(Operation.DESCRIBE))
         question = question.strip() if question and question.strip() else None
-        (image,) = await self.bot.attachments.load_for(interaction, [source])
+        if isinstance(source, ImageSource):
+            self.bot.attachments.check_declared([source])
+        find = source if callable(source) else _found(source)
+
+        async def load() -> JobInputs:
+            return JobInputs(images=await self.bot.attachments.load_for(interaction, [await find()]))
+
         async with self.bot.jobs.run(
             interaction, Operation.DESCRIBE, model=model, prompt=question or DEFAULT_QUESTION,
-            providers=config.provider_filter, references=[source.reference()], parent_job_id=parent_job_id,
+            providers=config.provider_filter, parent_job_id=parent_job_id, load=load, input_count=1,
         ) as job:
+            (image,) = job.inputs.images
             job.mark_upstream_start()
             result = await self.bot.openrouter.analyze_images(
                 prompt=question or DEFAULT_QUESTION,
@@ -110,6 +118,7 @@ class Describe(commands.Cog):
                 model=model,
                 providers=config.provider_filter,
                 on_retry=job.on_retry,
+                on_answer=job.record_answer,
             )
             job.settle(cost=result.cost, generation_id=result.generation_id)
             elapsed = job.elapsed_s
@@ -129,6 +138,17 @@ class Describe(commands.Cog):
             result.cost,
             elapsed * 1000,
         )
+
+
+#: Finds the image to describe once the job is admitted (a result button's look-up of its result).
+SourceFinder = Callable[[], Awaitable[ImageSource]]
+
+
+def _found(source: ImageSource) -> SourceFinder:
+    async def find() -> ImageSource:
+        return source
+
+    return find
 
 
 def _answer_embeds(

@@ -18,11 +18,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.attachments import ImageSource, LoadedImage, require_images
-from bot.errors import OperationDisabled, UserFacingError
+from bot.contexts import require_server
+from bot.errors import UserFacingError
+from bot.jobs import JobInputs
 from bot.openrouter.types import ImageResult
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
 from bot.rendering import ResultFile, cap_embed, image_result_embed, prepare_result_files, shorten
-from bot.storage.guild_config import OperationConfig
+from cogs._prompt_form import PromptForm, PromptRoutes, submitted_prompt
+from cogs._result_images import fetch_message
 from cogs.result_buttons import result_view
 
 if TYPE_CHECKING:
@@ -35,10 +38,13 @@ FORMAT_CHOICES = [app_commands.Choice(name=fmt.label, value=fmt.value) for fmt i
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 """Every `image_config.aspect_ratio` OpenRouter documents, for keeping an upload's shape."""
 
-MODAL_TIMEOUT_S = 15 * 60.0
-"""How long an unanswered prompt modal stays registered; it would only leak memory after that."""
-
 MAX_PROMPT = MAX_PROMPT_LENGTH
+
+EDIT_IMAGE_FORM = r"edit-image:(?P<channel>[0-9]+):(?P<message>[0-9]+)"
+"""Custom id of the "Edit image" form: the message whose images to edit, so any process can serve it."""
+
+REMEMBERED_TARGETS = 500
+"""Menu targets kept in memory, so a submission usually needs no message fetch (older ones are fetched)."""
 
 
 class TooManyImages(UserFacingError):
@@ -69,39 +75,16 @@ def nearest_aspect_ratio(width: int, height: int) -> str:
     return min(ASPECT_RATIOS, key=distance)
 
 
-class EditPromptModal(discord.ui.Modal, title="Edit image"):
-    """Asks for the edit prompt, remembering which message's images to edit."""
+class MessageGone(UserFacingError):
+    """The message an "Edit image" form was opened on can no longer be read."""
 
-    prompt: discord.ui.TextInput[EditPromptModal] = discord.ui.TextInput(
-        label="What should change?",
-        style=discord.TextStyle.paragraph,
-        placeholder="e.g. make it a watercolour painting, add a red scarf",
-        min_length=1,
-        max_length=MAX_PROMPT,
-        custom_id="prompt",
-    )
+    title = "Message gone"
 
-    def __init__(
-        self, cog: Edit, *, message: discord.Message, sources: Sequence[ImageSource], requester_id: int,
-        custom_id: str,
-    ) -> None:
-        super().__init__(timeout=MODAL_TIMEOUT_S, custom_id=custom_id)
-        self.cog = cog
-        self.message = message
-        self.sources = list(sources)
-        self.requester_id = requester_id
-
-    async def interaction_check(self, interaction: discord.Interaction[ImageBot]) -> bool:  # type: ignore[override]
-        """Only the member who opened the modal can submit it."""
-        return interaction.user.id == self.requester_id
-
-    async def on_submit(self, interaction: discord.Interaction[ImageBot]) -> None:  # type: ignore[override]
-        """Run the same edit as `/edit` on the message's images."""
-        await self.cog.edit_from_message(interaction, self.message, self.sources, self.prompt.value)
-
-    async def on_error(self, interaction: discord.Interaction[ImageBot], error: Exception) -> None:  # type: ignore[override]
-        """Hand failures to the tree's handler, so they are answered like any command's: privately."""
-        await self.cog.bot.tree.on_error(interaction, app_commands.CommandInvokeError(self.cog.edit_menu, error))
+    def __init__(self) -> None:
+        super().__init__(
+            "I can no longer find the message you chose (it was deleted, or I can't read that channel). "
+            "Use \u201cEdit image\u201d on another message, or upload the image with `/edit`."
+        )
 
 
 class Edit(commands.Cog):
@@ -111,10 +94,18 @@ class Edit(commands.Cog):
         self.bot = bot
         self.edit_menu = app_commands.ContextMenu(name="Edit image", callback=self.edit_image_menu)
         self.bot.tree.add_command(self.edit_menu)
+        self.forms = PromptRoutes()
+        self.forms.add(EDIT_IMAGE_FORM, self._edit_image_submitted)
+        self._targets: dict[str, discord.Message] = {}
 
     async def cog_unload(self) -> None:
         """Take the menu off the tree."""
         self.bot.tree.remove_command(self.edit_menu.name, type=self.edit_menu.type)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[ImageBot]) -> None:
+        """Serve "Edit image" form submissions, also those of forms opened before a restart."""
+        await self.forms.dispatch(interaction)
 
     @app_commands.command(name="edit")
     @app_commands.rename(image_format="format")
@@ -143,20 +134,41 @@ class Edit(commands.Cog):
 
     async def edit_image_menu(self, interaction: discord.Interaction[ImageBot], message: discord.Message) -> None:
         """Message menu "Edit image": check the message, then ask for the prompt."""
-        await self._enabled_config(interaction)
-        sources = require_images(message, action="edit", command="edit")
-        modal = EditPromptModal(
-            self, message=message, sources=sources, requester_id=interaction.user.id,
-            custom_id=f"edit-image:{interaction.id}",
-        )
-        await interaction.response.send_modal(modal)
+        await self.bot.store.guild_config.enabled(interaction.guild_id, Operation.EDIT)
+        require_images(message, action="edit", command="edit")
+        custom_id = f"edit-image:{message.channel.id}:{message.id}"
+        self._remember(custom_id, message)
+        await interaction.response.send_modal(PromptForm(title="Edit image", custom_id=custom_id))
+
+    async def _edit_image_submitted(self, interaction: discord.Interaction[ImageBot], ids: dict[str, str]) -> None:
+        """The form's submission, in whichever process receives it: find the message, then edit."""
+        try:
+            require_server(interaction)
+            custom_id = f"edit-image:{ids['channel']}:{ids['message']}"
+            message = self._targets.get(custom_id)
+            if message is None:
+                if not interaction.response.is_done():
+                    await interaction.response.defer(thinking=True)  # the look-up is a REST call
+                message = await fetch_message(self.bot, int(ids["channel"]), int(ids["message"]))
+            if message is None:
+                raise MessageGone()
+            sources = require_images(message, action="edit", command="edit")
+            await self.edit_from_message(interaction, message, sources, submitted_prompt(interaction))
+        except Exception as error:
+            await self.bot.tree.on_error(interaction, app_commands.CommandInvokeError(self.edit_menu, error))
+
+    def _remember(self, custom_id: str, message: discord.Message) -> None:
+        self._targets.pop(custom_id, None)
+        self._targets[custom_id] = message
+        while len(self._targets) > REMEMBERED_TARGETS:
+            self._targets.pop(next(iter(self._targets)))
 
     async def edit_from_message(
         self, interaction: discord.Interaction[ImageBot], message: discord.Message,
         sources: Sequence[ImageSource], prompt: str,
     ) -> None:
-        """The modal's submission: edit the message's first images, up to the server's limit."""
-        config = await self._enabled_config(interaction)
+        """The form's submission: edit the message's first images, up to the server's limit."""
+        config = await self.bot.store.guild_config.enabled(interaction.guild_id, Operation.EDIT)
         if not prompt.strip():
             raise UserFacingError("The prompt was empty. Use \u201cEdit image\u201d again and say what should change.")
         limit = config.effective_max_references
@@ -178,22 +190,34 @@ class Edit(commands.Cog):
         image_format: ImageFormat | None,
         notes: Sequence[str] = (),
     ) -> None:
-        """Refuse what must be refused before anything public or paid happens, then edit and deliver."""
-        config = await self._enabled_config(interaction)
+        """Refuse what must be refused before anything public or paid happens, then edit and deliver.
+
+        The images are downloaded and decoded only once the job is admitted (`load`); what Discord
+        declared too large is refused before that, at no cost.
+        """
+        config = await self.bot.store.guild_config.enabled(interaction.guild_id, Operation.EDIT)
         if len(sources) > config.effective_max_references:
             raise TooManyImages(config.effective_max_references, len(sources))
         model = config.model_or(self.bot.default_model(Operation.EDIT))
-        images = await self.bot.attachments.load_for(interaction, sources)
-        if image_format is not None:
-            aspect_ratio, shape = image_format.aspect_ratio, image_format.label
-        else:
-            aspect_ratio = nearest_aspect_ratio(images[0].width, images[0].height)
-            shape = f"Kept the image's shape ({aspect_ratio})"
+        self.bot.attachments.check_declared(sources)
+
+        async def load() -> JobInputs:
+            images = await self.bot.attachments.load_for(interaction, sources)
+            kept = None if image_format is not None else nearest_aspect_ratio(images[0].width, images[0].height)
+            return JobInputs(images=images, aspect_ratio=kept)
+
         async with self.bot.jobs.run(
             interaction, Operation.EDIT, model=model, prompt=prompt,
-            image_format=image_format.value if image_format else None, aspect_ratio=aspect_ratio,
-            providers=config.provider_filter, references=[source.reference() for source in sources],
+            image_format=image_format.value if image_format else None,
+            aspect_ratio=image_format.aspect_ratio if image_format else None,
+            providers=config.provider_filter, references=[source.reference() for source in sources], load=load,
         ) as job:
+            images = job.inputs.images
+            if image_format is not None:
+                aspect_ratio, shape = image_format.aspect_ratio, image_format.label
+            else:
+                aspect_ratio = job.inputs.aspect_ratio or "1:1"
+                shape = f"Kept the image's shape ({aspect_ratio})"
             job.mark_upstream_start()
             result = await self.bot.openrouter.generate_image(
                 prompt=prompt,
@@ -203,6 +227,7 @@ class Edit(commands.Cog):
                 references=[image.as_input() for image in images],
                 modalities=self.bot.catalog.modalities_for(model),
                 on_retry=job.on_retry,
+                on_answer=job.record_answer,
             )
             job.settle(cost=result.cost, generation_id=result.generation_id)
             elapsed = job.elapsed_s
@@ -220,12 +245,6 @@ class Edit(commands.Cog):
             result.cost,
             elapsed * 1000,
         )
-
-    async def _enabled_config(self, interaction: discord.Interaction[ImageBot]) -> OperationConfig:
-        config = await self.bot.store.guild_config.get(interaction.guild_id, Operation.EDIT)
-        if not config.enabled:
-            raise OperationDisabled("Edit", "edit")
-        return config
 
 
 def _result_embed(

@@ -8,7 +8,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import OperationDisabled
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
 from bot.rendering import image_result_embed, prepare_result_files
 from cogs.result_buttons import result_view
@@ -41,9 +40,7 @@ class Imagine(commands.Cog):
     ) -> None:
         """Create an image from a text prompt."""
         fmt = ImageFormat(image_format)
-        config = await self.bot.store.guild_config.get(interaction.guild_id, Operation.IMAGINE)
-        if not config.enabled:
-            raise OperationDisabled("Imagine", "imagine")
+        config = await self.bot.store.guild_config.enabled(interaction.guild_id, Operation.IMAGINE)
         model = config.model_or(self.bot.default_model(Operation.IMAGINE))
         async with self.bot.jobs.run(
             interaction, Operation.IMAGINE, model=model, prompt=prompt, image_format=fmt.value,
@@ -57,6 +54,7 @@ class Imagine(commands.Cog):
                 providers=config.provider_filter,
                 modalities=self.bot.catalog.modalities_for(model),
                 on_retry=job.on_retry,
+                on_answer=job.record_answer,
             )
             job.settle(cost=result.cost, generation_id=result.generation_id)
             files = await prepare_result_files(

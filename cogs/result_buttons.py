@@ -24,16 +24,18 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord.ext import commands
 
-from bot.attachments import AttachmentUnavailable, LoadedImage
+from bot.attachments import AttachmentUnavailable, ImageSource
+from bot.contexts import require_server
 from bot.error_messages import describe_error
-from bot.errors import OperationDisabled, UserFacingError
-from bot.jobs import Job
-from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
+from bot.errors import UserFacingError
+from bot.jobs import InputLoader, Job, JobInputs
+from bot.operations import ImageFormat, Operation
 from bot.rendering import image_result_embed, prepare_result_files
 from bot.replies import error_embed, send_private
 from bot.storage.guild_config import OperationConfig
 from bot.storage.jobs import JobRecord, ReferenceSource
 from bot.tree import UNEXPECTED
+from cogs._prompt_form import PromptForm, PromptRoutes, submitted_prompt
 from cogs._result_images import ImageGone, load_references, load_result, result_source
 
 if TYPE_CHECKING:
@@ -51,12 +53,12 @@ _LOOK: dict[str, tuple[str, str, discord.ButtonStyle]] = {
     "describe": ("Describe", "🔎", discord.ButtonStyle.secondary),
     "delete": ("Delete", "🗑️", discord.ButtonStyle.danger),
 }
-MAX_PROMPT = MAX_PROMPT_LENGTH
-MODAL_TIMEOUT_S = 15 * 60.0
+#: The Edit button's prompt form: the job id (older forms also carried the opener's interaction id).
+EDIT_RESULT_FORM = r"job-edit:(?P<id>[0-9]+)(?::[0-9]+)?"
 
 
 class JobMissing(UserFacingError):
-    """The job a button points at is not in the history (another database, or removed)."""
+    """The job a button points at is not in this server's history (removed, another database, another server)."""
 
     title = "Result not on record"
 
@@ -107,6 +109,7 @@ class JobButton(
         """Run the action; answer any failure privately."""
         actions = {"reroll": reroll, "edit": open_edit_modal, "describe": describe_result, "delete": delete_result}
         try:
+            require_server(interaction)
             await actions[self.action](interaction, self.job_id)
         except Exception as error:
             await report_failure(interaction, error)
@@ -137,63 +140,54 @@ async def report_failure(interaction: discord.Interaction[Any], error: BaseExcep
 
 
 async def reroll(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
-    """The same job again (prompt, format, model, references) as a new result."""
+    """The same prompt and format again as a new result, under the server's settings of today.
+
+    The model, provider filter and max references are the server's current ones, not the job's:
+    otherwise an old result's button would keep a model or as many images as an admin has since ruled
+    out. Only the prompt, the format and the images themselves come from the job.
+    """
     bot = interaction.client
-    record = await _job(bot, job_id)
+    record = await _job(interaction, job_id)
     spec = record.spec
     if not spec.operation.needs_image_output:
         raise UserFacingError("Re-roll works on image results only.", title="Nothing to re-roll")
     if not spec.prompt:
         raise UserFacingError("This result's prompt was not recorded, so it can't be re-rolled.", title="No prompt")
-    config = await _enabled(bot, interaction, spec.operation)
-    references = await load_references(interaction, spec.references)
+    config = await bot.store.guild_config.enabled(interaction.guild_id, spec.operation)
+    references = spec.references
+    notes: list[str] = []
+    if spec.operation is Operation.EDIT and len(references) > config.effective_max_references:
+        limit = config.effective_max_references
+        notes.append(f"Used the first {limit} of the job's {len(references)} images (this server's limit now).")
+        references = references[:limit]
+
+    async def load() -> JobInputs:
+        loaded = await load_references(interaction, references)
+        return JobInputs(images=[image for _, image in loaded], notes=notes)
+
     await _run_image_job(
-        interaction, config, operation=spec.operation, prompt=spec.prompt, model=spec.model,
-        image_format=spec.image_format, aspect_ratio=spec.aspect_ratio, references=references, parent=record,
-        title="Re-roll",
+        interaction, config, operation=spec.operation, prompt=spec.prompt,
+        image_format=spec.image_format, aspect_ratio=spec.aspect_ratio, references=references, load=load,
+        parent=record, title="Re-roll",
     )
 
 
 async def open_edit_modal(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
-    """Ask for the edit prompt; the edit itself runs when the modal is submitted."""
+    """Ask for the edit prompt; the edit itself runs when the form is submitted, in any process."""
     bot = interaction.client
-    record = await _job(bot, job_id)
-    await _enabled(bot, interaction, Operation.EDIT)
+    record = await _job(interaction, job_id)
+    await bot.store.guild_config.enabled(interaction.guild_id, Operation.EDIT)
     if record.result_deleted:
         raise ImageGone()
-    await interaction.response.send_modal(EditResultModal(record, interaction.message, interaction))
+    await interaction.response.send_modal(PromptForm(title="Edit this image", custom_id=f"job-edit:{record.id}"))
 
 
-class EditResultModal(discord.ui.Modal, title="Edit this image"):
-    """The prompt for an edit of one result; remembers the message it was opened from."""
-
-    prompt: discord.ui.TextInput[EditResultModal] = discord.ui.TextInput(
-        label="What should change?",
-        style=discord.TextStyle.paragraph,
-        placeholder="e.g. make it night time, add a red scarf",
-        min_length=1,
-        max_length=MAX_PROMPT,
-        custom_id="prompt",
-    )
-
-    def __init__(
-        self, record: JobRecord, message: discord.Message | None, opener: discord.Interaction[Any]
-    ) -> None:
-        super().__init__(timeout=MODAL_TIMEOUT_S, custom_id=f"job-edit:{record.id}:{opener.id}")
-        self.record = record
-        self.message = message
-        self.requester_id = opener.user.id
-
-    async def interaction_check(self, interaction: discord.Interaction[ImageBot]) -> bool:  # type: ignore[override]
-        """Only the member who opened the modal submits it."""
-        return interaction.user.id == self.requester_id
-
-    async def on_submit(self, interaction: discord.Interaction[ImageBot]) -> None:  # type: ignore[override]
-        """Edit the result's image with the new prompt."""
-        await edit_result(interaction, self.record.id, self.prompt.value, self.message or interaction.message)
-
-    async def on_error(self, interaction: discord.Interaction[ImageBot], error: Exception) -> None:  # type: ignore[override]
-        """Answer privately, like every other failure."""
+async def edit_submitted(interaction: discord.Interaction[ImageBot], ids: dict[str, str]) -> None:
+    """The Edit button's form was submitted (perhaps after a restart): edit, answering every failure."""
+    try:
+        require_server(interaction)
+        await edit_result(interaction, int(ids["id"]), submitted_prompt(interaction), interaction.message)
+    except Exception as error:
         await report_failure(interaction, error)
 
 
@@ -202,30 +196,37 @@ async def edit_result(
 ) -> None:
     """Edit a result's image with the server's edit model; the result is a new message with buttons."""
     bot = interaction.client
-    record = await _job(bot, job_id)
+    record = await _job(interaction, job_id)
     prompt = prompt.strip()
     if not prompt:
         raise UserFacingError("The prompt was empty. Press Edit again and say what should change.")
-    config = await _enabled(bot, interaction, Operation.EDIT)
-    reference = await load_result(interaction, record, message)
+    config = await bot.store.guild_config.enabled(interaction.guild_id, Operation.EDIT)
+
+    async def load() -> JobInputs:
+        _, image = await load_result(interaction, record, message)
+        return JobInputs(images=[image])
+
     await _run_image_job(
-        interaction, config, operation=Operation.EDIT, prompt=prompt,
-        model=config.model_or(bot.default_model(Operation.EDIT)), image_format=record.spec.image_format,
-        aspect_ratio=record.spec.aspect_ratio, references=[reference], parent=record, title="Edit",
+        interaction, config, operation=Operation.EDIT, prompt=prompt, image_format=record.spec.image_format,
+        aspect_ratio=record.spec.aspect_ratio, references=(), load=load, parent=record, title="Edit",
     )
 
 
 async def describe_result(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
     """Describe a result's image exactly as `/describe` would, noting which result it was."""
     bot = interaction.client
-    record = await _job(bot, job_id)
-    await _enabled(bot, interaction, Operation.DESCRIBE)  # a disabled Describe is refused before any look-up
+    record = await _job(interaction, job_id)
+    await bot.store.guild_config.enabled(interaction.guild_id, Operation.DESCRIBE)  # refused before any look-up
     describe = cast("Describe | None", bot.get_cog("Describe"))
     if describe is None:
         raise UserFacingError("Describing images is not available on this bot.", title="Not available")
-    source = await result_source(interaction, record, interaction.message)
+    message = interaction.message
+
+    async def find() -> ImageSource:
+        return await result_source(interaction, record, message)
+
     try:
-        await describe.run_describe(interaction, source, None, parent_job_id=record.id, extra_fields=[_origin(record)])
+        await describe.run_describe(interaction, find, None, parent_job_id=record.id, extra_fields=[_origin(record)])
     except AttachmentUnavailable as error:  # only the download raises it, before anything is paid or shown
         raise ImageGone() from error
 
@@ -233,7 +234,7 @@ async def describe_result(interaction: discord.Interaction[ImageBot], job_id: in
 async def delete_result(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
     """Delete the result message: the member who asked, or anyone with Manage Messages."""
     bot = interaction.client
-    record = await bot.store.jobs.get(job_id)
+    record = await _job_or_none(interaction, job_id)
     requester = record is not None and record.spec.member_id == interaction.user.id
     if not (requester or interaction.permissions.manage_messages):
         if record is None:
@@ -249,18 +250,23 @@ async def delete_result(interaction: discord.Interaction[ImageBot], job_id: int)
 # -- shared steps -------------------------------------------------------------------------------
 
 
-async def _job(bot: ImageBot, job_id: int) -> JobRecord:
-    record = await bot.store.jobs.get(job_id)
-    if record is None:
-        raise JobMissing(job_id)
+async def _job_or_none(interaction: discord.Interaction[ImageBot], job_id: int) -> JobRecord | None:
+    """The job, if it is on record and belongs to the server the click came from.
+
+    A custom id can be forged, so a job of another server is treated exactly as a missing one: a click
+    here must not re-run, edit or describe another server's prompts and images.
+    """
+    record = await interaction.client.store.jobs.get(job_id)
+    if record is None or record.spec.guild_id is None or record.spec.guild_id != interaction.guild_id:
+        return None
     return record
 
 
-async def _enabled(bot: ImageBot, interaction: discord.Interaction[Any], operation: Operation) -> OperationConfig:
-    config = await bot.store.guild_config.get(interaction.guild_id, operation)
-    if not config.enabled:
-        raise OperationDisabled(operation.label, operation.value)
-    return config
+async def _job(interaction: discord.Interaction[ImageBot], job_id: int) -> JobRecord:
+    record = await _job_or_none(interaction, job_id)
+    if record is None:
+        raise JobMissing(job_id)
+    return record
 
 
 async def _run_image_job(
@@ -269,24 +275,26 @@ async def _run_image_job(
     *,
     operation: Operation,
     prompt: str,
-    model: str,
     image_format: str | None,
     aspect_ratio: str | None,
-    references: Sequence[tuple[ReferenceSource, LoadedImage]],
+    references: Sequence[ReferenceSource],
+    load: InputLoader,
     parent: JobRecord,
     title: str,
 ) -> None:
-    """Generate through the job service and deliver a result that carries its own buttons."""
+    """Generate with the server's current model through the job service; the result carries its own buttons."""
     bot = interaction.client
+    model = config.model_or(bot.default_model(operation))
     async with bot.jobs.run(
         interaction, operation, model=model, prompt=prompt, image_format=image_format, aspect_ratio=aspect_ratio,
-        providers=config.provider_filter, references=[source for source, _ in references], parent_job_id=parent.id,
+        providers=config.provider_filter, references=references, parent_job_id=parent.id, load=load,
+        input_count=max(len(references), 1 if operation is Operation.EDIT else 0),
     ) as job:
         job.mark_upstream_start()
         result = await bot.openrouter.generate_image(
             prompt=prompt, model=model, aspect_ratio=aspect_ratio, providers=config.provider_filter,
-            references=[image.as_input() for _, image in references], modalities=bot.catalog.modalities_for(model),
-            on_retry=job.on_retry,
+            references=[image.as_input() for image in job.inputs.images],
+            modalities=bot.catalog.modalities_for(model), on_retry=job.on_retry, on_answer=job.record_answer,
         )
         job.settle(cost=result.cost, generation_id=result.generation_id)
         files = await prepare_result_files(result.images, stem=operation.value, limit_bytes=interaction.filesize_limit)
@@ -294,6 +302,7 @@ async def _run_image_job(
             title=title, prompt=prompt, result=result, elapsed_s=job.elapsed_s,
             format_label=ImageFormat(image_format).label if image_format in set(ImageFormat) else aspect_ratio,
             requester=interaction.user.display_name, files=files, extra_fields=[_origin(parent)],
+            notes=job.inputs.notes,
         )
         await job.deliver(embeds=[embed], files=[file.to_discord() for file in files], view=result_view(job))
 
@@ -309,10 +318,17 @@ class ResultButtons(commands.Cog):
 
     def __init__(self, bot: ImageBot) -> None:
         self.bot = bot
+        self.forms = PromptRoutes()
+        self.forms.add(EDIT_RESULT_FORM, edit_submitted)
 
     async def cog_load(self) -> None:
         """Register the dynamic item (this runs inside `setup_hook`, before the gateway connects)."""
         self.bot.add_dynamic_items(JobButton)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[ImageBot]) -> None:
+        """Serve the Edit button's form, also when it was opened before a restart."""
+        await self.forms.dispatch(interaction)
 
     async def cog_unload(self) -> None:
         """Stop serving the buttons."""

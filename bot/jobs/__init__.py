@@ -2,6 +2,8 @@
 
 from bot.jobs.progress import Progress
 from bot.jobs.queue import JobQueue, MemberBusy, QueueFull
-from bot.jobs.service import Job, JobService, ShuttingDown
+from bot.jobs.service import InputLoader, Job, JobInputs, JobService, ShuttingDown
 
-__all__ = ["Job", "JobQueue", "JobService", "MemberBusy", "Progress", "QueueFull", "ShuttingDown"]
+__all__ = [
+    "InputLoader", "Job", "JobInputs", "JobQueue", "JobService", "MemberBusy", "Progress", "QueueFull", "ShuttingDown",
+]

@@ -20,20 +20,21 @@ import asyncio
 import io
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.budgets import BudgetGuard, Clock, ModelLookup, Reservation, utc_now
+from bot.contexts import require_server
 from bot.errors import UserFacingError
 from bot.job_log import log_finished_job
 from bot.jobs.cooldowns import Cooldowns
 from bot.jobs.progress import Progress
-from bot.jobs.queue import JobQueue
+from bot.jobs.queue import JobQueue, Ticket
 from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
 from bot.rendering import MAX_FILES_PER_MESSAGE
@@ -42,9 +43,10 @@ from bot.storage.jobs import JobSpec, JobStatus, JobStore, ReferenceSource
 from bot.storage.usage import LedgerEntry, UsageLedger
 
 if TYPE_CHECKING:
+    from bot.attachments import LoadedImage
     from bot.storage import Store
 
-__all__ = ["Job", "JobService", "ShuttingDown"]
+__all__ = ["InputLoader", "Job", "JobInputs", "JobService", "ShuttingDown"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,21 @@ class ShuttingDown(UserFacingError):
         super().__init__("The bot is restarting right now. Try again in a minute.")
 
 
+@dataclass(frozen=True)
+class JobInputs:
+    """The images a job works on, loaded only once the job was admitted (see `JobService.run`)."""
+
+    images: Sequence[LoadedImage] = ()
+    #: Set when the images decide the shape (an edit that keeps the first image's), else the request's own.
+    aspect_ratio: str | None = None
+    #: Lines for the result about what was left out (more images than the server now allows, say).
+    notes: Sequence[str] = ()
+
+
+#: Loads a job's inputs; awaited after admission, so a refused job downloads and decodes nothing.
+InputLoader = Callable[[], Awaitable[JobInputs]]
+
+
 @dataclass
 class Job:
     """One running job: what it is, and what it cost once known."""
@@ -101,6 +118,8 @@ class Job:
     result_message_id: int | None = None
     result_channel_id: int | None = None
     result_files: tuple[str, ...] = ()
+    #: What `JobService.run` loaded for the job after admitting it (empty without a loader).
+    inputs: JobInputs = field(default_factory=JobInputs)
     _images_settled: bool = field(default=False, repr=False)
 
     def mark_upstream_start(self) -> None:
@@ -108,6 +127,18 @@ class Job:
         self.upstream_started = time.perf_counter()
         if self.progress.latest is not None:
             self.progress.set("Working on it…")
+
+    def record_answer(self, cost: float | None, generation_id: str | None) -> None:
+        """The upstream answered: keep what it billed, whatever happens to the job after this.
+
+        The OpenRouter client calls this as soon as an answer is parsed, before images are decoded, so
+        an answer whose image then fails, or a job cancelled right after the answer, still reaches the
+        ledger with its cost.
+        """
+        if cost is not None or self.cost is None:
+            self.cost = cost
+        self.generation_id = generation_id or self.generation_id
+        self.upstream_finished = time.perf_counter()
 
     def settle(self, *, cost: float | None, generation_id: str | None, images: int | None = None) -> None:
         """Record what the upstream reported for this job (`images` defaults to the files delivered)."""
@@ -225,6 +256,10 @@ class JobService:
         self.cooldowns = Cooldowns()
         self._store: Store | None = None
         self._active: set[asyncio.Task[Any]] = set()
+        #: Background retries of history/ledger writes that failed (see `_keep_until_recorded`).
+        self._record_retries: set[asyncio.Task[None]] = set()
+        #: Waits before each retry of a failed record; public so tests can retry at once.
+        self.record_retry_delays_s: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -251,19 +286,26 @@ class JobService:
         providers: ProviderFilter | None = None,
         references: Sequence[ReferenceSource] = (),
         parent_job_id: int | None = None,
+        load: InputLoader | None = None,
+        input_count: int | None = None,
     ) -> AsyncIterator[Job]:
-        """Admit (limits, queue, budgets), defer, wait for a slot, and yield the job.
+        """Admit (server, limits, cooldown, queue, budgets), load the inputs, defer, wait, and yield the job.
 
-        The keyword arguments after `model` only feed the job history (what a re-roll repeats) and the
-        cost estimate; errors propagate to the tree's handler.
+        Admission comes first and costs nothing but a few in-memory checks and cached reads: only an
+        admitted job gets to download and decode its images (`load`, whose `input_count` images the
+        budget estimate counts), so a member cannot make the bot do expensive work by sending many
+        commands at once. The images found then replace `references` in the job history. The other
+        keyword arguments feed the history (what a re-roll repeats) and the cost estimate; errors
+        propagate to the caller's handler.
         """
         if not self.accepting:
             raise ShuttingDown()
+        guild_id = require_server(interaction)  # buttons and modals do not pass the tree's check
         spec = JobSpec(
             operation=operation,
             model=model,
             member_id=interaction.user.id,
-            guild_id=interaction.guild_id,
+            guild_id=guild_id,
             channel_id=interaction.channel_id,
             prompt=prompt,
             image_format=image_format,
@@ -276,21 +318,9 @@ class JobService:
         task = asyncio.current_task()
         if task is not None:
             self._track(task)
-        cooldown_key = (interaction.guild_id, interaction.user.id, operation)
+        cooldown_key = (guild_id, interaction.user.id, operation)
         try:
-            cooldown_s = await self._cooldown_for(interaction.guild_id, operation)
-            self.cooldowns.check(cooldown_key, cooldown_s, operation.value)
-            self.cooldowns.start(cooldown_key, cooldown_s)  # before any await: a double click cannot slip by
-            try:
-                ticket = self.queue.admit((interaction.guild_id, interaction.user.id))
-                try:
-                    reservation = await self._reserve(spec)
-                except BaseException:
-                    ticket.release()
-                    raise
-            except BaseException:
-                self.cooldowns.cancel(cooldown_key)  # refused: the member did not get to use it
-                raise
+            ticket, reservation = await self._admit(spec, cooldown_key, input_count)
         except BaseException:
             if task is not None:
                 self._untrack(task)
@@ -299,6 +329,13 @@ class JobService:
         job = Job(operation=operation, interaction=interaction, model=model, progress=progress)
         failure: BaseException | None = None
         try:
+            if load is not None:
+                job.inputs = await load()
+                spec = replace(
+                    spec,
+                    references=tuple(image.source.reference() for image in job.inputs.images),
+                    aspect_ratio=job.inputs.aspect_ratio or spec.aspect_ratio,
+                )
             if not interaction.response.is_done():
                 await interaction.response.defer(thinking=True)
             job.id = await self._open_record(spec)
@@ -320,15 +357,39 @@ class JobService:
             raise
         except BaseException as exc:
             failure = exc
+            if job.upstream_started is None:
+                self.cooldowns.cancel(cooldown_key)  # refused before any call (a bad image): try again now
             raise
         finally:
             ticket.release()
             await progress.close()
-            await self._close_record(job, spec, failure)
-            reservation.release()  # after the ledger write: the real cost now counts instead
+            recorded = await self._close_record(job, spec, failure)
+            if recorded:
+                reservation.release()  # after the ledger write: the real cost now counts instead
+            else:
+                self._keep_until_recorded(job, spec, failure, reservation)
             log_finished_job(job, error=failure)
             if task is not None:
                 self._untrack(task)
+
+    async def _admit(
+        self, spec: JobSpec, cooldown_key: tuple[Any, ...], input_count: int | None
+    ) -> tuple[Ticket, Reservation]:
+        """Cooldown, per-member limit and queue cap, then budgets; each refusal undoes the steps before it."""
+        cooldown_s = await self._cooldown_for(spec.guild_id, spec.operation)
+        self.cooldowns.check(cooldown_key, cooldown_s, spec.operation.value)
+        self.cooldowns.start(cooldown_key, cooldown_s)  # before any await: a double click cannot slip by
+        try:
+            ticket = self.queue.admit((spec.guild_id, spec.member_id))
+            try:
+                reservation = await self._reserve(spec, len(spec.references) if input_count is None else input_count)
+            except BaseException:
+                ticket.release()
+                raise
+        except BaseException:
+            self.cooldowns.cancel(cooldown_key)  # refused: the member did not get to use it
+            raise
+        return ticket, reservation
 
     # -- bookkeeping ------------------------------------------------------------------------------
 
@@ -338,7 +399,7 @@ class JobService:
             return 0
         return (await self._store.guild_config.get(guild_id, operation)).cooldown_s
 
-    async def _reserve(self, spec: JobSpec) -> Reservation:
+    async def _reserve(self, spec: JobSpec, input_images: int) -> Reservation:
         """Refuse (BudgetExceeded) or hold this job's estimated cost against the server's budgets."""
         if self.budgets is None:
             return Reservation()
@@ -348,7 +409,7 @@ class JobService:
             operation=spec.operation,
             model=spec.model,
             prompt=spec.prompt,
-            input_images=len(spec.references),
+            input_images=input_images,
             now=self.clock(),
         )
 
@@ -361,57 +422,64 @@ class JobService:
         if self._store is not None and job.id is not None:
             await self._store.jobs.mark_running(job.id, started_at=self.clock())
 
-    async def _close_record(self, job: Job, spec: JobSpec, failure: BaseException | None) -> None:
+    async def _close_record(self, job: Job, spec: JobSpec, failure: BaseException | None) -> bool:
         """Write the outcome and, if the upstream was called, its ledger row, in one transaction.
 
-        Never raises: losing a history row must not turn a delivered result into an error.
+        Returns False when the write failed (logged). Never raises: losing a history row must not turn a
+        delivered result into an error.
         """
         if self._store is None or job.id is None:
-            return
-        now = self.clock()
-        cost, reported = job.cost, job.cost is not None
-        if not reported and failure is not None:
-            # A failed call costs nothing unless OpenRouter said otherwise (an error may carry `cost`).
-            failed_cost = getattr(failure, "cost", None)
-            if isinstance(failed_cost, int | float):
-                cost, reported = float(failed_cost), True
-        upstream_ms = None
-        if job.upstream_started is not None:
-            upstream_ms = int(((job.upstream_finished or time.perf_counter()) - job.upstream_started) * 1000)
-        entry = None
-        if job.upstream_started is not None or reported:
-            entry = LedgerEntry(
-                guild_id=spec.guild_id,
-                member_id=spec.member_id,
-                operation=spec.operation,
-                model=job.model,
-                at=now,
-                cost=cost or 0.0,
-                cost_reported=reported,
-                images=job.images,
-                succeeded=failure is None,
-                job_id=job.id,
-                generation_id=job.generation_id,
-            )
+            return True
+        outcome = _Outcome.of(job, spec, failure, self.clock())
         try:
-            async with self._store.database.transaction() as connection:
-                await JobStore.finish(
-                    connection,
-                    job.id,
-                    status=JobStatus.DONE if failure is None else JobStatus.FAILED,
-                    finished_at=now,
-                    cost=cost,
-                    generation_id=job.generation_id,
-                    error_kind=_error_kind(failure),
-                    upstream_ms=upstream_ms,
-                    result_channel_id=job.result_channel_id,
-                    result_message_id=job.result_message_id,
-                    result_files=job.result_files,
-                )
-                if entry is not None:
-                    await UsageLedger.add(connection, entry)
+            await self._write_outcome(outcome)
         except Exception:
-            log.exception("could not record the outcome of job %s", job.id)
+            log.exception("could not record the outcome of job %s; keeping its budget reservation", job.id)
+            return False
+        return True
+
+    async def _write_outcome(self, outcome: _Outcome) -> None:
+        assert self._store is not None
+        async with self._store.database.transaction() as connection:
+            await JobStore.finish(connection, outcome.job_id, **outcome.finish)
+            if outcome.entry is not None:
+                await UsageLedger.add(connection, outcome.entry)
+
+    def _keep_until_recorded(
+        self, job: Job, spec: JobSpec, failure: BaseException | None, reservation: Reservation
+    ) -> None:
+        """The ledger write failed: hold the reservation (at the real cost if known) and retry the write.
+
+        Releasing it would let the server spend this job's money again, unseen by any budget. The
+        reservation is given back once a retry lands; if none does, it stays held for this process's life
+        (a budget that errs on the safe side), and the log says so.
+        """
+        if job.cost is not None:
+            reservation.hold(job.cost)
+        outcome = _Outcome.of(job, spec, failure, self.clock())
+        retry = asyncio.create_task(self._retry_record(outcome, reservation), name=f"record job {job.id}")
+        self._record_retries.add(retry)
+        retry.add_done_callback(self._record_retries.discard)
+
+    async def _retry_record(self, outcome: _Outcome, reservation: Reservation) -> None:
+        for delay in self.record_retry_delays_s:
+            await asyncio.sleep(delay)
+            if self._store is None:
+                return
+            try:
+                await self._write_outcome(outcome)
+            except Exception:
+                log.warning("retrying the record of job %s failed", outcome.job_id, exc_info=True)
+                continue
+            reservation.release()
+            log.info("recorded job %s on a retry", outcome.job_id)
+            return
+        log.error("gave up recording job %s; its reservation stays held until restart", outcome.job_id)
+
+    async def wait_for_records(self) -> None:
+        """Wait until every pending retry of a failed record has landed or given up (tests, shutdown)."""
+        while self._record_retries:
+            await asyncio.gather(*list(self._record_retries), return_exceptions=True)
 
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._active.add(task)
@@ -440,6 +508,60 @@ class JobService:
                 task.cancel(msg="shutdown")
             await asyncio.gather(*leftover, return_exceptions=True)
             return len(leftover)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A finished job's history update and ledger row, computed once so a retry writes the same."""
+
+    job_id: int
+    finish: dict[str, Any]
+    entry: LedgerEntry | None
+
+    @classmethod
+    def of(cls, job: Job, spec: JobSpec, failure: BaseException | None, now: Any) -> _Outcome:
+        assert job.id is not None
+        cost, reported = job.cost, job.cost is not None
+        if not reported and failure is not None:
+            # A failed call costs nothing unless OpenRouter said otherwise (an error may carry `cost`).
+            failed_cost = getattr(failure, "cost", None)
+            if isinstance(failed_cost, int | float):
+                cost, reported = float(failed_cost), True
+        generation_id = job.generation_id or _str_or_none(getattr(failure, "generation_id", None))
+        upstream_ms = None
+        if job.upstream_started is not None:
+            upstream_ms = int(((job.upstream_finished or time.perf_counter()) - job.upstream_started) * 1000)
+        entry = None
+        if job.upstream_started is not None or reported:
+            entry = LedgerEntry(
+                guild_id=spec.guild_id,
+                member_id=spec.member_id,
+                operation=spec.operation,
+                model=job.model,
+                at=now,
+                cost=cost or 0.0,
+                cost_reported=reported,
+                images=job.images,
+                succeeded=failure is None,
+                job_id=job.id,
+                generation_id=generation_id,
+            )
+        finish = {
+            "status": JobStatus.DONE if failure is None else JobStatus.FAILED,
+            "finished_at": now,
+            "cost": cost,
+            "generation_id": generation_id,
+            "error_kind": _error_kind(failure),
+            "upstream_ms": upstream_ms,
+            "result_channel_id": job.result_channel_id,
+            "result_message_id": job.result_message_id,
+            "result_files": job.result_files,
+        }
+        return cls(job.id, finish, entry)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return str(value) if value else None
 
 
 def _seconds_left(interaction: discord.Interaction[Any]) -> float:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.errors import OperationDisabled
 from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
 from bot.storage.database import Database
@@ -69,6 +70,17 @@ class GuildConfigStore:
         if guild_id is None:
             return OperationConfig(operation)
         return (await self.get_all(guild_id))[operation]
+
+    async def enabled(self, guild_id: int | None, operation: Operation) -> OperationConfig:
+        """The configuration in force, or `OperationDisabled` when an admin turned the operation off.
+
+        The one place every command, menu, button and form asks "may this run here?", at the moment it
+        runs: a result's button obeys today's settings, not those of the day the result was made.
+        """
+        config = await self.get(guild_id, operation)
+        if not config.enabled:
+            raise OperationDisabled(operation.label, operation.value)
+        return config
 
     async def get_all(self, guild_id: int) -> dict[Operation, OperationConfig]:
         """All three operations' configuration for a guild."""
