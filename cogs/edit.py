@@ -144,6 +144,10 @@ class Edit(commands.Cog):
         """The form's submission, in whichever process receives it: find the message, then edit."""
         try:
             require_server(interaction)
+            if int(ids["channel"]) != interaction.channel_id:
+                # The form is opened on a message in this channel and submitted from it; a custom id naming
+                # another channel is forged, and would have the bot read a message the member may not see.
+                raise MessageGone()
             custom_id = f"edit-image:{ids['channel']}:{ids['message']}"
             message = self._targets.get(custom_id)
             if message is None:

@@ -186,7 +186,11 @@ async def edit_submitted(interaction: discord.Interaction[ImageBot], ids: dict[s
     """The Edit button's form was submitted (perhaps after a restart): edit, answering every failure."""
     try:
         require_server(interaction)
-        await edit_result(interaction, int(ids["id"]), submitted_prompt(interaction), interaction.message)
+        job_id = int(ids["id"])
+        record = await _job(interaction, job_id)
+        if interaction.channel_id not in (record.result_channel_id, record.spec.channel_id):
+            raise JobMissing(job_id)  # submitted from where the result is not: a forged form
+        await edit_result(interaction, job_id, submitted_prompt(interaction), interaction.message)
     except Exception as error:
         await report_failure(interaction, error)
 
