@@ -1,13 +1,14 @@
 """Pre-flight checks: is this configuration able to run the bot? (`python -m bot check`, and at start).
 
 Each check asks the real dependency the cheapest question that proves it usable, without touching the
-gateway or changing anything on disk:
+gateway or changing anything on disk (what a check creates to prove it can, it removes):
 
 - settings: they parsed (the caller reports a `SettingsError` with `settings_failure`);
 - Discord: `GET /users/@me` with the token, then `GET /gateway/bot` for Discord's shard advice;
 - OpenRouter: `GET /key` (the key works, and how much of its limit is left), then the catalog
   (`GET /models?output_modalities=all`) for each default model and the modality its command needs;
-- the database: opened read-only, its `PRAGMA user_version` compared with the newest migration.
+- the database: its folder can be created and takes new files (a probe, removed again), the file
+  opens for writing, and, opened read-only, its `PRAGMA user_version` matches the newest migration.
 
 The three groups run concurrently under one time budget, so a dead host costs at most that budget;
 at start-up that keeps the delay to a few seconds. Nothing a check prints or logs carries a secret:
@@ -17,9 +18,11 @@ details are built from ids, names and numbers, and `Report` masks the secrets on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -35,7 +38,7 @@ from bot.openrouter.errors import AuthenticationError, OpenRouterError
 from bot.openrouter.retry import RetryPolicy
 from bot.openrouter.types import ModelInfo
 from bot.operations import Operation
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.storage.database import load_migrations
 
 __all__ = [
@@ -123,7 +126,9 @@ class Report:
         width = max(len(result.name) for result in self.results)
         lines = [f"{'CHECK'.ljust(width)}  STATUS  DETAILS"]
         for result in self.results:
-            lines.append(f"{result.name.ljust(width)}  {result.status.value.ljust(6)}  {result.detail}")
+            first, *more = result.detail.splitlines() or [""]
+            lines.append(f"{result.name.ljust(width)}  {result.status.value.ljust(6)}  {first}")
+            lines.extend(f"{' ' * width}          {line}" for line in more)  # under DETAILS
             if result.fix and result.status is not Status.OK:
                 lines.append(f"{' ' * width}          fix: {result.fix}")
         failed = len(self.failures)
@@ -158,9 +163,13 @@ class Report:
         return text
 
 
-def settings_failure(message: str) -> Report:
-    """The report when the settings themselves do not parse: nothing else can be checked."""
-    return Report((CheckResult("settings", Status.FAIL, message, "set the variables in .env (see .env.example)"),))
+def settings_failure(error: SettingsError | str) -> Report:
+    """The report when the settings themselves do not parse: nothing else can be checked.
+
+    Its one row shows the same headline and per-variable lines that `python -m bot` prints.
+    """
+    return Report((CheckResult("settings", Status.FAIL, str(error),
+                               "fill in .env (.env.example lists every setting), then run the check again"),))
 
 
 def invite_url(application_id: int) -> str:
@@ -398,19 +407,35 @@ async def _database_check(path: Path, timeout_s: float) -> list[CheckResult]:
 
 
 def _inspect_database(path: Path, timeout_s: float) -> CheckResult:
-    """Read-only: never creates the file, never migrates, never holds a write lock."""
+    """Whether the bot can create or open this file for writing, and what its schema is.
+
+    The bot creates the folder and the file itself at start (`Database.open`), so nothing made here
+    needs to outlive the check, and `check` promises to change nothing: `_probe_folder` creates the
+    missing folders, creates and deletes a uniquely named probe file in the database's folder (SQLite
+    creates its `-wal` and `-shm` files beside the database, so the folder must take new files even
+    when the database exists), then removes the folders it created. The probe never uses the
+    database's own name, so a bot starting at the same moment cannot open a file the check then
+    deletes. An existing file is opened for reading and writing without changing a byte, and read
+    through a read-only SQLite connection: never migrated, never holding a write lock.
+
+    `os.access` is not enough on its own: root passes it everywhere, even where the kernel then
+    refuses (a folder under `/proc`, a read-only mount), so the check does what the bot will do.
+    """
     name = "database"
     latest = load_migrations()[-1].version
-    fix_path = "fix the permissions, or set DATABASE_PATH to a writable place"
+    fix_path = "set DATABASE_PATH to a file in a folder this user can write to, or fix that folder's permissions"
     if path.is_dir():
         return CheckResult(name, Status.FAIL, f"{path} is a folder, not a file", "set DATABASE_PATH to a file path")
+    problem = _probe_folder(path.parent)
+    if problem is not None:
+        return CheckResult(name, Status.FAIL, problem, fix_path)
     if not path.exists():
-        ancestor = _existing_ancestor(path)
-        if ancestor is None or not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
-            return CheckResult(name, Status.FAIL, f"{path} does not exist and cannot be created", fix_path)
         return CheckResult(name, Status.OK, f"{path} will be created at start (schema {latest})")
-    if not os.access(path, os.R_OK | os.W_OK):
-        return CheckResult(name, Status.FAIL, f"{path} is not readable and writable by this user", fix_path)
+    try:
+        with path.open("r+b"):  # opening for writing changes nothing, but proves the bot may write
+            pass
+    except OSError as exc:
+        return CheckResult(name, Status.FAIL, f"cannot open {path} for writing: {_os_reason(exc)}", fix_path)
     try:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout_s)
         try:
@@ -429,11 +454,51 @@ def _inspect_database(path: Path, timeout_s: float) -> CheckResult:
     return CheckResult(name, Status.OK, f"{path} is at the current schema ({latest})")
 
 
-def _existing_ancestor(path: Path) -> Path | None:
-    for candidate in path.absolute().parents:
-        if candidate.exists():
-            return candidate
-    return None
+def _probe_folder(folder: Path) -> str | None:
+    """Create `folder` (and its missing parents) and a probe file in it, then undo both.
+
+    Returns why the bot could not create its files there, or None when it can.
+    """
+    missing: list[Path] = []
+    for candidate in (folder.absolute(), *folder.absolute().parents):
+        if candidate.is_dir():
+            break
+        if candidate.exists() or candidate.is_symlink():
+            return _in_the_way(folder, candidate)
+        missing.append(candidate)
+    created: list[Path] = []
+    try:
+        for candidate in reversed(missing):  # the outermost missing folder first
+            try:
+                candidate.mkdir()
+            except FileExistsError:  # made by someone else meanwhile (a bot starting): fine if a folder
+                if not candidate.is_dir():
+                    return _in_the_way(folder, candidate)
+                continue
+            except OSError as exc:
+                return f"cannot create the folder {candidate}: {_os_reason(exc)}"
+            created.append(candidate)
+        try:
+            descriptor, probe = tempfile.mkstemp(prefix=".bot-check-", suffix=".probe", dir=folder)
+        except OSError as exc:
+            return f"cannot create files in the folder {folder}: {_os_reason(exc)}"
+        os.close(descriptor)
+        with contextlib.suppress(OSError):  # gone already is as good as removed
+            os.unlink(probe)
+        return None
+    finally:
+        for candidate in reversed(created):  # the innermost first; one someone filled meanwhile stays
+            with contextlib.suppress(OSError):
+                candidate.rmdir()
+
+
+def _in_the_way(folder: Path, blocker: Path) -> str:
+    what = "a file of that name exists" if blocker == folder.absolute() else f"{blocker} is a file, not a folder"
+    return f"cannot create the folder {folder}: {what}"
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
 
 
 def _sqlite_reason(exc: sqlite3.Error) -> str:

@@ -20,7 +20,7 @@ from aiohttp import web
 from bot import preflight
 from bot.__main__ import main
 from bot.preflight import BOT_PERMISSIONS, Report, Status, run_checks, settings_failure, startup_check
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError, load_settings
 from bot.storage.database import Database, load_migrations
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.fake_discord import BOT_TOKEN, BOT_USER_ID, FakeDiscord
@@ -220,6 +220,68 @@ async def test_database_path_that_is_a_folder_fails(database_path: Path, fake_di
     assert_only(report, failing={"database"})
 
 
+async def test_database_folder_that_cannot_be_created_fails_with_the_reason(
+    fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
+) -> None:
+    """/proc takes no new folders, not even from root (for whom `os.access` says yes)."""
+    settings = make_settings(Path("/proc/nope/bot.sqlite3"), fake_discord, fake_openrouter)
+    report = await run_checks(settings)
+    assert_only(report, failing={"database"})
+    result = report.result("database")
+    assert result.detail.startswith("cannot create the folder /proc/nope: "), result.detail
+    assert len(result.detail) > len("cannot create the folder /proc/nope: "), "the OS's reason is given"
+    assert "DATABASE_PATH" in result.fix
+    assert not Path("/proc/nope").exists()
+
+
+@pytest.mark.parametrize(
+    ("below_the_file", "words"),
+    [("bot.sqlite3", "cannot create the folder {file}: a file of that name exists"),
+     ("data/bot.sqlite3", "cannot create the folder {file}/data: {file} is a file, not a folder")],
+    ids=["the-file-is-the-folder", "a-file-above-the-folder"],
+)
+async def test_database_under_a_regular_file_fails_with_the_reason(
+    tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter, below_the_file: str, words: str
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be\n")
+    settings = make_settings(blocker / below_the_file, fake_discord, fake_openrouter)
+    report = await run_checks(settings)
+    assert_only(report, failing={"database"})
+    assert report.result("database").detail == words.format(file=blocker)
+    assert blocker.read_text() == "a file where a folder should be\n"
+
+
+async def test_existing_database_in_a_folder_that_takes_no_new_files_fails(
+    fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
+) -> None:
+    """SQLite creates `-wal` and `-shm` files beside the database, so its folder must take new files."""
+    settings = make_settings(Path("/proc/version"), fake_discord, fake_openrouter)
+    report = await run_checks(settings)
+    assert_only(report, failing={"database"})
+    assert report.result("database").detail.startswith("cannot create files in the folder /proc: ")
+
+
+async def test_database_check_creates_folders_and_leaves_nothing_behind(
+    tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
+) -> None:
+    new = tmp_path / "new" / "deeper" / "bot.sqlite3"
+    report = await run_checks(make_settings(new, fake_discord, fake_openrouter))
+    assert report.result("database").status is Status.OK
+    assert "will be created at start" in report.result("database").detail
+    assert sorted(tmp_path.iterdir()) == [], "the folders the check made to prove it could are gone"
+
+    existing = tmp_path / "data" / "bot.sqlite3"
+    await make_database(existing)
+    content = existing.read_bytes()
+    report = await run_checks(make_settings(existing, fake_discord, fake_openrouter))
+    assert report.result("database").status is Status.OK
+    # (SQLite's own -wal and -shm files may appear beside a WAL database; the bot makes them too.)
+    left = {path.name for path in existing.parent.iterdir()} - {"bot.sqlite3", "bot.sqlite3-wal", "bot.sqlite3-shm"}
+    assert not left, "no probe file is left"
+    assert existing.read_bytes() == content, "opening for writing changed nothing"
+
+
 # -- sharding advice ----------------------------------------------------------------------------
 
 
@@ -333,9 +395,25 @@ def test_report_masks_secrets_and_shows_fixes_only_for_problems() -> None:
 
 
 def test_settings_failure_is_a_one_row_failing_report() -> None:
-    report = settings_failure("invalid configuration: DISCORD_TOKEN is required but not set (see .env.example)")
+    report = settings_failure("DISCORD_TOKEN is missing")
     assert not report.ok
     assert [(result.name, result.status) for result in report.results] == [("settings", Status.FAIL)]
+
+
+def test_settings_failure_shows_every_setting_line_under_details(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env
+    for name in ("DISCORD_TOKEN", "OPENROUTER_API_KEY", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    lines = settings_failure(caught.value).table().splitlines()
+    assert lines[1] == "settings  FAIL    " + caught.value.headline
+    assert lines[2:5] == [" " * 20 + line for line in caught.value.lines]
+    assert [line.split(" ", 1)[0] for line in caught.value.lines] == ["DISCORD_TOKEN", "OPENROUTER_API_KEY",
+                                                                      "LOG_LEVEL"]
+    assert lines[5].lstrip().startswith("fix: ")
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -392,7 +470,36 @@ async def test_check_command_with_broken_settings_exits_2(tmp_path: Path, databa
     code, out, err = await run_check_process(env, tmp_path)
     assert code == 2, out + err
     assert out.splitlines()[1].startswith("settings  FAIL")
-    assert "DISCORD_TOKEN is required but not set" in out
-    assert "SHARD_IDS" in out and "SHARD_COUNT" in out.upper()
+    assert "DISCORD_TOKEN is missing: " in out
+    assert "SHARD_IDS is set but SHARD_COUNT is not: " in out
     assert fake_openrouter.api_key not in out + err
     assert not fake_discord.requests and not fake_openrouter.requests, "nothing is contacted with bad settings"
+
+
+async def test_check_command_prints_the_same_setting_lines_as_the_bot(tmp_path: Path, database_path: Path,
+                                                                     fake_discord: FakeDiscord,
+                                                                     fake_openrouter: FakeOpenRouter) -> None:
+    env = process_environment(fake_discord, fake_openrouter, database_path, REQUEST_TIMEOUT_S="soon",
+                              SHARD_COUNT="2", SHARD_IDS="0,2")
+    del env["OPENROUTER_API_KEY"]
+    run = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+                                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, run_err = await asyncio.wait_for(run.communicate(), 60)
+    assert run.returncode == 2
+    run_lines = [line.strip() for line in run_err.decode().splitlines()[1:]]
+    assert [line.split(" ", 1)[0] for line in run_lines] == ["OPENROUTER_API_KEY", "REQUEST_TIMEOUT_S", "SHARD_IDS"]
+    code, out, _ = await run_check_process(env, tmp_path)
+    assert code == 2
+    shown = [line.strip() for line in out.splitlines()]
+    assert all(line in shown for line in run_lines), out
+
+
+async def test_check_command_fails_on_a_database_folder_that_cannot_be_created(
+    tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
+) -> None:
+    env = process_environment(fake_discord, fake_openrouter, Path("/proc/nope/bot.sqlite3"))
+    code, out, err = await run_check_process(env, tmp_path)
+    assert code == 1, out + err
+    (row,) = [line for line in out.splitlines() if line.startswith("database")]
+    assert " FAIL " in row and "cannot create the folder /proc/nope: " in row
+    assert "1 of 9 checks failed." in out
