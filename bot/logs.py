@@ -2,8 +2,12 @@
 
 The redaction is a safety net under the rule that nothing logs a secret on purpose: if a library
 ever prints a URL or header carrying the token or key, the log still shows `[redacted]`. It also
-cuts the payload out of any `data:...;base64,` URL, so an image never lands in a log. It covers the
-message, the exception text and every string passed with `extra=`, so `LOG_FORMAT=json` (which
+cuts the payload out of any `data:...;base64,` URL, so an image never lands in a log, and masks
+interaction tokens: each one lets whoever holds it answer or edit that interaction's messages for
+15 minutes, and at DEBUG discord.py logs them in every webhook and callback URL
+(`/webhooks/<application id>/<token>/...`, `/interactions/<id>/<token>/callback`) and in every
+INTERACTION_CREATE event it receives (`'token': '...'`). It covers the message, the exception text
+and every string passed with `extra=` (inside lists and dicts too), so `LOG_FORMAT=json` (which
 writes the extra fields out) is as safe as the text format.
 """
 
@@ -24,10 +28,17 @@ __all__ = ["JsonFormatter", "RedactSecrets", "setup_logging"]
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 #: The payload of a base64 data URL (an image sent to or received from a model).
 _DATA_URL = re.compile(r"(data:[\w.+/-]*;base64,)[A-Za-z0-9+/=]{40,}")
+#: The token part of an interaction's webhook or callback URL: `/webhooks/<id>/<token>`,
+#: `/interactions/<id>/<token>/callback` (the id is kept: it helps to follow a request and grants nothing).
+_URL_TOKEN = re.compile(r"(/(?:webhooks|interactions)/\d+/)[^/\s?#&\"'\\<>]+")
+#: A `token` field in a logged payload, as a Python dict (`'token': '...'`) or JSON (`"token": "..."`).
+_FIELD_TOKEN = re.compile(r"""(["'](?:\w+_)?token["']\s*:\s*["'])[^"'\\\s]+""")
+#: A dict key holding a token, in an `extra=` value that is a dict.
+_TOKEN_KEY = re.compile(r"(?:\w+_)?token")
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces each known secret in a record's final message and string extras with `[redacted]`."""
+    """Replaces each known secret and interaction token in a record's message and extras with `[redacted]`."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -41,14 +52,13 @@ class RedactSecrets(logging.Filter):
             return True
         masked = self._mask(message)
         for key, value in list(vars(record).items()):
-            if key not in _RECORD_FIELDS and isinstance(value, str):
-                setattr(record, key, self._mask(value))
+            if key not in _RECORD_FIELDS and isinstance(value, str | list | tuple | dict):
+                setattr(record, key, self._mask_value(value))
         if record.exc_info and record.exc_info[1] is not None:
             text = logging.Formatter().formatException(record.exc_info)
-            if any(secret in text for secret in self._secrets):
-                for secret in self._secrets:
-                    text = text.replace(secret, "[redacted]")
-                masked = f"{masked}\n{text}"
+            masked_text = self._mask(text)
+            if masked_text != text:  # the traceback quotes a secret: freeze its masked text into the message
+                masked = f"{masked}\n{masked_text}"
                 record.exc_info = None
                 record.exc_text = None
         record.msg, record.args = masked, None
@@ -57,7 +67,23 @@ class RedactSecrets(logging.Filter):
     def _mask(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "[redacted]")
+        if "token" in text or "/webhooks/" in text or "/interactions/" in text:  # most lines skip the regexes
+            text = _URL_TOKEN.sub(r"\1[redacted]", text)
+            text = _FIELD_TOKEN.sub(r"\1[redacted]", text)
         return _DATA_URL.sub(r"\1[omitted]", text)
+
+    def _mask_value(self, value: Any) -> Any:
+        """Mask a string, or the strings inside a list, tuple or dict (a copy: the caller's object is kept)."""
+        if isinstance(value, str):
+            return self._mask(value)
+        if isinstance(value, dict):
+            return {key: "[redacted]" if isinstance(item, str) and isinstance(key, str) and _TOKEN_KEY.fullmatch(key)
+                    else self._mask_value(item) for key, item in value.items()}
+        if isinstance(value, tuple):
+            return tuple(self._mask_value(item) for item in value)
+        if isinstance(value, list):
+            return [self._mask_value(item) for item in value]
+        return value
 
 
 class JsonFormatter(logging.Formatter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import json
 import logging
 import time
@@ -17,10 +18,14 @@ from bot.job_log import JOB_LOGGER, JobStatus, job_status, log_finished_job, log
 from bot.logs import JsonFormatter, RedactSecrets, setup_logging
 from bot.operations import Operation
 from bot.settings import Settings
+from tests.kit.fake_discord import APPLICATION_ID
+from tests.kit.harness import BotHarness
 
 TOKEN = "MTIzNDU2Nzg5.discord-token-for-log-tests"
 KEY = "sk-or-v1-key-for-log-tests-0123"
 PNG_DATA_URL = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4).decode()
+#: Shaped like a real interaction token (base64-ish, with the characters Discord uses).
+INTERACTION_TOKEN = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEy.OjRhZ2Vfd_XJ-dGVzdA"
 
 
 @pytest.fixture
@@ -92,7 +97,95 @@ def test_redaction_ignores_short_values_and_keeps_ordinary_text() -> None:
     assert record.getMessage() == "model google/x by abc", "a secret under 8 characters is not a real secret"
 
 
-# -- one line per job -----------------------------------------------------------------------------
+# -- interaction tokens ---------------------------------------------------------------------------
+
+
+def redacted(message: str, *args: object, **extra: Any) -> logging.LogRecord:
+    record = logging.LogRecord("discord.http", logging.DEBUG, __file__, 1, message, args or None, None)
+    for key, value in extra.items():
+        setattr(record, key, value)
+    RedactSecrets((TOKEN, KEY)).filter(record)
+    return record
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (f"PATCH https://discord.com/api/v10/webhooks/{APPLICATION_ID}/{INTERACTION_TOKEN}/messages/@original "
+         "with None has returned 200",
+         f"PATCH https://discord.com/api/v10/webhooks/{APPLICATION_ID}/[redacted]/messages/@original "
+         "with None has returned 200"),
+        (f"POST http://127.0.0.1:5000/api/v10/interactions/1234567890/{INTERACTION_TOKEN}/callback has received "
+         "{'ok': True}",
+         "POST http://127.0.0.1:5000/api/v10/interactions/1234567890/[redacted]/callback has received {'ok': True}"),
+        (f"Webhook ID 42 with POST /webhooks/42/{INTERACTION_TOKEN}?wait=true has returned status code 200",
+         "Webhook ID 42 with POST /webhooks/42/[redacted]?wait=true has returned status code 200"),
+        (f"For Shard ID 0: WebSocket Event: {{'t': 'INTERACTION_CREATE', 'd': {{'id': '7', "
+         f"'token': '{INTERACTION_TOKEN}', 'type': 2}}}}",
+         "For Shard ID 0: WebSocket Event: {'t': 'INTERACTION_CREATE', 'd': {'id': '7', "
+         "'token': '[redacted]', 'type': 2}}"),
+    ],
+    ids=["webhook-message", "interaction-callback", "webhook-followup", "gateway-event"],
+)
+def test_interaction_tokens_are_cut_from_urls_and_events(line: str, expected: str) -> None:
+    assert redacted("%s", line).getMessage() == expected
+
+
+def test_interaction_token_in_json_and_dict_extras_and_exceptions(root_logging: logging.Logger,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    setup_logging(logging.DEBUG, (TOKEN, KEY), "json")
+    logger = logging.getLogger("bot.test")
+    body = json.dumps({"type": 4, "token": INTERACTION_TOKEN,
+                       "url": f"https://discord.com/api/v10/webhooks/1/{INTERACTION_TOKEN}"})
+    event: dict[str, Any] = {"d": {"id": "7", "token": INTERACTION_TOKEN},
+                             "urls": [f"/interactions/7/{INTERACTION_TOKEN}/callback"]}
+    logger.debug("sent", extra={"body": body, "event": event, "guild_id": 5})
+    try:
+        raise RuntimeError(f"POST /interactions/7/{INTERACTION_TOKEN}/callback failed")
+    except RuntimeError:
+        logger.exception("callback failed")
+    err = capsys.readouterr().err
+    assert INTERACTION_TOKEN not in err
+    first, second = json_lines(err)
+    assert json.loads(first["body"])["token"] == "[redacted]"
+    assert json.loads(first["body"])["url"] == "https://discord.com/api/v10/webhooks/1/[redacted]"
+    assert first["event"] == {"d": {"id": "7", "token": "[redacted]"}, "urls": ["/interactions/7/[redacted]/callback"]}
+    assert first["guild_id"] == 5
+    assert "POST /interactions/7/[redacted]/callback failed" in second["message"]
+    assert event["d"]["token"] == INTERACTION_TOKEN, "the caller's own object is left alone"
+
+
+def test_token_redaction_keeps_ordinary_text() -> None:
+    for text in ("GET /channels/1/webhooks has returned 200", "GET /webhooks/123 has returned 200",
+                 "the token refresh took 3 ms", "POST /applications/1/guilds/2/commands"):
+        assert redacted("%s", text).getMessage() == text
+
+
+async def test_debug_logs_of_a_real_command_never_show_the_interaction_token(
+    harness: BotHarness, root_logging: logging.Logger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A slash command at DEBUG, logged through `setup_logging`'s handler: discord.py logs the
+    callback and webhook URLs with the token; the handler's lines show `[redacted]` instead."""
+    unfiltered = io.StringIO()
+    raw = logging.StreamHandler(unfiltered)  # on `discord`: it sees each record before root's handlers mask it
+    raw.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    discord_logger = logging.getLogger("discord")
+    discord_logger.addHandler(raw)
+    try:
+        setup_logging(logging.DEBUG, harness.settings.secrets(), "text")
+        payload = harness.payloads.slash("imagine", prompt="a fox in the snow")
+        conversation = await harness.run(payload)
+    finally:
+        discord_logger.removeHandler(raw)
+    assert conversation.callback_types and conversation.requests, "the bot answered the interaction"
+    token = payload["token"]
+    assert token in unfiltered.getvalue(), "without the filter discord.py's DEBUG lines carry the token"
+    logged = capsys.readouterr().err
+    assert token not in logged
+    assert f"/interactions/{payload['id']}/[redacted]/callback" in logged
+    assert f"/webhooks/{APPLICATION_ID}/[redacted]/messages/@original" in logged
+
+
 
 
 def job_record(caplog: pytest.LogCaptureFixture) -> logging.LogRecord:

@@ -145,3 +145,30 @@ async def test_unusable_database_ends_the_process_with_one_line(
     assert await process.wait() == 1
     assert "Traceback" not in process.text
     assert "corrupt or not a SQLite database" in process.text
+
+
+async def test_debug_logs_of_a_real_process_never_show_an_interaction_token(
+    tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
+) -> None:
+    """At DEBUG discord.py logs every gateway event (INTERACTION_CREATE carries `'token': ...`) and
+    every callback and webhook URL (`/interactions/<id>/<token>/callback`, `/webhooks/<app>/<token>/...`)."""
+    factory = await _payload_factory(tmp_path, fake_discord, fake_openrouter)
+    fake_discord.guilds = [factory.guild_dict()]
+    process = BotProcess(process_environment(fake_discord, fake_openrouter, tmp_path / "db" / "bot.sqlite3",
+                                             LOG_LEVEL="DEBUG"), cwd=tmp_path)
+    await process.start()
+    try:
+        await asyncio.wait_for(fake_discord.identified.wait(), 30)
+        payload = factory.slash("imagine", prompt="a heron at dawn")
+        await fake_discord.dispatch("INTERACTION_CREATE", payload)
+        await _wait_for_result(fake_discord, payload["token"])
+        process.signal(signal.SIGTERM)
+        assert await process.wait() == 0
+    finally:
+        await process.kill()
+    output = process.text
+    assert payload["token"] not in output
+    event_lines = [line for line in output.splitlines() if "WebSocket Event" in line and payload["id"] in line]
+    assert event_lines and all("'token': '[redacted]'" in line for line in event_lines), output[-3000:]
+    assert f"/interactions/{payload['id']}/[redacted]/callback" in output
+    assert "/[redacted]/messages/@original" in output
