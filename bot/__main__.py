@@ -60,8 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as exc:
         if command == "check":
-            print(settings_failure(str(exc)).table())
-        else:
+            print(settings_failure(exc).table())
+        else:  # a headline, then one line per variable: what is wrong and what to set
             print(f"error: {exc}", file=sys.stderr)
         return 2
     if command == "check":
