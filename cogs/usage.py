@@ -1,9 +1,14 @@
 """`/usage` (what image commands cost) and `/config budget` (daily limits on it).
 
 Members see their own spend in this server; members with Manage Server see the server's totals by
-operation and by member, the OpenRouter key's remaining limit, and a chart, since admins would
-rather look than read. Permissions are checked when the command runs: Discord's defaults are only
-hints a server can override.
+operation and by member, and a chart, since admins would rather look than read. Permissions are
+checked when the command runs: Discord's defaults are only hints a server can override.
+
+The OpenRouter key's limit and spend cover every server the bot is in, so they are the operator's
+business, not a server's: they are shown (in the server view) only to the bot's owner, that is the
+application's owner or an admin or developer of the team that owns it (`commands.Bot.is_owner`,
+from `GET /oauth2/applications/@me`, asked once per process). Neither the key nor its label is ever
+shown.
 
 `/config budget` belongs to the `/config` group that `cogs.config` defines. This cog attaches its
 command to that group when it loads (so it must load after `cogs.config`); without that group it
@@ -156,13 +161,22 @@ class Usage(commands.Cog):
         lines = await budget_lines(self.bot, guild_id, await self.bot.store.budgets.get(guild_id))
         budgets = "\n".join(lines) + f"\nReset {_resets(self.bot)}" if lines else "None (`/config budget` sets them)"
         embed.add_field(name="Daily limits", value=budgets, inline=False)
-        embed.add_field(name="OpenRouter key", value=await self._key_text(), inline=False)
+        if await self._is_owner(interaction.user):
+            embed.add_field(name="OpenRouter key", value=await self._key_text(), inline=False)
         days = [today - timedelta(days=CHART_DAYS - 1 - index) for index in range(CHART_DAYS)]
         daily = await ledger.daily_by_operation(guild_id, since=days[0])
         chart = await asyncio.to_thread(render_daily_spend, days, daily, title="Daily spend, last 30 days (UTC)")
         embed.set_image(url="attachment://usage.png")
         embed.set_footer(text="Days in UTC; costs in USD as OpenRouter reported them.")
         await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(chart), filename="usage.png"))
+
+    async def _is_owner(self, user: discord.abc.User) -> bool:
+        """Whether `user` runs this bot; when Discord cannot say, nobody is taken for the owner."""
+        try:
+            return await self.bot.is_owner(user)
+        except discord.HTTPException as error:
+            log.warning("could not ask Discord who owns the application (%s): key figures not shown", error)
+            return False
 
     async def _key_text(self) -> str:
         """The key's remaining limit, if OpenRouter reports one; never the key or its label."""

@@ -1,8 +1,9 @@
-"""The usage ledger after successes and failures, and `/usage` for members and admins (with its chart)."""
+"""The usage ledger after successes and failures, and `/usage` for members, admins (with its chart) and the owner."""
 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,10 +13,11 @@ from PIL import Image
 
 from bot.operations import Operation
 from bot.usage_chart import OPERATION_COLOURS, render_daily_spend
-from tests.fake_openrouter import FakeOpenRouter
-from tests.kit.fake_discord import FakeDiscord
+from tests.fake_openrouter import DEFAULT_API_KEY, FakeOpenRouter
+from tests.kit.conversation import Reply
+from tests.kit.fake_discord import FakeDiscord, team, team_member
 from tests.kit.harness import BotHarness
-from tests.kit.payloads import Actor
+from tests.kit.payloads import ADMIN_PERMISSIONS, Actor
 from tests.test_jobs_kit import Clock, at, click, imagine, job_id, started
 
 
@@ -114,7 +116,6 @@ async def test_admins_see_the_server_by_operation_and_member_with_a_png_chart(ha
     assert "Imagine: $0.0078 · 2 jobs" in fields["Today"] and "Describe: $0.0039 · 1 job" in fields["Today"]
     member = harness.payloads.member.user_id
     assert f"<@{member}> $0.0078 · 2 jobs" in fields["Last 30 days"]
-    assert fields["OpenRouter key"] == "$20.50 left of its $25.00 limit."
     (chart,) = reply.files
     assert chart.filename == "usage.png" and embed["image"]["url"] == "attachment://usage.png"
     assert chart.data.startswith(b"\x89PNG\r\n\x1a\n")
@@ -124,12 +125,86 @@ async def test_admins_see_the_server_by_operation_and_member_with_a_png_chart(ha
     assert OPERATION_COLOURS[Operation.IMAGINE] in colours and OPERATION_COLOURS[Operation.DESCRIBE] in colours
 
 
+def key_checks(harness: BotHarness) -> int:
+    return sum(1 for request in harness.openrouter.requests if request.path.endswith("/key"))
+
+
+def assert_no_secret(reply: Reply, harness: BotHarness) -> None:
+    shown = reply.text + json.dumps(reply.embeds)
+    assert DEFAULT_API_KEY not in shown and "sk-or" not in shown
+    assert harness.openrouter.key_info["label"] not in shown, "the label holds part of the key"
+
+
+async def admin_usage(harness: BotHarness, actor: Actor | None = None) -> Reply:
+    reply = (await harness.run(harness.payloads.slash("usage", actor=actor or harness.payloads.admin))).last
+    assert reply.ephemeral and reply.embeds[0]["title"] == "Usage in this server"
+    return reply
+
+
+async def test_a_server_admin_who_does_not_run_the_bot_sees_no_key_figures(harness: BotHarness) -> None:
+    await imagine(harness, "one")
+    checks = key_checks(harness)
+    reply = await admin_usage(harness)
+    fields = {field["name"]: field["value"] for field in reply.embeds[0]["fields"]}
+    assert fields["Today"].startswith("**$0.0039 · 1 job**"), "the server's own figures are still shown"
+    assert "OpenRouter key" not in fields
+    for key_figure in ("$25.00", "$20.50", "$4.50", "limit set on the key", "left of its"):
+        assert key_figure not in reply.text
+    assert key_checks(harness) == checks, "the key is not even asked about"
+    assert_no_secret(reply, harness)
+
+
+async def test_the_application_owner_sees_the_keys_limit(harness: BotHarness) -> None:
+    harness.discord.application_owner = harness.payloads.admin.user_dict()
+    reply = await admin_usage(harness)
+    fields = {field["name"]: field["value"] for field in reply.embeds[0]["fields"]}
+    assert fields["OpenRouter key"] == "$20.50 left of its $25.00 limit."
+    assert_no_secret(reply, harness)
+
+
 async def test_the_key_without_a_limit_is_reported_as_such(harness: BotHarness) -> None:
+    harness.discord.application_owner = harness.payloads.admin.user_dict()
     harness.openrouter.key_info.update({"limit": None, "limit_remaining": None, "usage": 4.5})
-    reply = (await harness.run(harness.payloads.slash("usage", actor=harness.payloads.admin))).last
+    reply = await admin_usage(harness)
     fields = {field["name"]: field["value"] for field in reply.embeds[0]["fields"]}
     assert fields["OpenRouter key"] == "No spending limit set on the key ($4.50 used in all)."
-    assert "sk-or" not in reply.text
+    assert_no_secret(reply, harness)
+
+
+@pytest.mark.parametrize(("role", "sees_key"), [("admin", True), ("developer", True), ("read_only", False)])
+async def test_members_of_the_owning_team_see_the_key_by_their_role(
+    harness: BotHarness, role: str, sees_key: bool
+) -> None:
+    founder = Actor("founder", permissions=ADMIN_PERMISSIONS)
+    admin = harness.payloads.admin
+    harness.discord.application_owner = admin.user_dict()  # ignored by Discord's rules once a team owns the app
+    harness.discord.application_team = team(
+        [team_member(founder.user_dict(), role="admin"), team_member(admin.user_dict(), role=role)]
+    )
+    reply = await admin_usage(harness)
+    fields = {field["name"]: field["value"] for field in reply.embeds[0]["fields"]}
+    if sees_key:
+        assert fields["OpenRouter key"] == "$20.50 left of its $25.00 limit."
+    else:
+        assert "OpenRouter key" not in fields and "$25.00" not in reply.text
+    assert_no_secret(reply, harness)
+    founders_view = await admin_usage(harness, founder)
+    assert "OpenRouter key" in {field["name"] for field in founders_view.embeds[0]["fields"]}
+
+
+async def test_an_admin_outside_the_owning_team_sees_no_key_figures(harness: BotHarness) -> None:
+    harness.discord.application_team = team([team_member(Actor("founder").user_dict(), role="admin")])
+    reply = await admin_usage(harness)
+    assert "OpenRouter key" not in {field["name"] for field in reply.embeds[0]["fields"]}
+    assert "$25.00" not in reply.text
+
+
+async def test_when_discord_cannot_say_who_owns_the_bot_nobody_sees_the_key(harness: BotHarness) -> None:
+    harness.discord.application_owner = harness.payloads.admin.user_dict()
+    harness.discord.application_status = 403
+    reply = await admin_usage(harness)
+    fields = {field["name"]: field["value"] for field in reply.embeds[0]["fields"]}
+    assert "Today" in fields and "OpenRouter key" not in fields
 
 
 def test_the_chart_draws_a_bar_only_where_there_was_spend() -> None:

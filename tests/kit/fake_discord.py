@@ -27,6 +27,31 @@ def _json(data: Any, status: int = 200) -> web.Response:
 APPLICATION_ID = 900000000000000001
 BOT_USER_ID = 900000000000000001
 BOT_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.test.discord-secret-token"
+#: The developer who owns the application by default: nobody a test sends interactions as.
+OWNER_USER_ID = 900000000000000002
+TEAM_ID = 900000000000000003
+#: `flags` of the user object that stands for a team (Discord's TEAM_PSEUDO_USER).
+TEAM_PSEUDO_USER = 1 << 10
+
+
+def user_object(user_id: int, username: str, *, flags: int = 0) -> dict[str, Any]:
+    """A user object as Discord sends it (UserResponse), for application owners and team members."""
+    return {"id": str(user_id), "username": username, "discriminator": "0", "global_name": None,
+            "avatar": None, "public_flags": flags, "flags": flags, "primary_guild": None}
+
+
+def team_member(user: dict[str, Any], *, role: str = "developer", accepted: bool = True,
+                team_id: int = TEAM_ID) -> dict[str, Any]:
+    """A team member (TeamMemberResponse); `role` is `admin`, `developer` or `read_only`."""
+    return {"user": user, "team_id": str(team_id), "membership_state": 2 if accepted else 1, "role": role,
+            "permissions": ["*"]}
+
+
+def team(members: list[dict[str, Any]], *, owner_user_id: int | None = None, name: str = "Operators",
+         team_id: int = TEAM_ID) -> dict[str, Any]:
+    """A team (TeamResponse) of `team_member(...)`s; its owner is the first member unless given."""
+    owner = owner_user_id if owner_user_id is not None else int(members[0]["user"]["id"])
+    return {"id": str(team_id), "icon": None, "name": name, "owner_user_id": str(owner), "members": members}
 
 
 @dataclass
@@ -72,8 +97,16 @@ class FakeDiscord:
         FakeDiscord.instances.append(self)
         self.requests: list[DiscordRequest] = []
         self.attachments: dict[str, tuple[bytes, str]] = {}
+        #: (channel id, message id) -> message object served at GET /channels/{c}/messages/{m}.
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.valid_token = BOT_TOKEN
         self.bot_name = "ImageBot"
+        #: Who owns the application (a user object) while no team does; `GET /oauth2/applications/@me`.
+        self.application_owner: dict[str, Any] = user_object(OWNER_USER_ID, "operator")
+        #: The team that owns the application (`team(...)`), or None for a single owner.
+        self.application_team: dict[str, Any] | None = None
+        #: Set to an HTTP status to make `GET /oauth2/applications/@me` fail (after the bot logged in).
+        self.application_status: int | None = None
         #: Set to an HTTP status to make interaction callbacks fail (e.g. 404 for an expired token).
         self.callback_status: int | None = None
         self.fail_delete_original = False
@@ -211,6 +244,8 @@ class FakeDiscord:
         if path == "/users/@me":
             return _json(self.bot_user())
         if path == "/oauth2/applications/@me":
+            if self.application_status:
+                return _json({"message": "Missing Access", "code": 50001}, status=self.application_status)
             return _json(self.application())
         if path.startswith("/applications/") and path.endswith("/commands"):
             if method == "PUT":
@@ -226,6 +261,12 @@ class FakeDiscord:
             return self._webhook(recorded)
         if path.startswith("/channels/") and path.endswith("/messages") and method == "POST":
             return _json(self.message_from(recorded, channel_id=int(path.split("/")[2])))
+        if path.startswith("/channels/") and "/messages/" in path and method == "GET":
+            parts = path.split("/")
+            stored = self.messages.get((int(parts[2]), int(parts[4]))) if len(parts) == 5 else None
+            if stored is None:
+                return _json({"message": "Unknown Message", "code": 10008}, status=404)
+            return _json(stored)
         if path.startswith("/channels/") and "/messages/" in path and method == "DELETE":
             return web.Response(status=204)
         if path == "/gateway" or path == "/gateway/bot":
@@ -317,11 +358,24 @@ class FakeDiscord:
                 "avatar": None, "bot": True, "flags": 0, "verified": True, "mfa_enabled": False}
 
     def application(self) -> dict[str, Any]:
-        """The application object `application_info()` reads."""
+        """The application object `application_info()` reads (PrivateApplicationResponse).
+
+        A team-owned application's `owner` is the team's pseudo-user (id and name of the team), as on
+        Discord; who may act for the application is then in `team.members`.
+        """
+        team_payload = self.application_team
+        owner = (
+            user_object(int(team_payload["id"]), f"team{team_payload['id']}", flags=TEAM_PSEUDO_USER)
+            if team_payload is not None
+            else self.application_owner
+        )
         return {"id": str(APPLICATION_ID), "name": self.bot_name, "icon": None, "description": "",
-                "bot_public": True, "bot_require_code_grant": False, "verify_key": "0" * 64,
-                "owner": self.bot_user(), "flags": 0, "team": None, "summary": "", "rpc_origins": [],
-                "bot": self.bot_user()}
+                "type": None, "bot_public": True, "bot_require_code_grant": False, "verify_key": "0" * 64,
+                "owner": owner, "flags": 0, "flags_new": "0", "team": team_payload, "summary": "",
+                "rpc_origins": [], "redirect_uris": [], "interactions_endpoint_url": None,
+                "role_connections_verification_url": None, "approximate_guild_count": 1,
+                "approximate_user_install_count": 0, "approximate_user_authorization_count": 0,
+                "explicit_content_filter": 0, "eligible_oauth2_scopes": [], "bot": self.bot_user()}
 
     def message_from(self, recorded: DiscordRequest, *, channel_id: int = 1) -> dict[str, Any]:
         """A message object echoing what the bot sent, with uploaded files as attachments."""
