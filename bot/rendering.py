@@ -1,12 +1,14 @@
 """How results look in Discord: embeds within Discord's limits, and files within the upload limit.
 
 Shared by every command that shows a generated image, so `/imagine` and `/edit` results look alike.
+Text a member wrote (prompts, file names, display names) is shown through `escape_member_text`, so it
+reads exactly as typed and can never format the bot's own message, least of all as a masked link.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,7 +16,7 @@ import discord
 
 from bot.images import fit_to_size
 from bot.openrouter.types import GeneratedImage, ImageResult
-from bot.operations import MAX_PROMPT_LENGTH
+from bot.workers import run_cpu
 
 __all__ = [
     "EMBED_DESCRIPTION_LIMIT",
@@ -24,6 +26,7 @@ __all__ = [
     "RESULT_COLOUR",
     "ResultFile",
     "cap_embed",
+    "escape_member_text",
     "format_cost",
     "image_result_embed",
     "pack_embeds",
@@ -33,21 +36,75 @@ __all__ = [
 ]
 
 MAX_FILES_PER_MESSAGE = 10
-#: A prompt is shown in full up to this length (the command accepts 4000).
-MAX_PROMPT_SHOWN = MAX_PROMPT_LENGTH
 RESULT_COLOUR = discord.Colour.blurple()
 
 
 def shorten(text: str, limit: int) -> str:
-    """Cut text to `limit` characters at a word boundary, marking the cut with an ellipsis."""
+    """Cut text to `limit` characters at a word boundary, marking the cut with an ellipsis.
+
+    Safe on escaped text (`escape_member_text`'s): a cut never separates a backslash from the
+    character it escapes.
+    """
     text = text.strip()
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
+    cut = text[: max(limit - 1, 0)]
     space = cut.rfind(" ")
     if space > limit // 2:
         cut = cut[:space]
+    trailing = len(cut) - len(cut.rstrip("\\"))
+    if trailing % 2:  # the cut fell between a backslash and what it escapes
+        cut = cut[:-1]
     return cut.rstrip() + "…"
+
+
+#: A bare link as Discord autolinks it (its `url` rule): left as written, so it stays a working link
+#: that shows its real address. Discord formats nothing inside one.
+_BARE_LINK = re.compile(r"""https?://[^\s<]+[^<.,:;"')\]\s]""")
+#: Markdown wherever it appears: bold, italics, underline, strike-through, spoilers, code, masked links
+#: (`[text](url)`: both brackets and the opening parenthesis are escaped), and the backslash itself
+#: (else a member's own `\` would cancel the escape put before the next character). A closing
+#: parenthesis is never Markdown on its own, and escaped right after a bare link it would put the
+#: backslash into the link, so it is left alone.
+_INLINE_MARKDOWN = re.compile(r"([\\*_~`|\[\](])")
+#: Inside a bare link only what could start a masked link, or cancel an escape, is escaped.
+_LINK_MARKDOWN = re.compile(r"([\\\[\]])")
+#: Markdown at the start of a line: headings (`#`), subtext (`-#`), block quotes (`>`) and lists
+#: (`-`, `+`, `1.`; `*` is escaped everywhere anyway).
+_LINE_START_MARKDOWN = re.compile(r"^([ \t]*)(#|>|-|\+|\d+(?=\.))", re.MULTILINE)
+
+
+def escape_member_text(text: str, limit: int | None = None) -> str:
+    """Text a member wrote (a prompt, a file name, a display name), safe to show in a message or embed.
+
+    The way to show member text in a description, field, title or message: every Markdown character
+    is backslash-escaped, so Discord shows the text exactly as written and nothing in it formats
+    the bot's message. Above all, `[free nitro](https://evil.example)` stays visible text instead of a
+    masked link inside the bot's own embed (`discord.utils.escape_markdown` alone leaves a second
+    link on the same line, and a member's own backslash, live). A bare `https://` link stays a
+    plain link that shows its real address. Mentions are left as they are: embeds never ping, and
+    messages are sent with mentions disabled. Embed footers and author names are not Markdown at
+    all, so text shown only there needs no escaping (it would show the backslashes).
+
+    `limit` bounds the escaped result (Discord counts the backslashes too): a longer text is cut at
+    a word boundary, never inside an escape, and the cut is marked with an ellipsis. Surrounding
+    whitespace is dropped.
+    """
+    text = text.strip()
+    pieces: list[str] = []
+    position = 0
+    for link in _BARE_LINK.finditer(text):
+        pieces.append(_INLINE_MARKDOWN.sub(r"\\\1", text[position : link.start()]))
+        pieces.append(_LINK_MARKDOWN.sub(r"\\\1", link[0]))
+        position = link.end()
+    pieces.append(_INLINE_MARKDOWN.sub(r"\\\1", text[position:]))
+    shown = _LINE_START_MARKDOWN.sub(_escape_line_start, "".join(pieces))  # no link holds a line break
+    return shown if limit is None else shorten(shown, limit)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, mark = match[1], match[2]
+    return f"{indent}{mark}\\" if mark[0].isdigit() else f"{indent}\\{mark}"  # `1\.`, `\#`
 
 
 def format_cost(cost: float | None) -> str:
@@ -82,7 +139,7 @@ async def prepare_result_files(
     for number, image in enumerate(images, start=1):
         data, extension, note = image.data, image.extension, None
         if len(data) > limit_bytes:
-            fitted = await asyncio.to_thread(fit_to_size, data, limit_bytes)
+            fitted = await run_cpu(fit_to_size, data, limit_bytes)
             data, extension, note = fitted.data, fitted.filename_ext, fitted.note
         prepared.append(ResultFile(filename=f"{stem}_{number}.{extension}", data=data, note=note))
     return prepared
@@ -154,7 +211,7 @@ def cap_embed(embed: discord.Embed, limit: int = MESSAGE_EMBED_CHARS) -> discord
     """Keep one embed within Discord's 6000-character total by shortening its description.
 
     The description holds the member's prompt, the only part that can be long; fields are already
-    short by construction. The cut is marked, never silent.
+    short by construction. The cut is marked, never silent, and never splits an escape.
     """
     overflow = len(embed) - limit
     if overflow > 0 and embed.description:
@@ -179,9 +236,14 @@ def image_result_embed(
     Model, format, cost and time first; then any command-specific fields (sources, origin); what
     the model said; notes (re-encoding and the like); the first image large. The prompt gets what
     Discord's 6000-character budget leaves, always well over 2000 characters, and a cut is marked.
+
+    The prompt, the model's words (a prompt can make the model repeat anything) and the model id (a
+    server's admin may type any id) are escaped with `escape_member_text`; `requester` is only in the
+    footer, which Discord never formats. `extra_fields` and `notes` are the caller's own Markdown
+    (links to sources and jobs), so any member text in them must already be escaped.
     """
     embed = discord.Embed(title=title, colour=RESULT_COLOUR)
-    embed.add_field(name="Model", value=shorten(result.model, 1024))
+    embed.add_field(name="Model", value=escape_member_text(result.model, 1024))
     if format_label:
         embed.add_field(name="Format", value=shorten(format_label, 1024))
     embed.add_field(name="Cost", value=format_cost(result.cost))
@@ -189,12 +251,13 @@ def image_result_embed(
     for name, value in extra_fields:
         embed.add_field(name=shorten(name, 256), value=shorten(value, 1024), inline=False)
     if result.text:
-        embed.add_field(name="The model said", value=shorten(result.text, 1024), inline=False)
+        embed.add_field(name="The model said", value=escape_member_text(result.text, 1024), inline=False)
     all_notes = [*notes, *(file.note for file in files if file.note)]
     if all_notes:
         embed.add_field(name="Note", value=shorten(" ".join(all_notes), 1024), inline=False)
     if files:
         embed.set_image(url=f"attachment://{files[0].filename}")
     embed.set_footer(text=shorten(f"Requested by {requester}", 2048))
-    embed.description = shorten(prompt, min(MAX_PROMPT_SHOWN, MESSAGE_EMBED_CHARS - len(embed) - 1))
+    room = min(EMBED_DESCRIPTION_LIMIT, MESSAGE_EMBED_CHARS - len(embed) - 1)
+    embed.description = escape_member_text(prompt, room)
     return embed

@@ -21,7 +21,7 @@ from bot.errors import UserFacingError
 from bot.jobs import JobInputs
 from bot.openrouter.types import AnalysisResult
 from bot.operations import MAX_PROMPT_LENGTH, Operation
-from bot.rendering import RESULT_COLOUR, format_cost, pack_embeds, shorten, split_text
+from bot.rendering import RESULT_COLOUR, escape_member_text, format_cost, pack_embeds, shorten, split_text
 from cogs.result_buttons import result_view
 
 if TYPE_CHECKING:
@@ -171,8 +171,8 @@ def _answer_embeds(
     first.title = "Describe"
     first.set_thumbnail(url=image.source.url)
     if question:
-        first.add_field(name="Question", value=shorten(question, 1024), inline=False)
-    last.add_field(name="Model", value=shorten(result.model, 1024))
+        first.add_field(name="Question", value=escape_member_text(question, 1024), inline=False)
+    last.add_field(name="Model", value=escape_member_text(result.model, 1024))
     last.add_field(name="Cost", value=format_cost(result.cost))
     last.add_field(name="Time", value=f"{elapsed:.1f} s")
     for name, value in extra_fields:

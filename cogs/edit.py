@@ -23,7 +23,7 @@ from bot.errors import UserFacingError
 from bot.jobs import JobInputs
 from bot.openrouter.types import ImageResult
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
-from bot.rendering import ResultFile, cap_embed, image_result_embed, prepare_result_files, shorten
+from bot.rendering import ResultFile, cap_embed, escape_member_text, image_result_embed, prepare_result_files
 from cogs._prompt_form import PromptForm, PromptRoutes, submitted_prompt
 from cogs._result_images import fetch_message
 from cogs.result_buttons import result_view
@@ -280,7 +280,7 @@ def _result_embed(
 def _source_links(images: Sequence[LoadedImage]) -> str:
     """Numbered links to the sources, or just their names when the links do not fit a field."""
     names = [
-        discord.utils.escape_markdown(shorten(image.source.filename, 60).replace("[", "(").replace("]", ")"))
+        escape_member_text(image.source.filename, 60)
         for image in images
     ]
     linked = "\n".join(

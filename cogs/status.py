@@ -58,7 +58,8 @@ class Status(commands.Cog):
             model = config.model_or(self.bot.default_model(op))
             readiness = snapshot.readiness(op, model, enabled=config.enabled)
             ready += readiness is Readiness.READY
-            value = f"{readiness.describe(op)}\nModel: `{model}`"
+            shown = model.replace("`", "'")  # an admin may type any id: a backtick would end the code span
+            value = f"{readiness.describe(op)}\nModel: `{shown}`"
             embed.add_field(name=f"/{op.value}", value=shorten(value, 1024), inline=False)
         embed.add_field(
             name="OpenRouter key", value=shorten(key_text(key, self.bot.catalog.clock() - key.checked_at), 1024),

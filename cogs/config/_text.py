@@ -11,7 +11,7 @@ import discord
 from bot.catalog import CatalogSnapshot, is_capable
 from bot.errors import UserFacingError
 from bot.operations import Operation
-from bot.rendering import shorten
+from bot.rendering import escape_member_text, shorten
 from bot.storage.config_history import RESET_SETTING, HistoryEntry
 from bot.storage.guild_config import OperationConfig
 
@@ -116,7 +116,7 @@ def _history_value(value: str | None) -> str:
 
 def _history_line(entry: HistoryEntry) -> str:
     when = f"<t:{int(entry.changed_at.timestamp())}:f>"
-    who = f"<@{entry.user_id}> ({discord.utils.escape_markdown(shorten(entry.user_name, 32))})"
+    who = f"<@{entry.user_id}> ({escape_member_text(entry.user_name, 32)})"
     label = entry.operation.capitalize()
     if entry.setting == RESET_SETTING:
         what = f"**{label}** reset to defaults (was {_history_value(entry.old_value)})"
