@@ -15,8 +15,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError
-from bot.rendering import RESULT_COLOUR, format_cost, shorten
-from bot.storage.jobs import JobRecord, JobStatus
+from bot.rendering import RESULT_COLOUR, escape_member_text, format_cost
+from bot.storage.jobs import INTERRUPTED, JobRecord, JobStatus
 
 if TYPE_CHECKING:
     from bot.core import ImageBot
@@ -35,7 +35,9 @@ _STATUS = {
 def _line(record: JobRecord) -> str:
     """One job in two lines: what and how it went, then the prompt."""
     status = _STATUS[record.status]
-    if record.status is JobStatus.FAILED and record.error_kind:
+    if record.status is JobStatus.FAILED and record.error_kind == INTERRUPTED:
+        status = "⚠️ interrupted: the bot stopped before it finished, so you were never answered; run it again"
+    elif record.status is JobStatus.FAILED and record.error_kind:
         status += f" ({record.error_kind})"
     cost = format_cost(record.cost) if record.cost is not None or record.status is JobStatus.DONE else "—"
     when = f"<t:{int(record.created_at.timestamp())}:R>"
@@ -43,7 +45,7 @@ def _line(record: JobRecord) -> str:
     result = f"[result]({link})" if link else ("result deleted" if record.result_deleted else "no result")
     head = f"**#{record.id}** · {record.spec.operation.label} · {status} · {cost} · {when} · {result}"
     prompt = " ".join(record.spec.prompt.split()) or "(no prompt recorded)"
-    return f"{head}\n> {discord.utils.escape_markdown(shorten(prompt, 150))}"
+    return f"{head}\n> {escape_member_text(prompt, 150)}"
 
 
 def render_jobs(records: Sequence[JobRecord], *, whose: str) -> discord.Embed:
@@ -83,7 +85,7 @@ class Jobs(commands.Cog):
                 title="Missing permission",
             )
         records = await self.bot.store.jobs.recent(interaction.guild_id, target.id, limit=RECENT_JOBS)
-        whose = "Your" if target.id == interaction.user.id else f"{shorten(target.display_name, 80)}'s"
+        whose = "Your" if target.id == interaction.user.id else f"{escape_member_text(target.display_name, 80)}'s"
         await interaction.response.send_message(embed=render_jobs(records, whose=whose), ephemeral=True)
 
 

@@ -117,9 +117,10 @@ async def test_openrouter_unreachable(harness: BotHarness) -> None:
     assert shown["/imagine"].startswith("⚪ Not checked")
 
 
-async def test_status_works_in_direct_messages_with_the_defaults(harness: BotHarness) -> None:
+async def test_status_in_direct_messages_says_to_use_a_server(harness: BotHarness) -> None:
     reply = await status(harness, in_guild=False)
-    assert "`google/gemini-2.5-flash-image`" in fields(reply)["/imagine"]
+    assert reply.ephemeral and "only in the channels of a server" in reply.text
+    assert "/imagine" not in reply.text
 
 
 async def test_status_stays_within_embed_limits(harness: BotHarness) -> None:
