@@ -37,6 +37,7 @@ from bot.operations import Operation
 from bot.rendering import RESULT_COLOUR, shorten
 from bot.storage.usage import Budget, RecordBudgetChange, Spend
 from bot.usage_chart import render_daily_spend
+from bot.workers import run_cpu
 
 if TYPE_CHECKING:
     from bot.core import ImageBot
@@ -165,7 +166,7 @@ class Usage(commands.Cog):
             embed.add_field(name="OpenRouter key", value=await self._key_text(), inline=False)
         days = [today - timedelta(days=CHART_DAYS - 1 - index) for index in range(CHART_DAYS)]
         daily = await ledger.daily_by_operation(guild_id, since=days[0])
-        chart = await asyncio.to_thread(render_daily_spend, days, daily, title="Daily spend, last 30 days (UTC)")
+        chart = await run_cpu(render_daily_spend, days, daily, title="Daily spend, last 30 days (UTC)")
         embed.set_image(url="attachment://usage.png")
         embed.set_footer(text="Days in UTC; costs in USD as OpenRouter reported them.")
         await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(chart), filename="usage.png"))
