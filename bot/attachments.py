@@ -15,7 +15,6 @@ publicly only when it would not, so the tree's error handler can still answer pr
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import math
 import re
@@ -26,12 +25,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import discord
-import httpx
 
 from bot.errors import UserFacingError
+from bot.fetcher import DISCORD_MEDIA_HOSTS, AddressRefused, FetchFailed, GuardedFetcher, ResponseTooLarge
 from bot.images import MAX_INPUT_BYTES, ImageTooLarge, PreparedImage, prepare_for_upstream
 from bot.openrouter.types import ImageInput
 from bot.storage.jobs import ReferenceSource
+from bot.workers import run_cpu
 
 __all__ = [
     "DISCORD_MEDIA_HOSTS",
@@ -45,11 +45,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-DISCORD_MEDIA_HOSTS = frozenset(
-    {"cdn.discordapp.com", "media.discordapp.net", "cdn.discord.com", "media.discord.net"}
-)
-"""Discord's own attachment and media-proxy hosts: always safe to fetch from."""
 
 DEFAULT_DEFER_AFTER_S = 2.0
 """How long downloading and decoding may run before we must acknowledge the interaction.
@@ -73,8 +68,10 @@ class ImageSource:
     """Where one input image comes from, and what Discord told us about it before downloading.
 
     `declared_size` is None for images inside embeds, whose size nobody declares; the download's own
-    bound then does the job. `from_discord` marks URLs Discord handed us for an attachment: those are
-    fetched as given, while embed URLs (which any link preview or webhook can set) are checked first.
+    bound then does the job. `from_discord` marks URLs Discord handed us for an attachment rather than an
+    embed's (which any link preview or webhook can set); it only changes the wording of refusals: every URL
+    goes through the same `GuardedFetcher` check, so an "attachment" URL off Discord's origins is checked
+    like any other.
     """
 
     url: str
@@ -163,45 +160,32 @@ def images_in_message(message: discord.Message) -> list[ImageSource]:
 class AttachmentPipeline:
     """Downloads input images with a hard size bound and prepares them for upstream, off the event loop.
 
-    The bot opens one in `setup_hook` (`bot.attachments`) for every command and button. It owns a small
-    pooled `httpx.AsyncClient` of its own: it never carries the OpenRouter key, and it does not follow
-    redirects, so a URL cannot bounce the bot to an address it would have refused.
+    The bot builds one in `setup_hook` (`bot.attachments`) for every command and button. Every download
+    goes through the process's one `GuardedFetcher` (shared with the OpenRouter client, closed by the bot):
+    it never carries the OpenRouter key, follows no redirects, and only fetches from Discord's own
+    origins or from public addresses, so no URL can make the bot call into its own network.
     """
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        fetcher: GuardedFetcher,
         *,
         max_bytes: int = MAX_INPUT_BYTES,
-        trusted_hosts: Iterable[str] = (),
         timeout_s: float = 60.0,
         defer_after_s: float = DEFAULT_DEFER_AFTER_S,
     ) -> None:
-        self._http = http
+        self.fetcher = fetcher
         self.max_bytes = max_bytes
-        self.trusted_hosts = frozenset(host.lower() for host in trusted_hosts) | DISCORD_MEDIA_HOSTS
         self.timeout_s = timeout_s
         self.defer_after_s = defer_after_s
 
-    @classmethod
-    def open(cls, *, discord_api_base: str | None = None, timeout_s: float = 60.0) -> AttachmentPipeline:
-        """Build a pipeline with its own client; `discord_api_base`'s host (a stand-in Discord) is trusted too."""
-        http = httpx.AsyncClient(
-            timeout=httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=10.0),
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
-            follow_redirects=False,
-        )
-        trusted = [urlsplit(discord_api_base).hostname or ""] if discord_api_base else []
-        return cls(http, trusted_hosts=[host for host in trusted if host], timeout_s=timeout_s)
-
     async def aclose(self) -> None:
-        """Close the pooled connections."""
-        await self._http.aclose()
+        """Nothing of its own to release: the fetcher is shared, and the bot closes it."""
 
     @property
     def closed(self) -> bool:
-        """True once `aclose` ran (the bot closes its pipeline on shutdown)."""
-        return self._http.is_closed
+        """True once the fetcher it downloads through was closed (the bot closes it on shutdown)."""
+        return self.fetcher.closed
 
     # -- the steps ------------------------------------------------------------------------------
 
@@ -212,34 +196,25 @@ class AttachmentPipeline:
                 raise self._too_large(source, source.declared_size)
 
     async def download(self, source: ImageSource) -> bytes:
-        """Fetch the bytes, refusing above `max_bytes` from the declared size, the header, or while streaming."""
+        """Fetch the bytes, refusing above `max_bytes` from the declared size, the header, or while streaming.
+
+        Refuses, before anything is sent, a URL that is neither on a trusted origin nor at a public address.
+        """
         self.check_declared([source])
-        self._check_address(source)
         try:
-            async with asyncio.timeout(self.timeout_s):
-                async with self._http.stream("GET", source.url) as response:
-                    if response.status_code != 200:
-                        raise self._unavailable(source, f"HTTP {response.status_code}")
-                    length = _int_or_none(response.headers.get("Content-Length"))
-                    if length is not None and length > self.max_bytes:
-                        raise self._too_large(source, length)
-                    chunks: list[bytes] = []
-                    received = 0
-                    async for chunk in response.aiter_bytes():
-                        received += len(chunk)
-                        if received > self.max_bytes:
-                            raise self._too_large(source, None)
-                        chunks.append(chunk)
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            raise self._unavailable(source, "it took too long") from exc
-        except httpx.HTTPError as exc:
-            raise self._unavailable(source, "the connection failed") from exc
-        return b"".join(chunks)
+            return await self.fetcher.fetch(source.url, max_bytes=self.max_bytes, timeout_s=self.timeout_s)
+        except AddressRefused as refused:
+            log.info("refused to fetch an input image (%s)", refused.reason)
+            raise self._refused_address(source, refused.why) from refused
+        except ResponseTooLarge as large:
+            raise self._too_large(source, large.size) from large
+        except FetchFailed as failed:
+            raise self._unavailable(source, failed.why) from failed
 
     async def load(self, source: ImageSource) -> LoadedImage:
-        """Download, then validate, decode and scale in a worker thread (Pillow is CPU-bound)."""
+        """Download, then validate, decode and scale on the image thread pool (Pillow is CPU-bound)."""
         data = await self.download(source)
-        prepared = await asyncio.to_thread(prepare_for_upstream, data, name=source.filename)
+        prepared = await run_cpu(prepare_for_upstream, data, name=source.filename)
         return LoadedImage(source=source, prepared=prepared)
 
     async def load_all(self, sources: Sequence[ImageSource]) -> list[LoadedImage]:
@@ -285,27 +260,6 @@ class AttachmentPipeline:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _check_address(self, source: ImageSource) -> None:
-        """Refuse URLs the bot must not call: only http(s), and no private addresses from embeds.
-
-        Attachment URLs come from Discord itself. Embed URLs can be set by anyone who controls a link
-        preview or a webhook, so they may not point into the bot's own network.
-        """
-        parts = urlsplit(source.url)
-        host = (parts.hostname or "").lower()
-        if parts.scheme not in ("http", "https") or not host:
-            raise self._refused_address(source)
-        if source.from_discord or host in self.trusted_hosts:
-            return
-        if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-            raise self._refused_address(source)
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return
-        if not address.is_global:
-            raise self._refused_address(source)
-
     def _too_large(self, source: ImageSource, size: int | None) -> ImageTooLarge:
         limit = _format_mib(self.max_bytes)
         what = f"is {_format_mib(size, round_up=True)}" if size is not None else f"is larger than {limit}"
@@ -323,10 +277,10 @@ class AttachmentPipeline:
         )
 
     @staticmethod
-    def _refused_address(source: ImageSource) -> AttachmentUnavailable:
+    def _refused_address(source: ImageSource, why: str) -> AttachmentUnavailable:
+        where = "the address Discord gave for it" if source.from_discord else "the address in that embed"
         return AttachmentUnavailable(
-            f"I can't fetch {source.label} from the address in that embed. Upload the image as an attachment "
-            "instead."
+            f"I can't fetch {source.label} from {where}: {why}. Upload the image as an attachment instead."
         )
 
 
@@ -382,13 +336,6 @@ def _format_mib(size: int, *, round_up: bool = False) -> str:
     if round_up:
         value = math.ceil(value * 10) / 10
     return f"{value:.1f}".removesuffix(".0") + " MiB"
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 class NoImageFound(UserFacingError):

@@ -20,6 +20,7 @@ from bot.attachments import AttachmentPipeline
 from bot.budgets import catalog_lookup
 from bot.catalog import ModelCatalog
 from bot.command_sync import sync_commands_if_changed
+from bot.fetcher import GuardedFetcher
 from bot.jobs import JobService
 from bot.openrouter import OpenRouterClient, build_http_client
 from bot.openrouter.retry import RetryPolicy
@@ -87,7 +88,13 @@ class ImageBot(commands.Bot):
         """Open storage and the clients, load the cogs, sync commands if they changed."""
         await self._discover_gateway()
         self.store = await Store.open(self.settings.database_path)
+        await self._interrupt_orphaned_jobs()
         self.jobs.bind(self.store, model_info=catalog_lookup(self))  # job history, ledger, budgets
+        # Every URL the bot fetches (input images, result links) goes through this one fetcher: trusted
+        # origins (Discord's media, the two configured APIs) or public addresses only, and no API key.
+        self.fetcher = GuardedFetcher.open(
+            discord_api_base=self.settings.discord_api_base, openrouter_base=self.settings.openrouter_base
+        )
         self.openrouter = OpenRouterClient(
             build_http_client(
                 timeout_s=self.settings.request_timeout_s,
@@ -103,15 +110,22 @@ class ImageBot(commands.Bot):
                 base_delay_s=self.settings.retry_base_delay_s,
                 max_delay_s=self.settings.retry_max_delay_s,
             ),
+            fetcher=self.fetcher,
         )
-        # Input images for /edit, /describe, the menus and the result buttons: its own client, no API key.
-        self.attachments = AttachmentPipeline.open(discord_api_base=self.settings.discord_api_base)
+        # Input images for /edit, /describe, the menus and the result buttons, through the same fetcher.
+        self.attachments = AttachmentPipeline(self.fetcher)
         self.catalog = ModelCatalog(self.openrouter)
         self.catalog.start()  # loads in the background: setup_hook must not wait on OpenRouter
         for extension in self._extensions:
             await self.load_extension(extension)
         if self._sync_commands:
             await sync_commands_if_changed(self, self.settings.dev_guild_id)
+
+    async def _interrupt_orphaned_jobs(self) -> None:
+        """Jobs a dead process left queued or running are marked interrupted, so `/jobs` stops showing them live."""
+        interrupted = await self.store.jobs.interrupt_orphans(now=self.jobs.clock())
+        if interrupted:
+            log.warning("marked %d jobs interrupted: their process ended before they finished", len(interrupted))
 
     async def _discover_gateway(self) -> None:
         """Ask the REST API (or the proxy in front of it) where the gateway is, as sharded bots do.
@@ -145,6 +159,8 @@ class ImageBot(commands.Bot):
             await self.attachments.aclose()
         if hasattr(self, "openrouter"):
             await self.openrouter.aclose()
+        if hasattr(self, "fetcher"):
+            await self.fetcher.aclose()
         if hasattr(self, "store"):
             await self.store.close()
             del self.store

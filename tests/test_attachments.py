@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from bot.attachments import AttachmentPipeline, AttachmentUnavailable, ImageSource
+from bot.fetcher import GuardedFetcher, StaticResolver
 from bot.images import MAX_INPUT_BYTES, ImageTooLarge
 from tests.kit.harness import BotHarness
 
@@ -221,8 +222,16 @@ async def test_the_bot_owns_the_pipeline_and_closes_it_on_shutdown(harness: BotH
 # -- the download bounds, on the pipeline itself ----------------------------------------------------
 
 
-def _pipeline(handler: Any, **kwargs: Any) -> AttachmentPipeline:
-    return AttachmentPipeline(httpx.AsyncClient(transport=httpx.MockTransport(handler)), **kwargs)
+#: What the unit tests' names resolve to: a public address (the MockTransport answers; nothing is dialled).
+PUBLIC_IP = "93.184.215.14"
+
+
+def _pipeline(handler: Any, *, trusted_origins: tuple[str, ...] = (), **kwargs: Any) -> AttachmentPipeline:
+    fetcher = GuardedFetcher(
+        trusted_origins=trusted_origins, transport=httpx.MockTransport(handler),
+        resolver=StaticResolver({"images.example.org": [PUBLIC_IP]}),
+    )
+    return AttachmentPipeline(fetcher, **kwargs)
 
 
 async def test_a_declared_size_over_the_limit_is_refused_without_a_request() -> None:
@@ -233,7 +242,7 @@ async def test_a_declared_size_over_the_limit_is_refused_without_a_request() -> 
     with pytest.raises(ImageTooLarge, match="25 MiB"):
         await pipeline.load(source)
     assert calls == []
-    await pipeline.aclose()
+    await pipeline.fetcher.aclose()
 
 
 async def test_a_stream_without_length_is_cut_off_once_past_the_limit() -> None:
@@ -252,7 +261,7 @@ async def test_a_stream_without_length_is_cut_off_once_past_the_limit() -> None:
     with pytest.raises(ImageTooLarge, match="larger than 25 MiB"):
         await pipeline.download(source)
     assert sent <= 27, "stopped reading just past 25 MiB, not at the end of the stream"
-    await pipeline.aclose()
+    await pipeline.fetcher.aclose()
 
 
 @pytest.mark.parametrize(
@@ -267,7 +276,7 @@ async def test_a_failed_or_stalled_connection_is_a_clear_refusal(error: httpx.HT
     pipeline = _pipeline(handler)
     with pytest.raises(AttachmentUnavailable, match=words):
         await pipeline.download(ImageSource(url="https://cdn.discordapp.com/x.png", filename="x.png"))
-    await pipeline.aclose()
+    await pipeline.fetcher.aclose()
 
 
 @pytest.mark.parametrize(
@@ -282,16 +291,89 @@ async def test_embed_urls_may_not_point_into_the_bots_network(url: str) -> None:
     with pytest.raises(AttachmentUnavailable, match="Upload the image as an attachment"):
         await pipeline.download(source)
     assert calls == []
-    await pipeline.aclose()
+    await pipeline.fetcher.aclose()
 
 
 async def test_public_and_trusted_embed_hosts_are_fetched() -> None:
     png = png_bytes(4, 4)
-    seen: list[str] = []
-    pipeline = _pipeline(lambda request: seen.append(request.url.host) or httpx.Response(200, content=png),
-                         trusted_hosts=["127.0.0.1"])
+    seen: list[tuple[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.host, request.headers["host"]))
+        return httpx.Response(200, content=png)
+
+    pipeline = _pipeline(handler, trusted_origins=("http://127.0.0.1:9",))
     for url in ("https://images.example.org/a.png", "http://127.0.0.1:9/b.png",
                 "https://media.discordapp.net/external/abc/c.png"):
         assert await pipeline.download(ImageSource(url=url, filename="x.png", from_discord=False)) == png
-    assert seen == ["images.example.org", "127.0.0.1", "media.discordapp.net"]
-    await pipeline.aclose()
+    assert seen == [
+        (PUBLIC_IP, "images.example.org"),  # the checked address, asked for by name
+        ("127.0.0.1", "127.0.0.1:9"),
+        ("media.discordapp.net", "media.discordapp.net"),
+    ]
+    await pipeline.fetcher.aclose()
+
+
+async def test_trust_is_by_origin_so_another_port_of_a_trusted_host_is_refused() -> None:
+    calls: list[httpx.Request] = []
+    pipeline = _pipeline(lambda request: calls.append(request) or httpx.Response(200, content=b""),
+                         trusted_origins=("http://127.0.0.1:9",))
+    for url in ("http://127.0.0.1:10/b.png", "https://127.0.0.1:9/b.png", "http://cdn.discordapp.com/c.png"):
+        with pytest.raises(AttachmentUnavailable, match="private network|could not be found"):
+            await pipeline.download(ImageSource(url=url, filename="x.png", from_discord=False))
+    assert calls == []
+    await pipeline.fetcher.aclose()
+
+
+async def test_an_attachment_url_off_discords_origins_gets_the_same_check() -> None:
+    """`from_discord` only changes the wording: a stored or forged attachment URL is checked like an embed's."""
+    calls: list[httpx.Request] = []
+    pipeline = _pipeline(lambda request: calls.append(request) or httpx.Response(200, content=b""))
+    source = ImageSource(url="http://10.0.0.7/attachments/1/2/a.png", filename="a.png", from_discord=True)
+    with pytest.raises(AttachmentUnavailable) as refused:
+        await pipeline.download(source)
+    assert calls == []
+    assert "it points into a private network" in str(refused.value)
+    assert "Upload the image as an attachment instead" in str(refused.value)
+    await pipeline.fetcher.aclose()
+
+
+async def test_decoding_runs_on_the_image_pool_not_the_default_executor(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import bot.attachments as attachments_module
+
+    threads: list[str] = []
+    real = attachments_module.prepare_for_upstream
+
+    def spy(data: bytes, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(attachments_module, "prepare_for_upstream", spy)
+    png = png_bytes(6, 6)
+    pipeline = _pipeline(lambda request: httpx.Response(200, content=png))
+    loaded = await pipeline.load(ImageSource(url="https://cdn.discordapp.com/a/b/c.png", filename="c.png"))
+    assert loaded.prepared.data == png
+    assert len(threads) == 1 and threads[0].startswith("image-work"), threads
+    await pipeline.fetcher.aclose()
+
+
+# -- padded uploads (issue item 6) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["edit", "describe"])
+async def test_a_padded_upload_is_re_encoded_not_forwarded(harness: BotHarness, command: str) -> None:
+    """A 1024x1024 PNG with 24 MiB appended: what reaches OpenRouter is the picture, not the padding."""
+    picture = png_bytes(1024, 1024)
+    attachment = harness.payloads.attachment("padded.png", picture + b"\0" * (24 * 1024 * 1024), "image/png")
+    conversation = await harness.run(_run_command(harness, command, attachment))
+
+    assert not conversation.last.ephemeral, conversation.last.text
+    (request,) = harness.openrouter.chat_requests()
+    (url,) = request.input_image_urls
+    sent = base64.b64decode(url.split(",", 1)[1])
+    assert len(sent) < len(picture) + 1024, "the padding was dropped"
+    mime, image = decode_data_url(url)
+    assert (mime, image.size) == ("image/png", (1024, 1024)), "a drawing stays PNG, at its size"
+    assert len(request.body) < 1024 * 1024

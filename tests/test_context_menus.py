@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import discord
+import pytest
 
 from bot.operations import Operation
+from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.conversation import Conversation
 from tests.kit.harness import BotHarness
 from tests.test_attachments import decode_data_url, encoded, noise_png, png_bytes
@@ -238,3 +240,31 @@ async def test_an_embed_showing_the_messages_own_attachment_counts_once(harness:
 
     assert len(harness.openrouter.chat_requests()[0].input_image_urls) == 1
     assert "Source image" in {item["name"] for item in submitted.last.embeds[0]["fields"]}
+
+
+async def test_the_refusal_of_an_embed_address_says_why(harness: BotHarness) -> None:
+    message = harness.payloads.message(embeds=[{"type": "image", "url": "http://10.1.2.3/x.png",
+                                                "thumbnail": {"url": "http://10.1.2.3/x.png"}}])
+    conversation = await harness.run(harness.payloads.message_command("Describe image", message=message))
+    assert conversation.last.ephemeral
+    assert conversation.last.text.endswith(
+        "I can't fetch \u201cx.png\u201d from the address in that embed: it points into a private network. "
+        "Upload the image as an attachment instead."
+    )
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "2130706433", "127.1", "0x7f.1"])
+async def test_an_embed_at_another_port_of_the_stand_ins_host_is_refused(harness: BotHarness, host: str) -> None:
+    """Trust is by origin: the stand-in Discord's 127.0.0.1 does not make every port on 127.0.0.1 trusted.
+
+    The embed points at another server on 127.0.0.1 (nobody configured its port), in the dotted form the
+    old check trusted by host name and in forms a resolver reads as the same address.
+    """
+    async with FakeOpenRouter() as elsewhere:
+        served = elsewhere.add_file("private.png", png_bytes(8, 8))
+        url = served.replace("127.0.0.1", host)
+        message = harness.payloads.message(embeds=[_embed_with_image(url)])
+        conversation = await harness.run(harness.payloads.message_command("Describe image", message=message))
+        assert conversation.last.ephemeral and "private network" in conversation.last.text
+        assert elsewhere.requests == [], "the file was never fetched"
+    assert harness.openrouter.chat_requests() == []
