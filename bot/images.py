@@ -7,7 +7,8 @@ filename or a Content-Type) turns every failure into an `ImageRejected` whose me
 do, instead of an opaque upstream error.
 
 Everything here is synchronous and pure (bytes in, bytes out) because decoding is CPU-bound: callers run these
-functions through `asyncio.to_thread` so the event loop keeps serving Discord while Pillow works.
+functions on the bot's image thread pool (`bot.workers.run_cpu`) so the event loop keeps serving Discord while
+Pillow works.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import binascii
 import io
 import math
 import re
+import struct
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,6 +75,14 @@ _LOSSLESS_MAX_SAVING = 0.25
 # (270 ms against 10 ms for a 2048x1152 picture on the benchmark machine) and sends ~5x the bytes upstream.
 # Screenshots, drawings and text compress to a small fraction and stay PNG.
 _PHOTO_PNG_RATIO = 0.35
+# Padding: how many file bytes per raw pixel byte a real image can need at most. The worst cases are pure noise:
+# JPEG at quality 100 takes ~1.6 bytes per 8-bit sample (greyscale; ~1.4 for colour), GIF's LZW ~1.4 per pixel,
+# PNG and WebP ~1.0 (PNG's raw size is counted at its real bit depth, so 16-bit PNGs are not padded at 1.0).
+_PADDED_RATIO = 2.0
+# Headers, palettes, an ICC profile, EXIF with its thumbnail: what any image may carry besides its pixels.
+_PADDED_SLACK = 64 * 1024
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # IHDR colour type -> samples per pixel
 
 # Phone cameras write multi-picture JPEGs that Pillow reports as MPO; to everyone else they are plain JPEGs.
 _FORMAT_ALIASES = {"MPO": "JPEG"}
@@ -201,12 +211,19 @@ def prepare_for_upstream(
 ) -> PreparedImage:
     """Validate an upload and turn it into a still image the models accept, touching it only when needed.
 
-    A still image that is small enough and upright is passed through byte for byte, which keeps the
-    member's exact pixels and costs nothing. Otherwise the first frame is EXIF-rotated, scaled so its long
+    A still image that is small enough, upright and not padded is passed through byte for byte, which keeps
+    the member's exact pixels and costs nothing. Otherwise the first frame is EXIF-rotated, scaled so its long
     side is at most `max_side` (LANCZOS, aspect ratio kept) and re-encoded: PNG when it has transparency, came
     from a GIF, was animated (models take stills only), or came from a PNG that compresses well (screenshots,
     drawings, text, whose edges JPEG would smear); JPEG quality 90 otherwise, photographic PNGs included (see
     `_PHOTO_PNG_RATIO`).
+
+    *Padded* means the file is far larger than its pixels can need, which a passed-through file would carry
+    upstream at the member's (and every retry's) expense, 24 MiB of junk behind a 1024x1024 PNG being base64-
+    encoded, sent and billed as input. The rule, from the bytes alone (see `_is_padded`): the file is over
+    `_PADDED_RATIO` (2) times the raw size of its pixels plus 64 KiB (no real encoding of even pure noise
+    needs that much: JPEG q100 noise takes ~1.6x), or it is a PNG with data after its IEND chunk (nothing
+    may follow it; a re-encoded PNG keeps every pixel). Re-encoding drops the padding and keeps the size.
 
     Raises:
         ImageRejected: One of its subclasses, with a message for the member.
@@ -226,7 +243,9 @@ def prepare_for_upstream(
     # From the header, not the frame: a JPEG draft has already shrunk the decoded frame.
     original_width, original_height = _oriented(opened.width, opened.height, orientation)
     too_big = max(original_width, original_height) > max_side
-    if not opened.animated and not too_big and orientation == 1:
+    png_layout = _png_layout(data) if opened.format == "PNG" else None
+    padded = _is_padded(data, opened, png_layout)
+    if not opened.animated and not too_big and orientation == 1 and not padded:
         return PreparedImage(
             data=data,
             mime=opened.mime,
@@ -245,7 +264,8 @@ def prepare_for_upstream(
             Image.Resampling.LANCZOS,
             reducing_gap=3.0,
         )
-    keep_png = opened.format == "GIF" or (opened.format == "PNG" and not _photographic_png(data, opened))
+    pixel_bytes = png_layout.pixel_bytes if png_layout is not None else len(data)
+    keep_png = opened.format == "GIF" or (opened.format == "PNG" and not _photographic_png(pixel_bytes, opened))
     if opened.animated or frame.mode == "RGBA" or keep_png:
         out, mime = _encode(frame, "PNG", icc_profile=icc_profile), "image/png"
     else:
@@ -483,10 +503,59 @@ def _open_checked(data: bytes, name: str, *, check_bytes: bool = True) -> _Opene
     return _Opened(image, fmt, SUPPORTED_MIME[fmt], width, height, animated)
 
 
-def _photographic_png(data: bytes, opened: _Opened) -> bool:
-    """Whether an opaque RGB or greyscale PNG compresses so little that it must be a photographic picture."""
+def _photographic_png(pixel_bytes: int, opened: _Opened) -> bool:
+    """Whether an opaque RGB or greyscale PNG compresses so little that it must be a photographic picture.
+
+    `pixel_bytes` is the size of its compressed pixel data (the IDAT chunks), so padding or a large metadata
+    chunk does not make a screenshot look like a photograph.
+    """
     bands = {"RGB": 3, "L": 1}.get(opened.image.mode)
-    return bands is not None and len(data) > _PHOTO_PNG_RATIO * opened.width * opened.height * bands
+    return bands is not None and pixel_bytes > _PHOTO_PNG_RATIO * opened.width * opened.height * bands
+
+
+@dataclass(frozen=True)
+class _PngLayout:
+    """What walking a PNG's chunks tells: its raw pixel size, its compressed pixel bytes, where IEND ends."""
+
+    raw_bytes: int
+    pixel_bytes: int
+    end: int
+
+
+def _png_layout(data: bytes) -> _PngLayout | None:
+    """Walk a PNG's chunk headers (no decompression): None when the structure is broken (decoding judges that).
+
+    The raw size is what the pixels take uncompressed at the file's own bit depth, one filter byte per row
+    included; interlacing adds a little, which `_PADDED_RATIO` covers.
+    """
+    if not data.startswith(_PNG_SIGNATURE) or len(data) < 33 or data[12:16] != b"IHDR":
+        return None
+    width, height, depth, colour = struct.unpack_from(">IIBB", data, 16)
+    channels = _PNG_CHANNELS.get(colour)
+    if channels is None or depth not in (1, 2, 4, 8, 16):
+        return None
+    raw_bytes = height * (1 + math.ceil(width * channels * depth / 8))
+    offset, pixel_bytes = len(_PNG_SIGNATURE), 0
+    while offset + 12 <= len(data):
+        (length,) = struct.unpack_from(">I", data, offset)
+        kind = data[offset + 4 : offset + 8]
+        offset += 12 + length
+        if kind == b"IDAT":
+            pixel_bytes += length
+        elif kind == b"IEND":
+            return _PngLayout(raw_bytes, pixel_bytes, offset) if offset <= len(data) else None
+    return None
+
+
+def _is_padded(data: bytes, opened: _Opened, png_layout: _PngLayout | None) -> bool:
+    """Whether the file is far larger than its pixels need (see `prepare_for_upstream`)."""
+    if png_layout is not None:
+        if png_layout.end < len(data):
+            return True
+        raw_bytes = png_layout.raw_bytes
+    else:
+        raw_bytes = opened.width * opened.height * len(opened.image.getbands())
+    return len(data) > _PADDED_RATIO * raw_bytes + _PADDED_SLACK
 
 
 def _decode_first_frame(

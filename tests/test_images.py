@@ -470,3 +470,56 @@ def test_a_large_photographic_png_goes_upstream_as_jpeg_but_a_drawing_stays_png(
     drawing.save(buffer, format="PNG")
     flat = prepare_for_upstream(buffer.getvalue(), name="drawing.png")
     assert flat.mime == "image/png" and flat.scaled
+
+
+# --- padded uploads: re-encoded, not forwarded (issue item 6) ---
+
+
+def test_a_png_with_24_mib_appended_is_re_encoded_at_its_size() -> None:
+    picture = still("PNG", size=(1024, 1024))
+    padded = picture + b"\0" * (24 * 1024 * 1024)
+    prepared = prepare_for_upstream(padded, name="padded.png")
+    assert len(prepared.data) < len(picture) + 1024, "the padding is gone"
+    assert prepared.mime == "image/png", "a flat drawing stays PNG (its pixels, not its padding, decide)"
+    assert opened(prepared.data).size == (1024, 1024)
+    assert (prepared.width, prepared.height, prepared.scaled) == (1024, 1024, False)
+    assert opened(prepared.data).getpixel((5, 5)) == RED
+
+
+def test_any_data_after_a_pngs_end_is_dropped() -> None:
+    picture = still("PNG", size=(64, 64))
+    prepared = prepare_for_upstream(picture + b"PK\x03\x04 a zip file hiding behind the picture")
+    assert prepared.data is not picture and prepared.data.endswith(b"IEND\xaeB`\x82")
+    assert opened(prepared.data).size == (64, 64)
+
+
+def test_a_huge_metadata_chunk_counts_as_padding() -> None:
+    picture = still("PNG", size=(256, 256))
+    iend = picture.rindex(b"IEND") - 4
+    bloated = picture[:iend] + png_chunk(b"tEXt", b"Comment\0" + b"x" * (2 * 1024 * 1024)) + picture[iend:]
+    prepared = prepare_for_upstream(bloated)
+    assert len(prepared.data) < 64 * 1024 and opened(prepared.data).size == (256, 256)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP", "GIF"])
+def test_padded_jpeg_webp_and_gif_are_re_encoded_too(fmt: str) -> None:
+    picture = still(fmt, size=(300, 200))
+    prepared = prepare_for_upstream(picture + b"\0" * (2 * 1024 * 1024))
+    assert len(prepared.data) < 256 * 1024
+    assert opened(prepared.data).size == (300, 200)
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt", "options"),
+    [("RGB", "JPEG", {"quality": 100, "subsampling": 0}), ("L", "JPEG", {"quality": 100}), ("RGB", "PNG", {}),
+     ("RGBA", "PNG", {}), ("RGB", "WEBP", {"lossless": True}), ("I;16", "PNG", {})],
+)
+def test_the_padding_rule_spares_the_largest_real_images(mode: str, fmt: str, options: dict[str, object]) -> None:
+    """Pure noise is the most bytes real pixels can need (JPEG q100 of grain is over its raw size, a 16-bit PNG
+    twice an 8-bit one): it passes through untouched, while the same file with 1 MiB appended is re-encoded."""
+    bands = 2 if mode == "I;16" else len(mode)
+    image = Image.frombytes(mode, (256, 256), random.Random(3).randbytes(256 * 256 * bands))
+    data = encode(image, fmt, **options)
+    assert prepare_for_upstream(data).data is data
+    padded = prepare_for_upstream(data + b"\0" * (1024 * 1024))
+    assert len(padded.data) < len(data) + 1024 * 1024 and opened(padded.data).size == (256, 256)
