@@ -87,6 +87,11 @@ def _describe_upstream(error: upstream.OpenRouterError) -> tuple[str, str]:  # n
             f"{model} answered without an image; it may not be able to make images, or it refused.{said} "
             f"Try rephrasing. {ADMIN_MODEL_HINT}"
         )
+    if isinstance(error, upstream.ImageAddressRefusedError):
+        return "Result image refused", (
+            f"{model} sent its image as a link the bot will not follow ({error.why}), so there is nothing "
+            f"to post. Try again; if it keeps happening, {ADMIN_MODEL_HINT[0].lower()}{ADMIN_MODEL_HINT[1:]}"
+        )
     if isinstance(error, upstream.ImageDecodeError):
         return "Unreadable result", f"{model} returned an image the bot could not read. Try again."
     if isinstance(error, upstream.GenerationFailedError):

@@ -253,6 +253,12 @@ def image_result_embed(
     if result.text:
         embed.add_field(name="The model said", value=escape_member_text(result.text, 1024), inline=False)
     all_notes = [*notes, *(file.note for file in files if file.note)]
+    if result.dropped:
+        left_out = "1 more image" if result.dropped == 1 else f"{result.dropped} more images"
+        all_notes.append(
+            f"The model's answer listed {left_out} that I left out (over the limit per answer, or at an address "
+            "I don't fetch from)."
+        )
     if all_notes:
         embed.add_field(name="Note", value=shorten(" ".join(all_notes), 1024), inline=False)
     if files:

@@ -510,6 +510,10 @@ class FakeOpenRouter:
         #: When set to an unset Event, chat completions wait for it: tests hold jobs in flight deterministically.
         self.hold: asyncio.Event | None = None
         self.image_count: int = 1
+        #: Bytes appended to every rendered image (after PNG's IEND), to make results large without rendering cost.
+        self.image_padding: int = 0
+        #: When set, image answers list exactly these URLs (data: URLs or links) instead of rendered images.
+        self.image_urls: list[str] | None = None
         self.text_reply: str | None = None  # None -> DEFAULT_TEXT_REPLY
         self.image_text: str = DEFAULT_IMAGE_TEXT  # message.content of image answers
         #: Reject badly labelled / undecodable data: URLs in input messages with 400 (like the real API).
@@ -878,8 +882,11 @@ class FakeOpenRouter:
             size, size_error = self._requested_size(payload)
             if size_error is not None:
                 return _error_response(400, size_error, {"provider_name": allowed[0]["name"]})
-            pngs = await self._render_many(size, self.image_count)
-            images = [{"type": "image_url", "image_url": {"url": _data_url(png)}} for png in pngs]
+            urls = self.image_urls
+            if urls is None:
+                pngs = await self._render_many(size, self.image_count, self.image_padding)
+                urls = await asyncio.to_thread(lambda: [_data_url(png) for png in pngs])
+            images = [{"type": "image_url", "image_url": {"url": url}} for url in urls]
             message: dict[str, Any] = {"role": "assistant", "content": self.image_text, "images": images}
             return self._completion_response(payload, allowed[0]["name"], message, image_count=len(images))
         reply = self.text_reply if self.text_reply is not None else DEFAULT_TEXT_REPLY
@@ -904,10 +911,11 @@ class FakeOpenRouter:
         return (width * scale, height * scale), None
 
     @staticmethod
-    async def _render_many(size: tuple[int, int], count: int) -> list[bytes]:
+    async def _render_many(size: tuple[int, int], count: int, padding: int = 0) -> list[bytes]:
         width, height = size
         colors = [_PALETTE[i % len(_PALETTE)] for i in range(max(0, count))]
-        return await asyncio.to_thread(lambda: [render_png(width, height, c) for c in colors])
+        tail = b"\0" * max(0, padding)
+        return await asyncio.to_thread(lambda: [render_png(width, height, c) + tail for c in colors])
 
     def _completion(
         self, payload: dict[str, Any], provider: str, choice: dict[str, Any], *, image_count: int
@@ -1054,7 +1062,7 @@ class FakeOpenRouter:
             message["images"] = [{"type": "image_url", "image_url": {"url": _data_url(png)}}]
             return self._completion_response(payload, provider, message, image_count=1)
 
-        pngs = await self._render_many(size, self.image_count)
+        pngs = await self._render_many(size, self.image_count, self.image_padding)
         if kind == "https_image":
             urls = [self.add_file(f"img-{next(self._ids)}.png", png) for png in pngs]
             message["images"] = [{"type": "image_url", "image_url": {"url": url}} for url in urls]

@@ -462,3 +462,31 @@ async def test_providers_key_and_endpoints(fake: FakeOpenRouter, client: httpx.A
     assert {"provider_name", "status", "pricing", "uptime_last_30m"} <= set(endpoints[0])
     assert (await client.get("/models/acme/none/endpoints")).status_code == 404
     assert (await client.get("/nope")).json()["error"]["code"] == 404
+
+
+# ---- scripted image answers -----------------------------------------------------------------
+
+
+async def test_image_urls_replace_the_rendered_images(fake: FakeOpenRouter, client: httpx.AsyncClient) -> None:
+    fake.image_urls = ["http://127.0.0.1:1/internal.png", png_data_url((3, 3))]
+    resp = await client.post("/chat/completions", json=image_body())
+    images = resp.json()["choices"][0]["message"]["images"]
+    assert [image["image_url"]["url"] for image in images] == fake.image_urls
+    assert resp.json()["usage"]["completion_tokens_details"]["image_tokens"] > 0
+    fake.image_urls = None
+    resp = await client.post("/chat/completions", json=image_body())
+    assert image_size(decode_data_url(resp.json()["choices"][0]["message"]["images"][0]["image_url"]["url"])) == (
+        1024, 1024)
+
+
+async def test_image_padding_is_appended_after_the_png(fake: FakeOpenRouter, client: httpx.AsyncClient) -> None:
+    fake.image_padding = 4096
+    fake.image_count = 2
+    resp = await client.post("/chat/completions", json=image_body("16:9"))
+    for image in resp.json()["choices"][0]["message"]["images"]:
+        data = decode_data_url(image["image_url"]["url"])
+        assert data.endswith(b"\0" * 4096) and data[:-4096].endswith(b"IEND\xaeB`\x82")
+        assert image_size(data) == (1344, 768)
+    https = (await post_with_fault(fake, client, "https_image")).json()["choices"][0]["message"]["images"]
+    async with httpx.AsyncClient() as downloader:
+        assert (await downloader.get(https[0]["image_url"]["url"])).content.endswith(b"\0" * 4096)

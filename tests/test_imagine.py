@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from PIL import Image
 
+from bot.openrouter import ImageResult
 from tests.kit.harness import BotHarness
 
 
@@ -92,20 +94,52 @@ async def test_a_result_after_the_token_expired_is_posted_in_the_channel(harness
     assert posted.files and posted.files[0].data.startswith(b"\x89PNG")
 
 
-async def test_more_than_ten_images_arrive_in_follow_ups(harness: BotHarness) -> None:
+async def test_an_answer_with_more_than_ten_images_delivers_ten_and_counts_the_rest(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One answer gives at most MAX_IMAGES_PER_ANSWER (10) images; the result says how many were dropped."""
+    assert harness.bot is not None
+    client = harness.bot.openrouter
+    real = client.generate_image
+    results: list[ImageResult] = []
+
+    async def recording(**kwargs: Any) -> ImageResult:
+        results.append(await real(**kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(client, "generate_image", recording)
     harness.openrouter.image_count = 12
     conversation = await harness.run(harness.payloads.slash("imagine", prompt="a contact sheet"))
     assert conversation.original is not None and len(conversation.original.files) == 10
-    assert [len(reply.files) for reply in conversation.followups] == [2]
+    assert conversation.followups == [], "ten fit in one message"
+    assert not conversation.original.ephemeral
+    (result,) = results
+    assert result.dropped == 2
+    assert "2 more images that I left out" in conversation.original.text, "the reply says some were dropped"
+
+
+#: Three results of 9 MiB each are over one message's 24 MiB: the third must go in a follow-up.
+LARGE_RESULT_PADDING = 9 * 1024 * 1024
+
+
+async def test_results_over_one_messages_size_arrive_in_follow_ups(harness: BotHarness) -> None:
+    harness.payloads.filesize_limit = 25 * 1024 * 1024  # each file fits the server's limit untouched
+    harness.openrouter.image_count = 3
+    harness.openrouter.image_padding = LARGE_RESULT_PADDING
+    conversation = await harness.run(harness.payloads.slash("imagine", prompt="a contact sheet"))
+    assert conversation.original is not None and len(conversation.original.files) == 2
+    assert [len(reply.files) for reply in conversation.followups] == [1]
     assert not conversation.followups[0].ephemeral
 
 
 async def test_an_error_after_the_result_was_delivered_never_removes_it(harness: BotHarness) -> None:
-    harness.openrouter.image_count = 12
+    harness.payloads.filesize_limit = 25 * 1024 * 1024
+    harness.openrouter.image_count = 3
+    harness.openrouter.image_padding = LARGE_RESULT_PADDING
     harness.discord.followup_status = 400
     conversation = await harness.run(harness.payloads.slash("imagine", prompt="many"))
     assert conversation.original is not None and not conversation.original.deleted
-    assert len(conversation.original.files) == 10
+    assert len(conversation.original.files) == 2
 
 
 def test_files_are_batched_by_count_and_by_discords_request_size() -> None:

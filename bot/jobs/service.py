@@ -121,6 +121,7 @@ class Job:
     #: What `JobService.run` loaded for the job after admitting it (empty without a loader).
     inputs: JobInputs = field(default_factory=JobInputs)
     _images_settled: bool = field(default=False, repr=False)
+    _answered: bool = field(default=False, repr=False)
 
     def mark_upstream_start(self) -> None:
         """Call just before the upstream request, so time in the queue is not counted as model time."""
@@ -133,16 +134,22 @@ class Job:
 
         The OpenRouter client calls this as soon as an answer is parsed, before images are decoded, so
         an answer whose image then fails, or a job cancelled right after the answer, still reaches the
-        ledger with its cost.
+        ledger with its cost. Every answer is billed, so a call retried after a 200 that carried an
+        error counts both.
         """
-        if cost is not None or self.cost is None:
-            self.cost = cost
+        if cost is not None:
+            self.cost = (self.cost or 0.0) + cost
         self.generation_id = generation_id or self.generation_id
         self.upstream_finished = time.perf_counter()
+        self._answered = True
 
     def settle(self, *, cost: float | None, generation_id: str | None, images: int | None = None) -> None:
-        """Record what the upstream reported for this job (`images` defaults to the files delivered)."""
-        self.cost = cost
+        """Record what the upstream reported for this job (`images` defaults to the files delivered).
+
+        Where the client already reported each answer (`record_answer`), their sum stands.
+        """
+        if not self._answered:
+            self.cost = cost
         self.generation_id = generation_id
         self.upstream_finished = time.perf_counter()
         if images is not None:

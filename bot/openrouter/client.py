@@ -2,8 +2,13 @@
 
 It wraps a pooled `httpx.AsyncClient` (handed in, so tests can point it at a stand-in server or a
 `MockTransport`), turns every failure into a typed `OpenRouterError`, and turns answers into typed
-results. The API key is sent per request rather than as a client default so that downloading a
-result image from a third-party URL can never carry it.
+results. The API key is sent per request rather than as a client default, and image URLs in an answer
+are downloaded through the process's `GuardedFetcher` (OpenRouter's own origin trusted, other hosts only
+at public addresses), never through this client, so a result download can never carry the key nor reach
+into the bot's network.
+
+Large request bodies (reference images as base64 data URLs) are built, and large answers parsed, on the
+image thread pool (`bot.workers.run_cpu`), not on the event loop.
 """
 
 from __future__ import annotations
@@ -12,15 +17,17 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
 
+from bot.fetcher import AddressRefused, FetchFailed, GuardedFetcher, ResponseTooLarge
 from bot.images import decode_data_url, sniff_mime
 from bot.openrouter.errors import (
     ConnectionFailedError,
     GenerationFailedError,
+    ImageAddressRefusedError,
     ImageDecodeError,
     NoImageReturnedError,
     OpenRouterError,
@@ -38,8 +45,9 @@ from bot.openrouter.types import (
     ProviderFilter,
     ProviderInfo,
 )
+from bot.workers import run_cpu
 
-__all__ = ["OpenRouterClient", "build_http_client"]
+__all__ = ["MAX_IMAGES_PER_ANSWER", "AnswerCallback", "OpenRouterClient", "build_http_client"]
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +56,17 @@ NO_FILTER = ProviderFilter()
 #: Largest image we accept from an https URL in an answer; bigger is not a usable result.
 MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
 
-#: Answers and data URLs at least this large are parsed and decoded in a worker thread. A 4 MiB image comes as a
-#: 5.6 MB JSON answer: parsing it and decoding its base64 take tens of milliseconds, during which the event loop
-#: (every other member's command, the gateway heartbeat) would otherwise stand still. Smaller ones are not worth
-#: the hop to a thread.
+#: Images taken from one answer (data URLs and links alike); the rest are dropped and counted in
+#: `ImageResult.dropped`. Ten is what one Discord message holds, and bounds the downloads one answer causes.
+MAX_IMAGES_PER_ANSWER = 10
+
+AnswerCallback = Callable[[float | None, str | None], None]
+"""`on_answer(cost, generation_id)`: told as soon as an answer is parsed, before its images are touched."""
+
+#: Answers, data URLs and request bodies' reference images at least this large are handled on the image pool. A
+#: 4 MiB image comes as a 5.6 MB JSON answer: parsing it and decoding its base64 take tens of milliseconds, during
+#: which the event loop (every other member's command, the gateway heartbeat) would otherwise stand still. Smaller
+#: ones are not worth the hop to a thread.
 OFF_LOOP_BYTES = 256 * 1024
 
 
@@ -76,16 +91,34 @@ class OpenRouterClient:
         base_url: str,
         timeout_s: float,
         retry: RetryPolicy | None = None,
+        fetcher: GuardedFetcher | None = None,
     ) -> None:
+        """`fetcher` downloads image URLs in answers; the bot passes its shared one.
+
+        Without one, the client makes its own on first need (trusting only `base_url`'s origin besides
+        public addresses) and closes it in `aclose`.
+        """
         self._http = http
         self._retry = retry or RetryPolicy()
         self._auth = {"Authorization": f"Bearer {api_key}"}
         self._base = base_url.rstrip("/")
         self._timeout_s = timeout_s
+        self._fetcher = fetcher
+        self._owns_fetcher = False
+
+    @property
+    def fetcher(self) -> GuardedFetcher:
+        """What result images are downloaded through (never this client's own, keyed, connections)."""
+        if self._fetcher is None:
+            self._fetcher = GuardedFetcher(trusted_origins=[self._base])
+            self._owns_fetcher = True
+        return self._fetcher
 
     async def aclose(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections (and the fetcher, if this client made it)."""
         await self._http.aclose()
+        if self._owns_fetcher and self._fetcher is not None:
+            await self._fetcher.aclose()
 
     # -- generation -----------------------------------------------------------------------------
 
@@ -99,35 +132,42 @@ class OpenRouterClient:
         references: Sequence[ImageInput] = (),
         modalities: Sequence[str] = ("image", "text"),
         on_retry: RetryCallback | None = None,
+        on_answer: AnswerCallback | None = None,
     ) -> ImageResult:
-        """Generate (or, with references, edit) images; raises `OpenRouterError` on any failure."""
-        content: str | list[dict[str, Any]]
-        if references:
-            content = [{"type": "text", "text": prompt}]
-            content += [{"type": "image_url", "image_url": {"url": ref.as_url()}} for ref in references]
-        else:
-            content = prompt
-        body: dict[str, Any] = {
-            "model": model,
-            "messages": [{"role": "user", "content": content}],
-            "modalities": list(modalities),
-        }
+        """Generate (or, with references, edit) images; raises `OpenRouterError` on any failure.
+
+        At most `MAX_IMAGES_PER_ANSWER` images are taken from the answer; image links that point anywhere
+        but OpenRouter or a public address are not fetched. Both are counted in `ImageResult.dropped`;
+        when every image was refused, `ImageAddressRefusedError` is raised.
+
+        `on_answer(cost, generation_id)` is called once for each answer received (a retried answer that
+        carried an error counts), as soon as its JSON is parsed and before any image in it is decoded or
+        downloaded, so what was billed is known even if the job fails or is cancelled afterwards; a
+        cancellation that arrives while a large answer is being parsed waits for the parse (it is bounded),
+        reports the answer, then propagates. Every `OpenRouterError` raised after an answer arrived carries
+        that answer's `cost` and `generation_id`.
+        """
+        extra: dict[str, Any] = {"modalities": list(modalities)}
         if aspect_ratio:
-            body["image_config"] = {"aspect_ratio": aspect_ratio}
-        self._add_providers(body, providers)
-        answer, message = await self._complete(body, model=model, on_retry=on_retry)
-        text = _message_text(message)
-        images = await self._collect_images(message, model=model)
-        if not images:
-            error = NoImageReturnedError(f"{model} answered without an image", text=text, model=model)
-            error.cost = _cost(answer)
-            raise error
+            extra["image_config"] = {"aspect_ratio": aspect_ratio}
+        self._add_providers(extra, providers)
+        body = await _chat_body(model=model, prompt=prompt, images=references, extra=extra, as_parts=bool(references))
+        answer, message = await self._complete(body, model=model, on_retry=on_retry, on_answer=on_answer)
+        try:
+            text = _message_text(message)
+            images, dropped = await self._collect_images(message, model=model)
+            if not images:
+                raise NoImageReturnedError(f"{model} answered without an image", text=text, model=model)
+        except OpenRouterError as error:
+            _billed(error, answer)
+            raise
         return ImageResult(
             images=images,
             text=text,
             cost=_cost(answer),
             model=str(answer.get("model") or model),
             generation_id=_str_or_none(answer.get("id")),
+            dropped=dropped,
         )
 
     async def analyze_images(
@@ -138,13 +178,16 @@ class OpenRouterClient:
         model: str,
         providers: ProviderFilter = NO_FILTER,
         on_retry: RetryCallback | None = None,
+        on_answer: AnswerCallback | None = None,
     ) -> AnalysisResult:
-        """Ask a vision model about images: a text part first, then one part per image."""
-        content: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
-        content += [{"type": "image_url", "image_url": {"url": image.as_url()}} for image in images]
-        body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": content}]}
-        self._add_providers(body, providers)
-        answer, message = await self._complete(body, model=model, on_retry=on_retry)
+        """Ask a vision model about images: a text part first, then one part per image.
+
+        `on_answer` works as for `generate_image`.
+        """
+        extra: dict[str, Any] = {}
+        self._add_providers(extra, providers)
+        body = await _chat_body(model=model, prompt=prompt, images=images, extra=extra, as_parts=True)
+        answer, message = await self._complete(body, model=model, on_retry=on_retry, on_answer=on_answer)
         return AnalysisResult(
             text=_message_text(message),
             cost=_cost(answer),
@@ -190,19 +233,29 @@ class OpenRouterClient:
             body["provider"] = provider
 
     async def _complete(
-        self, body: dict[str, Any], *, model: str, on_retry: RetryCallback | None
+        self,
+        body: bytes,
+        *,
+        model: str,
+        on_retry: RetryCallback | None,
+        on_answer: AnswerCallback | None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """POST a chat completion, retrying what may pass on its own; returns the answer and its message."""
+        """POST a chat completion, retrying what may pass on its own; returns the answer and its message.
+
+        `body` is the serialised JSON, built once: a retry sends the same bytes.
+        """
         policy = self._retry
         started = time.monotonic()
         attempt = 1
         while True:
             try:
-                answer = await self._request("POST", "/chat/completions", json_body=body, model=model)
+                answer = await self._request(
+                    "POST", "/chat/completions", content=body, model=model, on_answer=on_answer
+                )
                 try:
                     return answer, self._first_message(answer, model=model)
                 except OpenRouterError as error:
-                    error.cost = _cost(answer)
+                    _billed(error, answer)
                     raise
             except OpenRouterError as error:
                 delay = policy.delay_after(attempt, error)
@@ -222,15 +275,19 @@ class OpenRouterClient:
         method: str,
         path: str,
         *,
-        json_body: dict[str, Any] | None = None,
+        content: bytes | None = None,
         params: dict[str, str] | None = None,
         model: str | None,
+        on_answer: AnswerCallback | None = None,
     ) -> dict[str, Any]:
         url = self._base + path
+        headers = dict(self._auth)
+        if content is not None:
+            headers["Content-Type"] = "application/json"
         chunks: list[bytes] = []
         try:
             async with asyncio.timeout(self._timeout_s):
-                request = self._http.stream(method, url, json=json_body, params=params, headers=self._auth)
+                request = self._http.stream(method, url, content=content, params=params, headers=headers)
                 async with request as response:
                     if response.status_code >= 400:
                         await response.aread()  # a small error body, read for `_status_error`
@@ -251,7 +308,7 @@ class OpenRouterClient:
         if response.status_code >= 400:
             raise _status_error(response, model=model)
         try:
-            answer = await _parse_json(chunks)
+            answer = await _parse_json(chunks, on_answer)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise GenerationFailedError("OpenRouter sent a body that is not JSON", model=model) from exc
         if not isinstance(answer, dict):
@@ -259,7 +316,8 @@ class OpenRouterClient:
         if isinstance(answer.get("error"), dict):
             error = answer["error"]
             code = _int_or_none(error.get("code"))
-            raise GenerationFailedError(str(error.get("message") or "generation failed"), code=code, model=model)
+            failure = GenerationFailedError(str(error.get("message") or "generation failed"), code=code, model=model)
+            raise _billed(failure, answer)
         return answer
 
     @staticmethod
@@ -281,9 +339,27 @@ class OpenRouterClient:
             raise GenerationFailedError("the answer holds no message", model=model)
         return message
 
-    async def _collect_images(self, message: dict[str, Any], *, model: str) -> list[GeneratedImage]:
+    async def _collect_images(self, message: dict[str, Any], *, model: str) -> tuple[list[GeneratedImage], int]:
+        """The answer's images (at most `MAX_IMAGES_PER_ANSWER`), and how many were dropped.
+
+        Dropped: those past the cap (never decoded nor fetched) and links the fetcher refused. A refused
+        link does not sink the others; when none is left, the first refusal is raised.
+        """
         urls = _image_urls(message)
-        return [await self._load_image(url, model=model) for url in urls]
+        dropped = max(0, len(urls) - MAX_IMAGES_PER_ANSWER)
+        if dropped:
+            log.info("%s answered with %d images; taking the first %d", model, len(urls), MAX_IMAGES_PER_ANSWER)
+        images: list[GeneratedImage] = []
+        refused: ImageAddressRefusedError | None = None
+        for url in urls[:MAX_IMAGES_PER_ANSWER]:
+            try:
+                images.append(await self._load_image(url, model=model))
+            except ImageAddressRefusedError as error:
+                refused = refused or error
+                dropped += 1
+        if refused is not None and not images:
+            raise refused
+        return images, dropped
 
     async def _load_image(self, url: str, *, model: str) -> GeneratedImage:
         if url.startswith("data:"):
@@ -291,10 +367,10 @@ class OpenRouterClient:
                 if len(url) < OFF_LOOP_BYTES:
                     data, _declared = decode_data_url(url)
                 else:
-                    data, _declared = await asyncio.to_thread(decode_data_url, url)
+                    data, _declared = await run_cpu(decode_data_url, url)
             except ValueError as exc:
                 raise ImageDecodeError(f"{model} returned a malformed image", model=model) from exc
-        elif url.startswith(("https://", "http://")):
+        elif url[:8].lower().startswith(("https://", "http://")):
             data = await self._download(url, model=model)
         else:
             raise ImageDecodeError(f"{model} returned an image in an unknown form", model=model)
@@ -304,38 +380,109 @@ class OpenRouterClient:
         return GeneratedImage(data=data, mime=mime)
 
     async def _download(self, url: str, *, model: str) -> bytes:
-        """Fetch a result image from a URL, without our credentials and with a size cap."""
+        """Fetch a result image through the guarded fetcher: no credentials, a size cap, public or trusted only."""
         try:
-            async with asyncio.timeout(self._timeout_s):
-                async with self._http.stream("GET", url) as response:
-                    if response.status_code != 200:
-                        raise ImageDecodeError(
-                            f"the image {model} returned could not be downloaded "
-                            f"(HTTP {response.status_code})",
-                            model=model,
-                        )
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > MAX_DOWNLOAD_BYTES:
-                            raise ImageDecodeError(f"the image {model} returned is too large", model=model)
-                        chunks.append(chunk)
-                    return b"".join(chunks)
-        except OpenRouterError:
-            raise
-        except (TimeoutError, httpx.HTTPError) as exc:
-            raise ImageDecodeError(f"the image {model} returned could not be downloaded", model=model) from exc
+            return await self.fetcher.fetch(url, max_bytes=MAX_DOWNLOAD_BYTES, timeout_s=self._timeout_s)
+        except AddressRefused as exc:
+            log.warning("not fetching an image %s returned: %s (%s)", model, exc.why, exc.reason)
+            raise ImageAddressRefusedError(
+                f"{model} returned an image at an address the bot will not fetch ({exc.why})", why=exc.why,
+                model=model,
+            ) from exc
+        except ResponseTooLarge as exc:
+            raise ImageDecodeError(f"the image {model} returned is too large", model=model) from exc
+        except FetchFailed as exc:
+            raise ImageDecodeError(
+                f"the image {model} returned could not be downloaded ({exc.why})", model=model
+            ) from exc
 
 
-async def _parse_json(chunks: list[bytes]) -> Any:
-    """The body's JSON, as `Response.json()` reads it; joined and parsed in a worker thread when large.
+async def _chat_body(
+    *, model: str, prompt: str, images: Sequence[ImageInput], extra: dict[str, Any], as_parts: bool
+) -> bytes:
+    """The serialised chat request: built on the image pool when its images are large, else right here.
+
+    Base64-encoding three 8 MiB references and dumping the JSON take most of a second: on the loop, every
+    other member's command and the gateway heartbeat would wait that long.
+    """
+    if sum(len(image.data) + len(image.url or "") for image in images) < OFF_LOOP_BYTES:
+        return _encode_chat_body(model, prompt, images, extra, as_parts)
+    return await run_cpu(_encode_chat_body, model, prompt, images, extra, as_parts)
+
+
+def _encode_chat_body(
+    model: str, prompt: str, images: Sequence[ImageInput], extra: dict[str, Any], as_parts: bool
+) -> bytes:
+    """Build and serialise `{"model", "messages": [user message], **extra}` (images as data URLs) to JSON bytes."""
+    content: str | list[dict[str, Any]]
+    if as_parts:
+        content = [{"type": "text", "text": prompt}]
+        content += [{"type": "image_url", "image_url": {"url": image.as_url()}} for image in images]
+    else:
+        content = prompt
+    body = {"model": model, "messages": [{"role": "user", "content": content}], **extra}
+    # ASCII escapes: a lone surrogate in a prompt (Discord allows them) cannot make the encoding fail.
+    return json.dumps(body, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode("ascii")
+
+
+def _billed(error: OpenRouterError, answer: dict[str, Any]) -> OpenRouterError:
+    """Mark an error raised after `answer` arrived with what that answer billed and its generation id."""
+    cost = _cost(answer)
+    if cost is not None or error.cost is None:
+        error.cost = cost
+    error.generation_id = _str_or_none(answer.get("id")) or error.generation_id
+    return error
+
+
+def _report_answer(on_answer: AnswerCallback | None, answer: Any) -> None:
+    """Tell `on_answer` what an answer billed; a failing callback is logged, never fails the call."""
+    if on_answer is None or not isinstance(answer, dict):
+        return
+    try:
+        on_answer(_cost(answer), _str_or_none(answer.get("id")))
+    except Exception:
+        log.exception("on_answer callback failed")
+
+
+async def _parse_json(chunks: list[bytes], on_answer: AnswerCallback | None = None) -> Any:
+    """The body's JSON, as `Response.json()` reads it; joined and parsed on the image pool when large.
 
     Joining a 5.6 MB body is itself a fresh 5.6 MB allocation and copy: it goes off the loop with the parse.
+    `on_answer` hears of the parsed answer, even when the caller is cancelled during a parse on the pool:
+    the parse is then awaited to its (bounded) end, reported, and the cancellation raised.
     """
     if sum(len(chunk) for chunk in chunks) < OFF_LOOP_BYTES:
-        return json.loads(b"".join(chunks))
-    return await asyncio.to_thread(_join_and_parse, chunks)
+        answer = json.loads(b"".join(chunks))
+        _report_answer(on_answer, answer)
+        return answer
+    parse = asyncio.ensure_future(run_cpu(_join_and_parse, chunks))
+    parse.add_done_callback(_retrieve)  # a parse nobody waits for any more must not log "never retrieved"
+    try:
+        answer = await asyncio.shield(parse)
+    except asyncio.CancelledError:
+        if on_answer is not None:
+            await _finish_despite_cancellation(parse)
+            if not parse.cancelled() and parse.exception() is None:
+                _report_answer(on_answer, parse.result())
+        raise
+    _report_answer(on_answer, answer)
+    return answer
+
+
+async def _finish_despite_cancellation(task: asyncio.Future[Any]) -> None:
+    """Wait for `task` to end, absorbing further cancellations (the caller re-raises the first one)."""
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            continue
+        except Exception:  # the parse failed: nothing to report, and the cancellation still wins
+            return
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _join_and_parse(chunks: list[bytes]) -> Any:

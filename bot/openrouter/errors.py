@@ -18,7 +18,11 @@ Callers catch the most specific type they can act on; everything derives from `O
     │   └── ConnectionFailedError       could not connect, or the connection was cut
     ├── GenerationFailedError           HTTP 200 carrying an error, or a body we cannot read
     ├── NoImageReturnedError            an image request answered without any image
-    └── ImageDecodeError                an image in the answer that cannot be decoded
+    └── ImageDecodeError                an image in the answer that cannot be decoded or downloaded
+        └── ImageAddressRefusedError    every image was a link to an address the bot will not fetch
+
+Errors raised after an answer arrived (a choice's error, no image, an image that fails) carry that
+answer's `cost` and `generation_id`: the call was billed even though it failed.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ __all__ = [
     "BadRequestError",
     "ConnectionFailedError",
     "GenerationFailedError",
+    "ImageAddressRefusedError",
     "ImageDecodeError",
     "InsufficientCreditsError",
     "ModelNotFoundError",
@@ -56,6 +61,8 @@ class OpenRouterError(Exception):
     retryable: bool = False
     #: USD OpenRouter reported for the failed call (a 200 without an image can still be billed).
     cost: float | None = None
+    #: The id of the answer the failure came after (`GET /generation?id=`), when one arrived.
+    generation_id: str | None = None
 
     def __init__(self, message: str, *, model: str | None = None) -> None:
         super().__init__(message)
@@ -176,6 +183,18 @@ class NoImageReturnedError(OpenRouterError):
 
 class ImageDecodeError(OpenRouterError):
     """The answer carried an image we could not decode (bad data URL, not an image, download failed)."""
+
+
+class ImageAddressRefusedError(ImageDecodeError):
+    """The answer's images were links the bot will not fetch (a private address, not http(s), ...).
+
+    Raised only when no image was left; `why` is the fetcher's member-readable reason, such as
+    "it points into a private network". Nothing was downloaded.
+    """
+
+    def __init__(self, message: str, *, why: str, model: str | None = None) -> None:
+        super().__init__(message, model=model)
+        self.why = why
 
 
 _STATUS_TYPES: dict[int, type[UpstreamStatusError]] = {

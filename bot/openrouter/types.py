@@ -73,13 +73,18 @@ class GeneratedImage:
 
 @dataclass(frozen=True, slots=True)
 class ImageResult:
-    """What an image generation returned."""
+    """What an image generation returned.
+
+    `dropped` counts the images the answer held that are not in `images`: those past
+    `MAX_IMAGES_PER_ANSWER`, and links the bot refused to fetch (private or otherwise not allowed addresses).
+    """
 
     images: Sequence[GeneratedImage]
     text: str
     cost: float | None
     model: str
     generation_id: str | None
+    dropped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
