@@ -77,7 +77,8 @@ def test_shard_settings_from_the_environment(environment: pytest.MonkeyPatch, va
     ("variables", "words"),
     [
         ({"SHARD_IDS": "0,1"}, "SHARD_IDS is set but SHARD_COUNT is not: "),
-        ({"SHARD_COUNT": "2", "SHARD_IDS": "0,2"}, "SHARD_IDS lists a shard of 2 or more, but SHARD_COUNT=2 numbers them 0 to 1: "),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0,2"},
+         "SHARD_IDS lists a shard of 2 or more, but SHARD_COUNT=2 numbers them 0 to 1: "),
         ({"SHARD_COUNT": "2", "SHARD_IDS": "1,1"}, "SHARD_IDS lists a shard twice: "),
         ({"SHARD_COUNT": "2", "SHARD_IDS": "zero"}, "SHARD_IDS is not a list of shard numbers: "),
         ({"SHARD_COUNT": "2", "SHARD_IDS": "-1"}, "SHARD_IDS is not a list of shard numbers: "),
