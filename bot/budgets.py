@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -223,8 +223,12 @@ class BudgetGuard:
         prompt: str,
         input_images: int,
         now: datetime,
+        role_ids: Sequence[int] = (),
     ) -> Reservation:
-        """Reserve this job's estimate against every limit of the server, or raise `BudgetExceeded`."""
+        """Reserve this job's estimate against every limit of the server, or raise `BudgetExceeded`.
+
+        `role_ids` are the member's roles in the server (per-role quotas may raise or lower their limits).
+        """
         budget = await self._budgets.get(guild_id)
         if guild_id is None or budget.is_empty:
             return Reservation()

@@ -153,6 +153,7 @@ class ImageBot(commands.Bot):
     async def close(self) -> None:
         """Disconnect, then release the clients and the database."""
         await super().close()
+        self.jobs.abandon_record_retries()  # before the store closes under them
         if hasattr(self, "catalog"):
             await self.catalog.aclose()
         if hasattr(self, "attachments"):

@@ -327,7 +327,7 @@ class JobService:
             self._track(task)
         cooldown_key = (guild_id, interaction.user.id, operation)
         try:
-            ticket, reservation = await self._admit(spec, cooldown_key, input_count)
+            ticket, reservation = await self._admit(spec, cooldown_key, input_count, _role_ids(interaction))
         except BaseException:
             if task is not None:
                 self._untrack(task)
@@ -380,7 +380,7 @@ class JobService:
                 self._untrack(task)
 
     async def _admit(
-        self, spec: JobSpec, cooldown_key: tuple[Any, ...], input_count: int | None
+        self, spec: JobSpec, cooldown_key: tuple[Any, ...], input_count: int | None, role_ids: Sequence[int]
     ) -> tuple[Ticket, Reservation]:
         """Cooldown, per-member limit and queue cap, then budgets; each refusal undoes the steps before it."""
         cooldown_s = await self._cooldown_for(spec.guild_id, spec.operation)
@@ -389,7 +389,8 @@ class JobService:
         try:
             ticket = self.queue.admit((spec.guild_id, spec.member_id))
             try:
-                reservation = await self._reserve(spec, len(spec.references) if input_count is None else input_count)
+                inputs = len(spec.references) if input_count is None else input_count
+                reservation = await self._reserve(spec, inputs, role_ids)
             except BaseException:
                 ticket.release()
                 raise
@@ -406,7 +407,7 @@ class JobService:
             return 0
         return (await self._store.guild_config.get(guild_id, operation)).cooldown_s
 
-    async def _reserve(self, spec: JobSpec, input_images: int) -> Reservation:
+    async def _reserve(self, spec: JobSpec, input_images: int, role_ids: Sequence[int] = ()) -> Reservation:
         """Refuse (BudgetExceeded) or hold this job's estimated cost against the server's budgets."""
         if self.budgets is None:
             return Reservation()
@@ -418,6 +419,7 @@ class JobService:
             prompt=spec.prompt,
             input_images=input_images,
             now=self.clock(),
+            role_ids=role_ids,
         )
 
     async def _open_record(self, spec: JobSpec) -> int | None:
@@ -482,6 +484,12 @@ class JobService:
             log.info("recorded job %s on a retry", outcome.job_id)
             return
         log.error("gave up recording job %s; its reservation stays held until restart", outcome.job_id)
+
+    def abandon_record_retries(self) -> None:
+        """Stop retrying failed records (the store is closing); their jobs stay unrecorded, as the log says."""
+        for retry in list(self._record_retries):
+            log.error("job record still failing at shutdown; giving up (%s)", retry.get_name())
+            retry.cancel()
 
     async def wait_for_records(self) -> None:
         """Wait until every pending retry of a failed record has landed or given up (tests, shutdown)."""
@@ -565,6 +573,12 @@ class _Outcome:
             "result_files": job.result_files,
         }
         return cls(job.id, finish, entry)
+
+
+def _role_ids(interaction: discord.Interaction[Any]) -> tuple[int, ...]:
+    """The member's role ids in the server (the payload's `member.roles`), for per-role quotas."""
+    roles = getattr(interaction.user, "_roles", None)
+    return tuple(int(role) for role in roles) if roles is not None else ()
 
 
 def _str_or_none(value: Any) -> str | None:
