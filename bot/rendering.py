@@ -31,6 +31,7 @@ __all__ = [
     "image_result_embed",
     "pack_embeds",
     "prepare_result_files",
+    "result_uploads",
     "shorten",
     "split_text",
 ]
@@ -126,9 +127,21 @@ class ResultFile:
     data: bytes
     note: str | None
 
-    def to_discord(self) -> discord.File:
-        """A fresh `discord.File` (they are single-use)."""
-        return discord.File(io.BytesIO(self.data), filename=self.filename)
+    def to_discord(self, *, spoiler: bool = False) -> discord.File:
+        """A fresh `discord.File` (they are single-use); `spoiler` names it `SPOILER_...`, which Discord hides."""
+        return discord.File(io.BytesIO(self.data), filename=self.filename, spoiler=spoiler)
+
+
+def result_uploads(embed: discord.Embed, files: Sequence[ResultFile], *, spoiler: bool) -> list[discord.File]:
+    """The files of a result under `embed`, spoilered or not.
+
+    Discord never hides an embed's image or thumbnail, so a spoilered result's embed shows neither: the
+    pictures are then the spoilered attachments alone, which members reveal with a click.
+    """
+    if spoiler:
+        embed.set_image(url=None)
+        embed.set_thumbnail(url=None)
+    return [file.to_discord(spoiler=spoiler) for file in files]
 
 
 async def prepare_result_files(

@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.access import is_spoilered, require_access
 from bot.attachments import ImageSource, LoadedImage, require_images
 from bot.errors import UserFacingError
 from bot.jobs import JobInputs
@@ -96,7 +97,7 @@ class Describe(commands.Cog):
         result buttons call this too: `parent_job_id` is the job whose result is described, and
         `extra_fields` (name, value) go beside the model, cost and time (the button's "From").
         """
-        config = await self.bot.store.guild_config.enabled(interaction.guild_id, Operation.DESCRIBE)
+        config = await require_access(self.bot, interaction, Operation.DESCRIBE)
         model = config.model_or(self.bot.default_model(Operation.DESCRIBE))
         question = question.strip() if question and question.strip() else None
         if isinstance(source, ImageSource):
@@ -169,7 +170,8 @@ def _answer_embeds(
     embeds = [discord.Embed(description=piece, colour=RESULT_COLOUR) for piece in pieces]
     first, last = embeds[0], embeds[-1]
     first.title = "Describe"
-    first.set_thumbnail(url=image.source.url)
+    if not is_spoilered([image.source.filename]):  # Discord never blurs an embed's image
+        first.set_thumbnail(url=image.source.url)
     if question:
         first.add_field(name="Question", value=escape_member_text(question, 1024), inline=False)
     last.add_field(name="Model", value=escape_member_text(result.model, 1024))

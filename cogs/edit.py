@@ -17,13 +17,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.access import is_spoilered, require_access, spoiler_results
 from bot.attachments import ImageSource, LoadedImage, require_images
 from bot.contexts import require_server
 from bot.errors import UserFacingError
 from bot.jobs import JobInputs
 from bot.openrouter.types import ImageResult
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
-from bot.rendering import ResultFile, cap_embed, escape_member_text, image_result_embed, prepare_result_files
+from bot.rendering import (
+    ResultFile,
+    cap_embed,
+    escape_member_text,
+    image_result_embed,
+    prepare_result_files,
+    result_uploads,
+)
 from cogs._prompt_form import PromptForm, PromptRoutes, submitted_prompt
 from cogs._result_images import fetch_message
 from cogs.result_buttons import result_view
@@ -115,6 +123,7 @@ class Edit(commands.Cog):
         reference2="A second image the model may use (if this server allows more than one)",
         reference3="A third image the model may use (if this server allows three)",
         image_format="The shape of the result (default: keep the image's shape)",
+        spoiler="Post the result hidden behind a spoiler",
     )
     @app_commands.choices(image_format=FORMAT_CHOICES)
     async def edit(
@@ -125,16 +134,17 @@ class Edit(commands.Cog):
         reference2: discord.Attachment | None = None,
         reference3: discord.Attachment | None = None,
         image_format: str | None = None,
+        spoiler: bool = False,
     ) -> None:
         """Edit an image (plus optional references) with a text prompt."""
         attachments = [item for item in (image, reference2, reference3) if item is not None]
         sources = [ImageSource.from_attachment(item) for item in attachments]
         fmt = ImageFormat(image_format) if image_format else None
-        await self.run_edit(interaction, prompt=prompt, sources=sources, image_format=fmt)
+        await self.run_edit(interaction, prompt=prompt, sources=sources, image_format=fmt, spoiler=spoiler)
 
     async def edit_image_menu(self, interaction: discord.Interaction[ImageBot], message: discord.Message) -> None:
         """Message menu "Edit image": check the message, then ask for the prompt."""
-        await self.bot.store.guild_config.enabled(interaction.guild_id, Operation.EDIT)
+        await require_access(self.bot, interaction, Operation.EDIT)
         require_images(message, action="edit", command="edit")
         custom_id = f"edit-image:{message.channel.id}:{message.id}"
         self._remember(custom_id, message)
@@ -172,7 +182,7 @@ class Edit(commands.Cog):
         sources: Sequence[ImageSource], prompt: str,
     ) -> None:
         """The form's submission: edit the message's first images, up to the server's limit."""
-        config = await self.bot.store.guild_config.enabled(interaction.guild_id, Operation.EDIT)
+        config = await require_access(self.bot, interaction, Operation.EDIT)
         if not prompt.strip():
             raise UserFacingError("The prompt was empty. Use \u201cEdit image\u201d again and say what should change.")
         limit = config.effective_max_references
@@ -193,16 +203,21 @@ class Edit(commands.Cog):
         sources: Sequence[ImageSource],
         image_format: ImageFormat | None,
         notes: Sequence[str] = (),
+        spoiler: bool = False,
     ) -> None:
         """Refuse what must be refused before anything public or paid happens, then edit and deliver.
 
         The images are downloaded and decoded only once the job is admitted (`load`); what Discord
-        declared too large is refused before that, at no cost.
+        declared too large is refused before that, at no cost. The result is spoilered when the member
+        asks (`spoiler`), a source image is spoilered, or the server's spoiler mode says so.
         """
-        config = await self.bot.store.guild_config.enabled(interaction.guild_id, Operation.EDIT)
+        config = await require_access(self.bot, interaction, Operation.EDIT)
         if len(sources) > config.effective_max_references:
             raise TooManyImages(config.effective_max_references, len(sources))
         model = config.model_or(self.bot.default_model(Operation.EDIT))
+        hide = await spoiler_results(
+            self.bot, interaction, asked=spoiler or is_spoilered(source.filename for source in sources)
+        )
         self.bot.attachments.check_declared(sources)
 
         async def load() -> JobInputs:
@@ -239,7 +254,7 @@ class Edit(commands.Cog):
                 result.images, stem="edit", limit_bytes=interaction.filesize_limit
             )
             embed = _result_embed(interaction, prompt, result, shape, images, files, elapsed, notes)
-            await job.deliver(embeds=[embed], files=[file.to_discord() for file in files], view=result_view(job))
+            await job.deliver(embeds=[embed], files=result_uploads(embed, files, spoiler=hide), view=result_view(job))
         log.info(
             "edit done guild=%s user=%s model=%s images=%d cost=%s ms=%d",
             interaction.guild_id,

@@ -8,8 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.access import require_access, spoiler_results
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
-from bot.rendering import image_result_embed, prepare_result_files
+from bot.rendering import image_result_embed, prepare_result_files, result_uploads
 from cogs.result_buttons import result_view
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class Imagine(commands.Cog):
     @app_commands.describe(
         prompt="Describe the image you want, in plain words",
         image_format="The shape of the image (default: square)",
+        spoiler="Post the image hidden behind a spoiler",
     )
     @app_commands.choices(image_format=FORMAT_CHOICES)
     async def imagine(
@@ -37,10 +39,12 @@ class Imagine(commands.Cog):
         interaction: discord.Interaction[ImageBot],
         prompt: app_commands.Range[str, 1, MAX_PROMPT_LENGTH],
         image_format: str = ImageFormat.SQUARE.value,
+        spoiler: bool = False,
     ) -> None:
         """Create an image from a text prompt."""
         fmt = ImageFormat(image_format)
-        config = await self.bot.store.guild_config.enabled(interaction.guild_id, Operation.IMAGINE)
+        config = await require_access(self.bot, interaction, Operation.IMAGINE)
+        hide = await spoiler_results(self.bot, interaction, asked=spoiler)
         model = config.model_or(self.bot.default_model(Operation.IMAGINE))
         async with self.bot.jobs.run(
             interaction, Operation.IMAGINE, model=model, prompt=prompt, image_format=fmt.value,
@@ -69,7 +73,7 @@ class Imagine(commands.Cog):
                 requester=interaction.user.display_name,
                 files=files,
             )
-            await job.deliver(embeds=[embed], files=[file.to_discord() for file in files], view=result_view(job))
+            await job.deliver(embeds=[embed], files=result_uploads(embed, files, spoiler=hide), view=result_view(job))
 
 
 async def setup(bot: ImageBot) -> None:

@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.access import channel_lists, comes_from, mention_channels
 from bot.catalog import KeyState, KeyStatus, Readiness
 from bot.operations import Operation
 from bot.rendering import shorten
@@ -53,6 +54,7 @@ class Status(commands.Cog):
         key = await self.bot.catalog.key_status()
         embed = discord.Embed(title="Status", colour=READY_COLOUR)
         ready = 0
+        lists = await channel_lists(self.bot, interaction.guild_id)
         for op in Operation:
             config = await self.bot.store.guild_config.get(interaction.guild_id, op)
             model = config.model_or(self.bot.default_model(op))
@@ -60,6 +62,10 @@ class Status(commands.Cog):
             ready += readiness is Readiness.READY
             shown = model.replace("`", "'")  # an admin may type any id: a backtick would end the code span
             value = f"{readiness.describe(op)}\nModel: `{shown}`"
+            allowed = [entry.channel_id for entry in lists.for_operation(op)]
+            if allowed:
+                here = "" if comes_from(interaction, allowed) else " (not this one)"
+                value += f"\nChannels: only {mention_channels(allowed)}{here}"
             embed.add_field(name=f"/{op.value}", value=shorten(value, 1024), inline=False)
         embed.add_field(
             name="OpenRouter key", value=shorten(key_text(key, self.bot.catalog.clock() - key.checked_at), 1024),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.storage.bot_state import BotStateStore
+from bot.storage.channels import ChannelStore
 from bot.storage.config_history import ConfigHistoryStore
 from bot.storage.database import Database, DatabaseError
 from bot.storage.guild_config import DEFAULT_MAX_REFERENCES, GuildConfigStore, OperationConfig
@@ -24,7 +25,9 @@ class Store:
         self.jobs = JobStore(database)
         self.usage = UsageLedger(database)
         self.budgets = BudgetStore(database)
+        self.quotas = self.budgets.role_quotas  # per-role quotas (bot/storage/quotas.py), checked with budgets
         self.config_history = ConfigHistoryStore(database)
+        self.channels = ChannelStore(database)
 
     @classmethod
     async def open(cls, path: Path) -> Store:

@@ -1,7 +1,8 @@
 """Per-guild configuration of each operation, read on every command and so served from memory.
 
 The cache is filled on first read and replaced after each committed write, so a change is visible to
-the next command at once and a read never touches SQLite twice for the same guild.
+the next command at once and a read never touches SQLite twice for the same guild. Settings of a whole
+server rather than one operation (`ServerSettings`, such as spoilers) are kept the same way.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from bot.errors import OperationDisabled
@@ -17,7 +19,15 @@ from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
 from bot.storage.database import Database
 
-__all__ = ["DEFAULT_MAX_REFERENCES", "GuildConfigStore", "OperationConfig", "RecordChange"]
+__all__ = [
+    "DEFAULT_MAX_REFERENCES",
+    "GuildConfigStore",
+    "OperationConfig",
+    "RecordChange",
+    "RecordServerChange",
+    "ServerSettings",
+    "SpoilerMode",
+]
 
 DEFAULT_MAX_REFERENCES = 1
 
@@ -52,6 +62,34 @@ class OperationConfig:
         return self.model or default
 
 
+class SpoilerMode(StrEnum):
+    """When a server's image results are posted as spoilers (a member's own `spoiler` option always wins)."""
+
+    OFF = "off"
+    ALWAYS = "always"
+    OUTSIDE_AGE_RESTRICTED = "outside-age-restricted"
+
+    @property
+    def label(self) -> str:
+        """The setting in words."""
+        return {
+            "off": "off (only when a member asks)",
+            "always": "always",
+            "outside-age-restricted": "everywhere except age-restricted channels",
+        }[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """What a guild chose for itself as a whole (`guild_settings`); the defaults when it chose nothing."""
+
+    spoilers: SpoilerMode = SpoilerMode.OFF
+
+
+#: Called as `record(connection, old, new)` inside a server-wide change's transaction.
+RecordServerChange = Callable[[Any, ServerSettings, ServerSettings], Awaitable[None]]
+
+
 _COLUMNS = "operation, model, only_providers, ignore_providers, enabled, max_references, cooldown_s"
 
 
@@ -62,6 +100,8 @@ class GuildConfigStore:
         self._db = database
         self._cache: dict[int, dict[Operation, OperationConfig]] = {}
         self._loading: dict[int, asyncio.Future[dict[Operation, OperationConfig]]] = {}
+        self._server_cache: dict[int, ServerSettings] = {}
+        self._server_loading: dict[int, asyncio.Future[ServerSettings]] = {}
         #: Bumped on every invalidation, so a read that raced a write never caches the old rows.
         self._generation = 0
 
@@ -195,6 +235,58 @@ class GuildConfigStore:
             )
         self._invalidate(guild_id)
 
+    async def server_settings(self, guild_id: int | None) -> ServerSettings:
+        """The guild's server-wide settings in force; outside a guild the defaults."""
+        if guild_id is None:
+            return ServerSettings()
+        cached = self._server_cache.get(guild_id)
+        if cached is not None:
+            return cached
+        loading = self._server_loading.get(guild_id)
+        if loading is None:  # one read per guild in a cold burst, as for `get_all`
+            loading = asyncio.ensure_future(self._load_server_settings(guild_id))
+            self._server_loading[guild_id] = loading
+            loading.add_done_callback(lambda done: self._forget_server_load(guild_id, done))
+        return await asyncio.shield(loading)
+
+    def _forget_server_load(self, guild_id: int, done: asyncio.Future[ServerSettings]) -> None:
+        if self._server_loading.get(guild_id) is done:
+            del self._server_loading[guild_id]
+
+    async def _load_server_settings(self, guild_id: int) -> ServerSettings:
+        generation = self._generation
+        rows = await self._db.fetch_all_committed("SELECT spoilers FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        settings = _server_settings(rows[0]) if rows else ServerSettings()
+        if generation == self._generation:  # no write landed while we read: safe to cache
+            self._server_cache[guild_id] = settings
+        return settings
+
+    async def change_server_settings(
+        self, guild_id: int, changes: dict[str, Any], *, record: RecordServerChange | None = None
+    ) -> tuple[ServerSettings, ServerSettings]:
+        """Change server-wide settings with `record` in the same transaction; returns (old, new)."""
+        try:
+            async with self._db.transaction() as connection:
+                async with connection.execute(
+                    "SELECT spoilers FROM guild_settings WHERE guild_id = ?", (guild_id,)
+                ) as cursor:
+                    row = await cursor.fetchone()
+                old = _server_settings(row) if row else ServerSettings()
+                new = replace(old, **changes)
+                if new != old:
+                    await connection.execute(
+                        "INSERT INTO guild_settings (guild_id, spoilers, updated_at) "
+                        "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
+                        "ON CONFLICT (guild_id) DO UPDATE SET spoilers = excluded.spoilers, "
+                        "updated_at = excluded.updated_at",
+                        (guild_id, new.spoilers.value),
+                    )
+                    if record is not None:
+                        await record(connection, old, new)
+        finally:
+            self._invalidate(guild_id)
+        return old, new
+
     def _forget_load(self, guild_id: int, done: asyncio.Future[dict[Operation, OperationConfig]]) -> None:
         if self._loading.get(guild_id) is done:
             del self._loading[guild_id]
@@ -202,12 +294,16 @@ class GuildConfigStore:
     def _invalidate(self, guild_id: int) -> None:
         self._generation += 1
         self._cache.pop(guild_id, None)
+        self._server_cache.pop(guild_id, None)
+        self._server_loading.pop(guild_id, None)
         self._loading.pop(guild_id, None)  # later readers start a fresh read instead of joining a stale one
 
     def forget_cache(self) -> None:
         """Drop every cached guild (tests and other processes' writes)."""
         self._generation += 1
         self._cache.clear()
+        self._server_cache.clear()
+        self._server_loading.clear()
         self._loading.clear()
 
 
@@ -221,6 +317,10 @@ def _from_row(row: Any) -> OperationConfig:
         max_references=row["max_references"],
         cooldown_s=int(row["cooldown_s"] or 0),
     )
+
+
+def _server_settings(row: Any) -> ServerSettings:
+    return ServerSettings(spoilers=SpoilerMode(row["spoilers"]))
 
 
 def _to_row(config: OperationConfig) -> tuple[object, ...]:

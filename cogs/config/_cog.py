@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.access import channel_lists, channels_recorder, mention_channels
 from bot.catalog import AUTOCOMPLETE_LIMIT, is_capable
 from bot.errors import UserFacingError
 from bot.operations import Operation
 from bot.rendering import shorten
-from bot.storage.guild_config import DEFAULT_MAX_REFERENCES, OperationConfig
+from bot.storage.channels import SCOPES, RecordChannelChange, Scope
+from bot.storage.guild_config import DEFAULT_MAX_REFERENCES, OperationConfig, ServerSettings, SpoilerMode
 from cogs.config._text import (
     CLEAR,
     DEFAULT_MARK,
     INFO_COLOUR,
     PRECEDENCE_NOTE,
+    channels_embed,
     code,
     history_text,
     model_warning,
     parse_provider_list,
     providers_text,
     saved_embed,
+    scope_text,
+    spoilers_text,
+    where_lines,
+    where_text,
 )
 
 if TYPE_CHECKING:
@@ -58,6 +65,58 @@ def parse_operation(value: object) -> Operation:
         raise UserFacingError("Pick imagine, edit or describe from the list. Nothing was changed.") from None
 
 
+def parse_scope(value: object) -> Scope:
+    """A channel list's scope from its choice: `all` (None) or one operation."""
+    return None if value == "all" else parse_operation(value)
+
+
+SPOILER_CHOICES = [
+    app_commands.Choice(name="off: only when a member asks", value=SpoilerMode.OFF.value),
+    app_commands.Choice(name="always", value=SpoilerMode.ALWAYS.value),
+    app_commands.Choice(
+        name="outside-age-restricted: everywhere except age-restricted channels",
+        value=SpoilerMode.OUTSIDE_AGE_RESTRICTED.value,
+    ),
+]
+
+#: Channels members can run commands in: not categories, and not threads (they follow their parent).
+LISTABLE_CHANNEL_TYPES = [
+    discord.ChannelType.text, discord.ChannelType.news, discord.ChannelType.voice,
+    discord.ChannelType.stage_voice, discord.ChannelType.forum, discord.ChannelType.media,
+]
+
+
+class ListableChannel(app_commands.Transformer):
+    """A channel option offering only channels a list can hold; the channel as Discord resolved it."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        """A channel picker."""
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        """What the picker offers."""
+        return LISTABLE_CHANNEL_TYPES
+
+    async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> Any:
+        """The channel as resolved; `listable` refuses what a stale client may still send."""
+        return value
+
+
+ChannelOption = app_commands.Transform[app_commands.AppCommandChannel, ListableChannel]
+
+
+def listable(channel: object) -> app_commands.AppCommandChannel:
+    """The channel, unless it is a thread or a category (a thread counts as its parent channel)."""
+    if not isinstance(channel, app_commands.AppCommandChannel) or channel.type not in LISTABLE_CHANNEL_TYPES:
+        raise UserFacingError(
+            "Pick a text, voice, announcement or forum channel: threads and forum posts follow their "
+            "parent channel, so list that instead. Nothing was changed."
+        )
+    return channel
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class Config(commands.GroupCog, group_name="config", group_description="Server settings for the image commands"):
@@ -70,6 +129,11 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         group = self.app_command
         assert group is not None  # a GroupCog always has its group
         group.interaction_check = self.check_permissions  # type: ignore[method-assign, assignment]
+        # discord.py runs only a command's own parent's check, not its grandparent's: a nested group
+        # (`/config channels ...`) needs the check itself.
+        for child in group.commands:
+            if isinstance(child, app_commands.Group):
+                child.interaction_check = self.check_permissions  # type: ignore[method-assign, assignment]
 
     @staticmethod
     async def check_permissions(interaction: discord.Interaction[ImageBot]) -> bool:
@@ -290,6 +354,127 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
             line += f" Members who try it are told so. Turn it back on with `/config enable operation:{op.value}`."
         await self._reply(interaction, saved_embed(f"{op.label} turned {state}", [line], []))
 
+    # -- channels -------------------------------------------------------------------------------
+
+    channels = app_commands.Group(name="channels", description="Where in this server the image commands work")
+
+    def _channels_record(self, interaction: discord.Interaction[ImageBot]) -> RecordChannelChange:
+        """The history callback of one admin's channel list change."""
+        assert interaction.guild_id is not None  # interaction_check
+        return channels_recorder(
+            self.bot.store.config_history, interaction.guild_id, interaction.user.id, interaction.user.display_name
+        )
+
+    async def _channels_reply(self, interaction: discord.Interaction[ImageBot], title: str, line: str) -> None:
+        assert interaction.guild_id is not None
+        log.info("config changed guild=%s user=%s changes=['channels']", interaction.guild_id, interaction.user.id)
+        current = await channel_lists(self.bot, interaction.guild_id)  # also drops channels deleted meanwhile
+        lines = [line, "", "Where each command works now:", *where_lines(current)]
+        await self._reply(interaction, saved_embed(title, lines, []))
+
+    @channels.command(name="add")
+    @app_commands.describe(
+        channel="A channel where the bot may be used (its threads and forum posts count too)",
+        operation="The command this is for (default: all commands)",
+    )
+    @app_commands.choices(operation=RESET_CHOICES)
+    async def channels_add(
+        self, interaction: discord.Interaction[ImageBot], channel: ChannelOption, operation: str = "all"
+    ) -> None:
+        """Let the image commands (or one of them) work in this channel; unlisted channels are refused."""
+        assert interaction.guild_id is not None
+        channel = listable(channel)
+        scope = parse_scope(operation)
+        old, new = await self.bot.store.channels.add(
+            interaction.guild_id, scope, channel.id, channel.name, record=self._channels_record(interaction)
+        )
+        if old == new:
+            line = f"<#{channel.id}> was already listed for {scope_text(scope)}; nothing changed."
+        else:
+            line = f"Listed <#{channel.id}> for {scope_text(scope)}."
+            if not old.entries:
+                line += " Everywhere else, members are now told privately where to use the bot."
+        await self._channels_reply(interaction, "Channel listed", line)
+
+    @channels.command(name="remove")
+    @app_commands.describe(
+        channel="The channel to take off the lists",
+        operation="Only from this command's list (default: from every list it is on)",
+    )
+    @app_commands.choices(operation=RESET_CHOICES)
+    async def channels_remove(
+        self, interaction: discord.Interaction[ImageBot], channel: ChannelOption, operation: str | None = None
+    ) -> None:
+        """Take a channel off the lists of where the image commands work."""
+        assert interaction.guild_id is not None
+        channel = listable(channel)
+        scopes = SCOPES if operation is None else (parse_scope(operation),)
+        old, new = await self.bot.store.channels.remove(
+            interaction.guild_id, scopes, channel.id, record=self._channels_record(interaction)
+        )
+        where = "any list" if operation is None else f"the list for {scope_text(scopes[0])}"
+        if old == new:
+            line = f"<#{channel.id}> was not on {where}; nothing changed."
+        else:
+            line = f"Took <#{channel.id}> off {where}."
+        await self._channels_reply(interaction, "Channel removed", line)
+
+    @channels.command(name="list")
+    async def channels_list(self, interaction: discord.Interaction[ImageBot]) -> None:
+        """Show where in this server the image commands work."""
+        assert interaction.guild_id is not None
+        await self._reply(interaction, channels_embed(await channel_lists(self.bot, interaction.guild_id)))
+
+    @channels.command(name="clear")
+    @app_commands.describe(operation="Only this command's list, or the one for all commands (default: every list)")
+    @app_commands.choices(operation=RESET_CHOICES)
+    async def channels_clear(self, interaction: discord.Interaction[ImageBot], operation: str | None = None) -> None:
+        """Empty the channel lists (or one of them): with none left, the commands work everywhere."""
+        assert interaction.guild_id is not None
+        scopes = SCOPES if operation is None else (parse_scope(operation),)
+        old, _new = await self.bot.store.channels.clear(
+            interaction.guild_id, scopes, record=self._channels_record(interaction)
+        )
+        which = "every list" if operation is None else f"the list for {scope_text(scopes[0])}"
+        cleared = [entry.channel_id for scope in scopes for entry in old.scope(scope)]
+        if not cleared:
+            line = f"{which[0].upper()}{which[1:]} was already empty; nothing changed."
+        else:
+            line = f"Cleared {which} (it held {shorten(mention_channels(dict.fromkeys(cleared)), 1500)})."
+        await self._channels_reply(interaction, "Channels cleared", line)
+
+    # -- spoilers -------------------------------------------------------------------------------
+
+    @app_commands.command(name="spoilers")
+    @app_commands.describe(mode="When image results are posted hidden behind a spoiler")
+    @app_commands.choices(mode=SPOILER_CHOICES)
+    async def spoilers(self, interaction: discord.Interaction[ImageBot], mode: str) -> None:
+        """Choose when image results are spoilered (a member's own spoiler option always wins)."""
+        assert interaction.guild_id is not None
+        try:
+            chosen = SpoilerMode(mode)
+        except ValueError:
+            raise UserFacingError("Pick off, always or outside-age-restricted. Nothing was changed.") from None
+        guild_id, user = interaction.guild_id, interaction.user
+
+        async def record(connection: Any, old: ServerSettings, new: ServerSettings) -> None:
+            await self.bot.store.config_history.record_setting(
+                connection, guild_id=guild_id, user_id=user.id, user_name=user.display_name, setting="spoilers",
+                old_value=None if old.spoilers is SpoilerMode.OFF else old.spoilers.value,
+                new_value=None if new.spoilers is SpoilerMode.OFF else new.spoilers.value,
+            )
+
+        old, new = await self.bot.store.guild_config.change_server_settings(
+            guild_id, {"spoilers": chosen}, record=record
+        )
+        log.info("config changed guild=%s user=%s changes=['spoilers']", guild_id, user.id)
+        if old == new:
+            line = f"Spoilers were already **{chosen.label}**; nothing changed."
+        else:
+            line = f"Spoilers: **{chosen.label}**. Before: {spoilers_text(old.spoilers)}."
+        note = "Age-restricted means Discord's age-restricted (NSFW) channel setting; threads follow their channel."
+        await self._reply(interaction, saved_embed("Spoilers saved", [line, note], []))
+
     # -- show, reset, history -------------------------------------------------------------------
 
     @app_commands.command(name="show")
@@ -297,11 +482,16 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         """Show this server's settings for every command."""
         assert interaction.guild_id is not None
         configs = await self.bot.store.guild_config.get_all(interaction.guild_id)
+        server = await self.bot.store.guild_config.server_settings(interaction.guild_id)
+        lists = await channel_lists(self.bot, interaction.guild_id)
         snapshot = await self.bot.catalog.snapshot()
         guild_name = interaction.guild.name if interaction.guild else "this server"
         embed = discord.Embed(
             title=shorten(f"Settings for {guild_name}", 256),
-            description=f"Values marked {DEFAULT_MARK} follow the bot's defaults; `/config reset` returns to them.",
+            description=(
+                f"Values marked {DEFAULT_MARK} follow the bot's defaults; `/config reset` returns to them.\n"
+                f"Spoilers (whole server): {spoilers_text(server.spoilers)}"
+            ),
             colour=INFO_COLOUR,
         )
         for op in Operation:
@@ -316,7 +506,11 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
                 references = config.max_references or f"{DEFAULT_MAX_REFERENCES} {DEFAULT_MARK}"
                 lines.append(f"Max references: {references}")
             lines.append(f"Cooldown: {cooldown_text(config.cooldown_s)}")
+            lines.append(f"Channels: {where_text(lists.for_operation(op))}")
             embed.add_field(name=op.label, value=shorten("\n".join(lines), 1024), inline=False)
+        quotas = await _quota_lines(self.bot, interaction.guild_id)
+        if quotas:
+            embed.add_field(name="Role quotas (per UTC day)", value=shorten("\n".join(quotas), 1024), inline=False)
         count = len(snapshot.models)
         embed.set_footer(text=f"Checked against {count} OpenRouter models" if count else "Model list not loaded yet")
         await self._reply(interaction, embed)
@@ -352,3 +546,10 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
             embed.description = history_text(entries)
             embed.set_footer(text=f"The last {len(entries)} changes, newest first")
         await self._reply(interaction, embed)
+
+
+async def _quota_lines(bot: ImageBot, guild_id: int) -> list[str]:
+    """The role quotas `/config quota` set (cogs.usage owns them; imported here so the cogs load in any order)."""
+    from cogs.usage import quota_lines
+
+    return await quota_lines(bot, guild_id)

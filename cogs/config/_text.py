@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import discord
 
+from bot.access import mention_channels
 from bot.catalog import CatalogSnapshot, is_capable
 from bot.errors import UserFacingError
 from bot.operations import Operation
 from bot.rendering import escape_member_text, shorten
+from bot.storage.channels import AllowedChannel, ChannelLists, Scope
 from bot.storage.config_history import RESET_SETTING, HistoryEntry
-from bot.storage.guild_config import OperationConfig
+from bot.storage.guild_config import OperationConfig, SpoilerMode
 
 SAVED_COLOUR = discord.Colour.green()
 WARNING_COLOUR = discord.Colour.orange()
@@ -43,6 +45,47 @@ def providers_text(config: OperationConfig) -> str:
     if config.ignore_providers:
         return "any except " + ", ".join(code(slug) for slug in config.ignore_providers)
     return f"any {DEFAULT_MARK}"
+
+
+def scope_text(scope: Scope) -> str:
+    """Whose list it is: "all commands" or one command."""
+    return "all commands" if scope is None else f"`/{scope.value}`"
+
+
+def where_text(entries: tuple[AllowedChannel, ...]) -> str:
+    """Where a command works: its channels, or every channel (the default)."""
+    if not entries:
+        return f"every channel {DEFAULT_MARK}"
+    return shorten(mention_channels(entry.channel_id for entry in entries), 900) + " (and their threads)"
+
+
+def where_lines(lists: ChannelLists) -> list[str]:
+    """One line per command saying where it works now."""
+    return [f"`/{op.value}`: {where_text(lists.for_operation(op))}" for op in Operation]
+
+
+def channels_embed(lists: ChannelLists) -> discord.Embed:
+    """`/config channels list`: each list as set, then where each command works as a result."""
+    embed = discord.Embed(
+        title="Where the image commands work",
+        description=(
+            "A command works in the channels listed for all commands plus those listed for it, threads and "
+            "forum posts in them included; with no channel listed it works everywhere. Elsewhere members "
+            "are told privately where to use it. Deleting a result works everywhere."
+        ),
+        colour=INFO_COLOUR,
+    )
+    for scope in (None, *Operation):
+        entries = lists.scope(scope)
+        listed = shorten(mention_channels(entry.channel_id for entry in entries), 1024) if entries else "none listed"
+        embed.add_field(name=f"Listed for {scope_text(scope)}".replace("`", ""), value=listed, inline=False)
+    embed.add_field(name="Result", value=shorten("\n".join(where_lines(lists)), 1024), inline=False)
+    return embed
+
+
+def spoilers_text(mode: SpoilerMode) -> str:
+    """The spoiler mode in words, the default marked."""
+    return f"{mode.label} {DEFAULT_MARK}" if mode is SpoilerMode.OFF else mode.label
 
 
 def model_warning(snapshot: CatalogSnapshot, operation: Operation, model_id: str) -> str | None:

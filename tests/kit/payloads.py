@@ -7,6 +7,8 @@ way it would break Discord), and guild, channel and user objects come from dpyte
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,8 @@ MEMBER_PERMISSIONS = discord.Permissions(
 ADMIN_PERMISSIONS = MEMBER_PERMISSIONS | discord.Permissions(manage_guild=True, manage_messages=True)
 BOT_PERMISSIONS = MEMBER_PERMISSIONS
 DEFAULT_FILESIZE_LIMIT = 10 * 1024 * 1024
+#: Channel types of threads (news, public, private): a guild lists them under `threads`, not `channels`.
+THREAD_TYPES = (10, 11, 12)
 
 
 def snowflake() -> str:
@@ -39,6 +43,8 @@ class Actor:
     name: str
     permissions: discord.Permissions = field(default_factory=lambda: MEMBER_PERMISSIONS)
     user_id: int = field(default_factory=lambda: int(snowflake()))
+    #: Ids of the member's roles in the guild (`PayloadFactory.role` makes them), as `member.roles` lists them.
+    roles: list[int] = field(default_factory=list)
 
     def user_dict(self) -> dict[str, Any]:
         """The user object, via dpytest's factory, completed to what Discord sends today."""
@@ -49,9 +55,9 @@ class Actor:
     def member_dict(self, joined_at: str = "2026-01-01T00:00:00+00:00") -> dict[str, Any]:
         """The member object of a guild interaction, with its computed permissions."""
         return {
-            "user": self.user_dict(), "roles": [], "flags": 0, "joined_at": joined_at, "deaf": False,
-            "mute": False, "nick": None, "avatar": None, "pending": False, "premium_since": None,
-            "communication_disabled_until": None, "permissions": str(self.permissions.value),
+            "user": self.user_dict(), "roles": [str(role) for role in self.roles], "flags": 0,
+            "joined_at": joined_at, "deaf": False, "mute": False, "nick": None, "avatar": None, "pending": False,
+            "premium_since": None, "communication_disabled_until": None, "permissions": str(self.permissions.value),
         }
 
 
@@ -63,29 +69,117 @@ class PayloadFactory:
         self.discord_api = discord_api
         self.guild_id = int(snowflake())
         self.channel_id = int(snowflake())
+        #: The "general" text channel; `channel_id` is where interactions come from (see `in_channel`).
+        self.general_channel_id = self.channel_id
+        #: Channels and threads besides "general" (`add_channel`, `add_thread`) by id, in `guild_dict()`.
+        self.channels: dict[int, dict[str, Any]] = {}
         self.member = Actor("member")
         self.admin = Actor("admin", permissions=ADMIN_PERMISSIONS)
         self.filesize_limit = DEFAULT_FILESIZE_LIMIT
+        #: The guild's roles besides @everyone (`role()`), in `guild_dict()` from then on.
+        self.roles: list[dict[str, Any]] = []
 
     # -- objects --------------------------------------------------------------------------------
 
+    def role(self, name: str, *, permissions: discord.Permissions | None = None) -> dict[str, Any]:
+        """A new role of the guild (a role object as Discord sends it), above the ones made before.
+
+        It is part of `guild_dict()` from now on; a bot that is already running learns of it from a
+        GUILD_ROLE_CREATE (`role_create_event`). Give it to members with `Actor(roles=[int(role["id"])])`.
+        """
+        role = {"id": snowflake(), "name": name, "permissions": str((permissions or discord.Permissions()).value),
+                "position": len(self.roles) + 1, "color": 0, "hoist": False, "managed": False,
+                "mentionable": False, "flags": 0, "icon": None, "unicode_emoji": None}
+        self.roles.append(role)
+        return role
+
+    def everyone_role(self) -> dict[str, Any]:
+        """The guild's @everyone role (its id is the guild's), every member's without being listed."""
+        return {"id": str(self.guild_id), "name": "@everyone", "permissions": str(MEMBER_PERMISSIONS.value),
+                "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+
+    def role_create_event(self, role: dict[str, Any]) -> dict[str, Any]:
+        """The GUILD_ROLE_CREATE payload announcing `role`."""
+        return {"guild_id": str(self.guild_id), "role": role}
+
+    def role_delete_event(self, role: dict[str, Any]) -> dict[str, Any]:
+        """The GUILD_ROLE_DELETE payload for `role` (it also leaves `guild_dict()`)."""
+        self.roles = [kept for kept in self.roles if kept["id"] != role["id"]]
+        return {"guild_id": str(self.guild_id), "role_id": role["id"]}
+
     def guild_dict(self) -> dict[str, Any]:
         """A full guild (for the bot's cache), built with dpytest's factory."""
-        everyone = {"id": str(self.guild_id), "name": "@everyone", "permissions": str(MEMBER_PERMISSIONS.value),
-                    "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False,
-                    "flags": 0}
-        guild = factories.make_guild_dict("Test Server", int(self.admin.user_id), [everyone], id_num=self.guild_id)
-        guild["channels"] = [self.channel_dict()]
+        guild = factories.make_guild_dict("Test Server", int(self.admin.user_id), [self.everyone_role(), *self.roles],
+                                          id_num=self.guild_id)
+        guild["channels"] = [self.channel_dict(self.general_channel_id),
+                             *(c for c in self.channels.values() if c["type"] not in THREAD_TYPES)]
+        guild["threads"] = [c for c in self.channels.values() if c["type"] in THREAD_TYPES]
         guild["member_count"] = 2
         return guild
 
-    def channel_dict(self) -> dict[str, Any]:
-        """The text channel interactions come from."""
-        channel = factories.make_text_channel_dict("general", id_num=self.channel_id, guild_id=self.guild_id,
+    def channel_dict(self, channel_id: int | None = None) -> dict[str, Any]:
+        """The channel (or thread) interactions come from, or the one with this id."""
+        channel_id = self.channel_id if channel_id is None else channel_id
+        if channel_id in self.channels:
+            return dict(self.channels[channel_id])
+        channel = factories.make_text_channel_dict("general", id_num=channel_id, guild_id=self.guild_id,
                                                    position=0, permission_overwrites=[], nsfw=False,
                                                    topic=None, rate_limit_per_user=0, parent_id=None)
-        channel.update({"id": str(self.channel_id), "guild_id": str(self.guild_id)})
+        channel.update({"id": str(channel_id), "guild_id": str(self.guild_id)})
         return channel
+
+    def add_channel(self, name: str, *, nsfw: bool = False, kind: int = 0) -> dict[str, Any]:
+        """A new channel of the guild (0 text, 2 voice, 5 announcement, 15 forum); `nsfw` is age-restricted.
+
+        It is part of `guild_dict()` from now on; the returned object is also the CHANNEL_CREATE payload
+        that tells a running bot (`bot._connection.parse_channel_create(channel)`).
+        """
+        channel_id = int(snowflake())
+        channel = factories.make_text_channel_dict(name, id_num=channel_id, guild_id=self.guild_id,
+                                                   position=len(self.channels) + 1, permission_overwrites=[],
+                                                   nsfw=nsfw, topic=None, rate_limit_per_user=0, parent_id=None)
+        channel.update({"id": str(channel_id), "guild_id": str(self.guild_id), "type": kind, "flags": 0})
+        if kind in (2, 13):
+            channel.update({"bitrate": 64000, "user_limit": 0, "rtc_region": None})
+        if kind in (15, 16):
+            channel.update({"available_tags": [], "default_reaction_emoji": None, "default_sort_order": None,
+                            "default_forum_layout": 0})
+        self.channels[channel_id] = channel
+        return dict(channel)
+
+    def add_thread(self, parent: dict[str, Any], name: str = "thread", *, kind: int = 11) -> dict[str, Any]:
+        """A new thread (11 public, 12 private; in a forum: a post) in the channel `parent`.
+
+        It is part of `guild_dict()` from now on; the returned object is also the THREAD_CREATE payload
+        (`bot._connection.parse_thread_create(thread)`).
+        """
+        thread_id = int(snowflake())
+        thread = {
+            "id": str(thread_id), "guild_id": str(self.guild_id), "parent_id": str(parent["id"]), "type": kind,
+            "name": name, "owner_id": str(self.member.user_id), "last_message_id": None, "message_count": 0,
+            "member_count": 1, "rate_limit_per_user": 0, "flags": 0, "total_message_sent": 0, "applied_tags": [],
+            "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "locked": False,
+                                "archive_timestamp": "2026-01-01T00:00:00+00:00",
+                                "create_timestamp": "2026-01-01T00:00:00+00:00"},
+        }
+        self.channels[thread_id] = thread
+        return dict(thread)
+
+    def remove_channel(self, channel: dict[str, Any]) -> dict[str, Any]:
+        """Delete a channel or thread from the guild: it leaves `guild_dict()`; returns the CHANNEL_DELETE
+        (or THREAD_DELETE) payload for a running bot (`bot._connection.parse_channel_delete(payload)`)."""
+        self.channels.pop(int(channel["id"]), None)
+        return dict(channel)
+
+    @contextmanager
+    def in_channel(self, channel: dict[str, Any]) -> Iterator[None]:
+        """Inside the block, interactions and messages come from this channel or thread."""
+        before = self.channel_id
+        self.channel_id = int(channel["id"])
+        try:
+            yield
+        finally:
+            self.channel_id = before
 
     def attachment(self, filename: str, data: bytes, content_type: str | None = "image/png",
                    *, width: int | None = None, height: int | None = None, size: int | None = None,
@@ -165,6 +259,16 @@ class PayloadFactory:
                 member.pop("user")
                 resolved.setdefault("members", {})[str(value.user_id)] = member
                 option["value"] = str(value.user_id)
+            elif option_type in (discord.AppCommandOptionType.role, discord.AppCommandOptionType.mentionable) \
+                    and isinstance(value, dict) and "permissions" in value:
+                resolved.setdefault("roles", {})[value["id"]] = value  # a role object, as from `role()`
+                option["value"] = value["id"]
+            elif option_type is discord.AppCommandOptionType.channel and isinstance(value, dict):
+                # A channel object (`channel_dict`, `add_channel`): resolved as Discord sends it, with the
+                # invoking member's permissions in it.
+                resolved.setdefault("channels", {})[str(value["id"])] = {
+                    **value, "id": str(value["id"]), "permissions": str(ADMIN_PERMISSIONS.value)}
+                option["value"] = str(value["id"])
             else:
                 option["value"] = value
             if focused == name:
