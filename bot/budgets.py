@@ -1,7 +1,11 @@
 """Daily budgets: refusing a job before it reaches OpenRouter when it would run a server over its limit.
 
 A server can cap its daily spend (USD), each member's daily spend (USD) and each member's daily
-images. Days are UTC days: budgets roll over at 00:00 UTC, read from an injectable clock so tests can
+images; roles can carry their own daily quotas of images and USD (`/config quota`). A member's own
+limit, for images and for USD separately, is the most generous quota among their roles (the @everyone
+role included), or the server's member default when none of their roles has a quota for it; a role's
+0 allows nothing and `unlimited` lifts the member limit (the server's own budget still applies).
+Days are UTC days: budgets roll over at 00:00 UTC, read from an injectable clock so tests can
 move time. Before a job the guard estimates its cost (catalog pricing, or what the model last cost)
 and compares the day's ledger total *plus what running jobs have reserved* with the limit. The
 in-memory reservation is what keeps concurrent jobs from all passing the check against the same
@@ -14,26 +18,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bot.errors import UserFacingError
 from bot.openrouter.types import ModelInfo
 from bot.operations import Operation
+from bot.storage.quotas import UNLIMITED, RoleQuota, RoleQuotaStore
 from bot.storage.usage import Budget, BudgetStore, UsageLedger
 
 __all__ = [
+    "Allowance",
     "BudgetExceeded",
     "BudgetGuard",
     "Clock",
     "Estimate",
+    "MemberAllowance",
     "ModelLookup",
     "Reservation",
     "catalog_lookup",
     "estimate_from_pricing",
+    "member_allowance",
+    "member_role_ids",
     "next_reset",
+    "role_text",
     "usd",
     "utc_now",
 ]
@@ -52,6 +62,7 @@ IMAGE_OUTPUT_TOKENS = 1290
 TEXT_OUTPUT_TOKENS = 600
 
 MANAGE_HINT = "A member with Manage Server can change the limits with `/config budget`."
+QUOTA_HINT = "A member with Manage Server can change role quotas with `/config quota`."
 
 
 def utc_now() -> datetime:
@@ -125,6 +136,86 @@ def estimate_from_pricing(info: ModelInfo, operation: Operation, prompt: str, in
     return cost
 
 
+_Amount = TypeVar("_Amount", int, float)
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance(Generic[_Amount]):
+    """A member's daily limit in one dimension and where it comes from.
+
+    `limit` None means no limit. `role_id` is the role whose quota gives it, None for the server's member
+    default (`/config budget`); so (None, role) is a role's `unlimited`, (None, None) no limit at all.
+    """
+
+    limit: _Amount | None = None
+    role_id: int | None = None
+
+    @property
+    def from_role(self) -> bool:
+        """The limit comes from a role's quota, not the member default."""
+        return self.role_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAllowance:
+    """A member's daily limits in a server: images and USD, each from a role's quota or the default."""
+
+    images: Allowance[int]
+    usd: Allowance[float]
+
+    @property
+    def is_limited(self) -> bool:
+        """Some limit applies to the member's own use."""
+        return self.images.limit is not None or self.usd.limit is not None
+
+
+def member_role_ids(member: object) -> tuple[int, ...]:
+    """A member's role ids as the interaction listed them (`member.roles` of the payload), cache or not."""
+    roles = getattr(member, "_roles", None)
+    return tuple(int(role) for role in roles) if roles is not None else ()
+
+
+def member_allowance(
+    budget: Budget, quotas: Mapping[int, RoleQuota], guild_id: int, role_ids: Iterable[int]
+) -> MemberAllowance:
+    """The member's limits: per dimension the most generous quota of their roles, else the server default.
+
+    The @everyone role (whose id is the server's) is one of every member's roles. Among equally generous
+    roles the oldest (lowest id) is named, so the answer does not depend on the order roles arrive in.
+    """
+    roles = sorted({*role_ids, guild_id})
+    images: list[tuple[int, int | None]] = []
+    spend: list[tuple[int, float | None]] = []
+    for role_id in roles:
+        quota = quotas.get(role_id)
+        if quota is None:
+            continue
+        if quota.images_per_day is not None:
+            images.append((role_id, None if quota.images_per_day is UNLIMITED else int(quota.images_per_day)))
+        if quota.usd_per_day is not None:
+            spend.append((role_id, None if quota.usd_per_day is UNLIMITED else float(quota.usd_per_day)))
+    return MemberAllowance(
+        images=_most_generous(images) or Allowance(budget.member_daily_images),
+        usd=_most_generous(spend) or Allowance(budget.member_daily_usd),
+    )
+
+
+def _most_generous(candidates: list[tuple[int, _Amount | None]]) -> Allowance[_Amount] | None:
+    """The highest limit among (role, limit) pairs, None (no limit) beating every number; None if no pairs."""
+    best: Allowance[_Amount] | None = None
+    for role_id, limit in candidates:  # in ascending role id: the first of equals wins
+        if best is None:
+            best = Allowance(limit, role_id)
+        elif best.limit is not None and (limit is None or limit > best.limit):
+            best = Allowance(limit, role_id)
+    return best
+
+
+def role_text(role_id: int, guild_id: int) -> str:
+    """A role as refusals and `/usage` name it: its mention (Discord shows the name), or @everyone."""
+    return "@everyone" if role_id == guild_id else f"<@&{role_id}>"
+
+
 @dataclass(frozen=True, slots=True)
 class Estimate:
     """What a job is expected to use; `known` is False when there was nothing to estimate from."""
@@ -185,8 +276,16 @@ class Reservation:
 class BudgetGuard:
     """Checks and reserves budgets before jobs; see the module docstring for the rule."""
 
-    def __init__(self, budgets: BudgetStore, ledger: UsageLedger, model_info: ModelLookup | None = None) -> None:
+    def __init__(
+        self,
+        budgets: BudgetStore,
+        ledger: UsageLedger,
+        model_info: ModelLookup | None = None,
+        quotas: RoleQuotaStore | None = None,
+    ) -> None:
         self._budgets = budgets
+        #: The server's role quotas: the budget store's own unless given.
+        self._quotas = quotas if quotas is not None else budgets.role_quotas
         self._ledger = ledger
         self._model_info = model_info or (lambda _model: None)
         self._held: dict[_Scope, _Held] = {}
@@ -227,14 +326,19 @@ class BudgetGuard:
     ) -> Reservation:
         """Reserve this job's estimate against every limit of the server, or raise `BudgetExceeded`.
 
-        `role_ids` are the member's roles in the server (per-role quotas may raise or lower their limits).
+        `role_ids` are the member's roles in the server: their quotas replace the member default (see the
+        module docstring), higher or lower.
         """
-        budget = await self._budgets.get(guild_id)
-        if guild_id is None or budget.is_empty:
+        if guild_id is None:
             return Reservation()
+        budget = await self._budgets.get(guild_id)
+        quotas = await self._quotas.get(guild_id)
+        if budget.is_empty and not quotas:
+            return Reservation()
+        allowance = member_allowance(budget, quotas, guild_id, role_ids)
         estimate = await self.estimate(operation, model, prompt, input_images)
         async with self._lock:
-            scopes = await self._check(budget, guild_id, member_id, estimate, model, now)
+            scopes = await self._check(budget, allowance, guild_id, member_id, estimate, model, now)
             reservation = Reservation(
                 guard=self, scopes=scopes, cost=estimate.cost, images=estimate.images, unknown=not estimate.known
             )
@@ -246,7 +350,14 @@ class BudgetGuard:
             return reservation
 
     async def _check(
-        self, budget: Budget, guild_id: int, member_id: int, estimate: Estimate, model: str, now: datetime
+        self,
+        budget: Budget,
+        allowance: MemberAllowance,
+        guild_id: int,
+        member_id: int,
+        estimate: Estimate,
+        model: str,
+        now: datetime,
     ) -> tuple[_Scope, ...]:
         today = utc_day(now)
         guild_scope: _Scope = ("guild", guild_id)
@@ -259,15 +370,21 @@ class BudgetGuard:
                 self._held.get(guild_scope, _Held()), estimate, model, now,
             )
             scopes.append(guild_scope)
-        if budget.member_daily_usd is not None or budget.member_daily_images is not None:
+        if allowance.is_limited:
             mine = await self._ledger.spend(guild_id, since=today, until=today, member_id=member_id)
             held = self._held.get(member_scope, _Held())
-            if budget.member_daily_usd is not None:
-                _check_usd(
-                    "Your daily budget in this server", budget.member_daily_usd, mine.cost, held, estimate, model, now
-                )
-            if budget.member_daily_images is not None:
-                _check_images(budget.member_daily_images, mine.images, held, estimate, now)
+            if allowance.usd.limit is not None:
+                source = _source(allowance.usd, guild_id)
+                label = f"Your daily budget in this server{source}"
+                if allowance.usd.limit <= 0:
+                    raise BudgetExceeded(
+                        f"{label} is $0: you may not spend anything here, so this command is not available to "
+                        f"you ({usd(mine.cost)} spent today). {QUOTA_HINT}"
+                    )
+                hint = QUOTA_HINT if allowance.usd.from_role else MANAGE_HINT
+                _check_usd(label, allowance.usd.limit, mine.cost, held, estimate, model, now, hint)
+            if allowance.images.limit is not None:
+                _check_images(allowance.images, guild_id, mine.images, held, estimate, now)
             scopes.append(member_scope)
         return tuple(scopes)
 
@@ -297,8 +414,20 @@ def _running(amount: str) -> str:
     return f" (plus {amount} held by jobs running now)"
 
 
+def _source(allowance: Allowance[Any], guild_id: int) -> str:
+    """Where a limit comes from, as refusals say it: the role for a role's quota, nothing for the default."""
+    return f" (from the role {role_text(allowance.role_id, guild_id)})" if allowance.role_id is not None else ""
+
+
 def _check_usd(
-    label: str, limit: float, used: float, held: _Held, estimate: Estimate, model: str, now: datetime
+    label: str,
+    limit: float,
+    used: float,
+    held: _Held,
+    estimate: Estimate,
+    model: str,
+    now: datetime,
+    hint: str = MANAGE_HINT,
 ) -> None:
     """Refuse when the limit is reached, the estimate would pass it, or an unpriced job already runs."""
     committed = used + held.cost
@@ -306,11 +435,11 @@ def _check_usd(
     if estimate.known and estimate.cost == 0:
         return  # a free model cannot run anyone over
     if committed >= limit - 1e-12:
-        raise BudgetExceeded(f"{label} of {usd(limit)} is used up: {spent}. {_resets(now)} {MANAGE_HINT}")
+        raise BudgetExceeded(f"{label} of {usd(limit)} is used up: {spent}. {_resets(now)} {hint}")
     if estimate.known and committed + estimate.cost > limit + 1e-12:
         raise BudgetExceeded(
             f"{label} is {usd(limit)} and {spent}; this job would cost about {usd(estimate.cost)}, "
-            f"which would go over it. {_resets(now)} {MANAGE_HINT}"
+            f"which would go over it. {_resets(now)} {hint}"
         )
     if not estimate.known and held.unknown > 0:
         raise BudgetExceeded(
@@ -319,14 +448,24 @@ def _check_usd(
         )
 
 
-def _check_images(limit: int, used: int, held: _Held, estimate: Estimate, now: datetime) -> None:
-    if estimate.images == 0:
+def _check_images(
+    allowance: Allowance[int], guild_id: int, used: int, held: _Held, estimate: Estimate, now: datetime
+) -> None:
+    limit = allowance.limit
+    if estimate.images == 0 or limit is None:
         return
+    source = _source(allowance, guild_id)
+    hint = QUOTA_HINT if allowance.from_role else MANAGE_HINT
+    if limit <= 0:
+        raise BudgetExceeded(
+            f"Your daily limit in this server{source} is 0 images: you may not make images here "
+            f"(you made {used} today). {hint}"
+        )
     committed = used + held.images
     if committed + estimate.images > limit:
         running = f" and {held.images} on the way" if held.images else ""
         plural = "image" if limit == 1 else "images"
         raise BudgetExceeded(
-            f"Your daily limit in this server is {limit} {plural}, and you made {used} today{running}. "
-            f"{_resets(now)} {MANAGE_HINT}"
+            f"Your daily limit in this server{source} is {limit} {plural}, and you made {used} today{running}. "
+            f"{_resets(now)} {hint}"
         )

@@ -1,4 +1,4 @@
-"""`/usage` (what image commands cost) and `/config budget` (daily limits on it).
+"""`/usage` (what image commands cost), `/config budget` and `/config quota` (daily limits on it).
 
 Members see their own spend in this server; members with Manage Server see the server's totals by
 operation and by member, and a chart, since admins would rather look than read. Permissions are
@@ -10,11 +10,17 @@ application's owner or an admin or developer of the team that owns it (`commands
 from `GET /oauth2/applications/@me`, asked once per process). Neither the key nor its label is ever
 shown.
 
-`/config budget` belongs to the `/config` group that `cogs.config` defines. This cog attaches its
-command to that group when it loads (so it must load after `cogs.config`); without that group it
-defines a `/config` group holding just `budget`, so budgets work either way. The command is built
-per cog instance from a plain function: a bound method cannot be an `app_commands.Command` callback,
-and a module-level Command object would be shared between bot instances.
+`/config budget` and `/config quota` belong to the `/config` group that `cogs.config` defines. This
+cog attaches its commands to that group when it loads (so it must load after `cogs.config`); without
+that group it defines a `/config` group holding just these two, so limits work either way. The
+commands are built per cog instance from plain functions: a bound method cannot be an
+`app_commands.Command` callback, and a module-level Command object would be shared between bot
+instances.
+
+`/config quota` gives a role its own daily quota of images and/or USD (a number, 0 for none, or
+`unlimited`; `clear` removes it). Which limit a member gets is `bot.budgets.member_allowance`'s rule:
+per dimension the most generous quota among their roles, or the member default of `/config budget`.
+A deleted role's quota is removed (and recorded in the history) when Discord reports the deletion.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Sequence
+import math
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +37,20 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.budgets import next_reset, usd, utc_day
+from bot.budgets import (
+    Allowance,
+    member_allowance,
+    member_role_ids,
+    next_reset,
+    role_text,
+    usd,
+    utc_day,
+)
 from bot.errors import UserFacingError
 from bot.openrouter import OpenRouterError
 from bot.operations import Operation
 from bot.rendering import RESULT_COLOUR, shorten
+from bot.storage.quotas import UNLIMITED, ImageQuota, RecordQuotaChange, RoleQuota, Unlimited, UsdQuota
 from bot.storage.usage import Budget, RecordBudgetChange, Spend
 from bot.usage_chart import render_daily_spend
 from bot.workers import run_cpu
@@ -42,7 +58,7 @@ from bot.workers import run_cpu
 if TYPE_CHECKING:
     from bot.core import ImageBot
 
-__all__ = ["Usage", "budget_lines"]
+__all__ = ["Usage", "budget_lines", "parse_images_quota", "parse_usd_quota", "quota_lines"]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +100,107 @@ async def budget_lines(bot: ImageBot, guild_id: int, budget: Budget, member_id: 
     return lines
 
 
+def _images(count: int) -> str:
+    return f"{count} image" if count == 1 else f"{count} images"
+
+
+def _allowance_line(name: str, allowance: Allowance[Any], left: str | None, guild_id: int) -> str | None:
+    """One of a member's own limits in `/usage`: what is left, and which role (or the default) gives it."""
+    source = (
+        f"from the role {role_text(allowance.role_id, guild_id)}"
+        if allowance.role_id is not None
+        else "the server's limit for each member"
+    )
+    if allowance.limit is None:
+        return f"{name}: **unlimited** ({source})" if allowance.role_id is not None else None
+    if allowance.limit <= 0:
+        return f"{name}: **none allowed** ({source})"
+    return f"{name}: **{left}** today ({source})"
+
+
+async def member_limit_lines(bot: ImageBot, guild_id: int, member_id: int, role_ids: Sequence[int]) -> list[str]:
+    """A member's limits in `/usage`: the server's budget, then their own (role quota or default) with what is left."""
+    budget = await bot.store.budgets.get(guild_id)
+    allowance = member_allowance(budget, await bot.store.quotas.get(guild_id), guild_id, role_ids)
+    lines = await budget_lines(bot, guild_id, Budget(guild_daily_usd=budget.guild_daily_usd))
+    if not allowance.is_limited and allowance.images.role_id is None and allowance.usd.role_id is None:
+        return lines
+    today = utc_day(bot.jobs.clock())
+    mine = await bot.store.usage.spend(guild_id, since=today, until=today, member_id=member_id)
+    images_left = usd_left = None
+    if allowance.images.limit is not None:
+        remaining = max(allowance.images.limit - mine.images, 0)
+        images_left = f"{remaining} of {_images(allowance.images.limit)} left"
+    if allowance.usd.limit is not None:
+        usd_left = f"{usd(max(allowance.usd.limit - mine.cost, 0.0))} of {usd(allowance.usd.limit)} left"
+    for line in (
+        _allowance_line("Your images", allowance.images, images_left, guild_id),
+        _allowance_line("Your spend", allowance.usd, usd_left, guild_id),
+    ):
+        if line is not None:
+            lines.append(line)
+    return lines
+
+
+def images_quota_text(value: ImageQuota) -> str | None:
+    """A role's image quota as replies and the history show it (None: not set)."""
+    if value is None:
+        return None
+    if isinstance(value, Unlimited):
+        return "unlimited"
+    return _images(value)
+
+
+def usd_quota_text(value: UsdQuota) -> str | None:
+    """A role's USD quota as replies and the history show it (None: not set)."""
+    if value is None:
+        return None
+    if isinstance(value, Unlimited):
+        return "unlimited"
+    return usd(value)
+
+
+def _quota_summary(quota: RoleQuota) -> str:
+    parts = []
+    images, spend = images_quota_text(quota.images_per_day), usd_quota_text(quota.usd_per_day)
+    if images is not None:
+        parts.append(f"**{images}**" if images != "unlimited" else "**unlimited** images")
+    if spend is not None:
+        parts.append(f"**{spend}**" if spend != "unlimited" else "**unlimited** USD")
+    return " and ".join(parts) + " per day"
+
+
+def _default_text(budget: Budget) -> str:
+    parts = [
+        _images(budget.member_daily_images) if budget.member_daily_images is not None else "no image limit",
+        usd(budget.member_daily_usd) if budget.member_daily_usd is not None else "no USD limit",
+    ]
+    return " and ".join(parts)
+
+
+async def quota_lines(bot: ImageBot, guild_id: int) -> list[str]:
+    """Every role's quota, highest role first, then the default for the rest; [] when no role has one.
+
+    For `/config show`, `/config quota` and the admins' `/usage`. Roles are mentions (Discord shows
+    their current names; a deleted role shows as such).
+    """
+    quotas = await bot.store.quotas.get(guild_id)
+    if not quotas:
+        return []
+    guild = bot.get_guild(guild_id)
+
+    def order(quota: RoleQuota) -> tuple[int, int]:
+        role = guild.get_role(quota.role_id) if guild is not None else None
+        return (-role.position if role is not None else 1, quota.role_id)
+
+    lines = [
+        f"{role_text(quota.role_id, guild_id)}: {_quota_summary(quota)}" for quota in sorted(quotas.values(), key=order)
+    ]
+    budget = await bot.store.budgets.get(guild_id)
+    lines.append(f"Where none of a member's roles sets one: the member default, {_default_text(budget)}")
+    return lines
+
+
 class Usage(commands.Cog):
     """Spend reports and budgets."""
 
@@ -94,14 +211,24 @@ class Usage(commands.Cog):
             description="Show or set this server's daily spending limits (0 removes a limit)",
             callback=config_budget,
         )
+        self.quota_command: app_commands.Command[Any, ..., None] = app_commands.Command(
+            name="quota",
+            description="Show or set a role's daily quota of images and USD (0: none, unlimited, clear)",
+            callback=config_quota,
+        )
         self._own_group: app_commands.Group | None = None
         self._host_group: app_commands.Group | None = None
 
+    @property
+    def _commands(self) -> tuple[app_commands.Command[Any, ..., None], ...]:
+        return (self.budget_command, self.quota_command)
+
     async def cog_load(self) -> None:
-        """Attach `budget` to `/config` (defined by `cogs.config`), or define a `/config` for it."""
+        """Attach `budget` and `quota` to `/config` (defined by `cogs.config`), or define a `/config` for them."""
         existing = self.bot.tree.get_command("config")
         if isinstance(existing, app_commands.Group):
-            existing.add_command(self.budget_command)
+            for command in self._commands:
+                existing.add_command(command)
             self._host_group = existing
             return
         group = app_commands.Group(
@@ -110,16 +237,31 @@ class Usage(commands.Cog):
             guild_only=True,
             default_permissions=discord.Permissions(manage_guild=True),
         )
-        group.add_command(self.budget_command)
+        for command in self._commands:
+            group.add_command(command)
         self.bot.tree.add_command(group)
         self._own_group = group
 
     async def cog_unload(self) -> None:
-        """Take `budget` (and a `/config` group of our own) off the tree."""
+        """Take `budget` and `quota` (and a `/config` group of our own) off the tree."""
         if self._host_group is not None:
-            self._host_group.remove_command(self.budget_command.name)
+            for command in self._commands:
+                self._host_group.remove_command(command.name)
         if self._own_group is not None:
             self.bot.tree.remove_command(self._own_group.name)
+
+    @commands.Cog.listener()
+    async def on_guild_role_delete(self, role: discord.Role) -> None:
+        """A deleted role's quota goes too (nobody could pick the role to clear it any more)."""
+        guild_id = role.guild.id
+        if role.id not in await self.bot.store.quotas.get(guild_id):
+            return
+        bot_user = self.bot.user
+        record = _quota_recorder(
+            self.bot, guild_id, bot_user.id if bot_user is not None else 0, "role deleted", role.id
+        )
+        await self.bot.store.quotas.update(guild_id, role.id, images_per_day=None, usd_per_day=None, record=record)
+        log.info("quota of deleted role %s removed in guild %s", role.id, guild_id)
 
     @app_commands.command(name="usage")
     @app_commands.guild_only()
@@ -142,9 +284,10 @@ class Usage(commands.Cog):
         embed = discord.Embed(title="Your usage in this server", colour=RESULT_COLOUR)
         for name, since in periods:
             embed.add_field(name=name, value=_spend(await ledger.spend(guild_id, since=since, member_id=member)))
-        lines = await budget_lines(self.bot, guild_id, await self.bot.store.budgets.get(guild_id), member)
+        lines = await member_limit_lines(self.bot, guild_id, member, member_role_ids(interaction.user))
         if lines:
-            embed.add_field(name="Daily limits", value="\n".join(lines) + f"\nReset {_resets(self.bot)}", inline=False)
+            value = shorten("\n".join(lines) + f"\nReset {_resets(self.bot)}", 1024)
+            embed.add_field(name="Daily limits", value=value, inline=False)
         embed.set_footer(text="Days and weeks in UTC; costs in USD as OpenRouter reported them.")
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -162,6 +305,9 @@ class Usage(commands.Cog):
         lines = await budget_lines(self.bot, guild_id, await self.bot.store.budgets.get(guild_id))
         budgets = "\n".join(lines) + f"\nReset {_resets(self.bot)}" if lines else "None (`/config budget` sets them)"
         embed.add_field(name="Daily limits", value=budgets, inline=False)
+        quotas = await quota_lines(self.bot, guild_id)
+        if quotas:
+            embed.add_field(name="Role quotas", value=shorten("\n".join(quotas), 1024), inline=False)
         if await self._is_owner(interaction.user):
             embed.add_field(name="OpenRouter key", value=await self._key_text(), inline=False)
         days = [today - timedelta(days=CHART_DAYS - 1 - index) for index in range(CHART_DAYS)]
@@ -281,12 +427,211 @@ async def config_budget(
         budget = await bot.store.budgets.get(interaction.guild_id)
         title = "Daily limits"
     lines = await budget_lines(bot, interaction.guild_id, budget)
+    if await bot.store.quotas.get(interaction.guild_id):
+        lines.append("Role quotas (`/config quota`) replace the member limits for members whose roles set one.")
     embed = discord.Embed(title=title, colour=RESULT_COLOUR)
     embed.description = (
         "\n".join(lines) + f"\n\nDays are UTC days: the limits reset at 00:00 UTC ({_resets(bot)})."
         if lines
         else "No limits: image commands run whatever they cost. Set one with an option of this command."
     )
+    await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+# -- /config quota --------------------------------------------------------------------------------
+
+CLEAR_WORD = "clear"
+UNLIMITED_WORD = UNLIMITED.value
+QUOTA_VALUE_HELP = "a number, `0` (none allowed), `unlimited`, or `clear` (remove the role's quota)"
+
+
+def _quota_word(text: str, option: str) -> str | None:
+    """The keyword typed (`clear`, `unlimited`), or None for a number; refuses the ambiguous `none`."""
+    word = text.strip().lower()
+    if word in (CLEAR_WORD, UNLIMITED_WORD):
+        return word
+    if word == "none":
+        raise UserFacingError(
+            f"`{option}:none` could mean either: use `0` to allow nothing, or `clear` to remove the role's "
+            "quota. Nothing was changed.",
+            title="Invalid quota",
+        )
+    return None
+
+
+def _invalid(option: str, text: str, what: str) -> UserFacingError:
+    shown = shorten(text.strip().replace("`", "'"), 30)
+    return UserFacingError(
+        f"`{option}:{shown}` is not {what}. Use {QUOTA_VALUE_HELP}. Nothing was changed.", title="Invalid quota"
+    )
+
+
+def parse_images_quota(text: str, option: str = "images_per_day") -> ImageQuota:
+    """`images_per_day` as typed: a whole number up to MAX_IMAGES, `unlimited`, or `clear` (None)."""
+    word = _quota_word(text, option)
+    if word is not None:
+        return None if word == CLEAR_WORD else UNLIMITED
+    try:
+        count = int(text.strip())
+    except ValueError:
+        raise _invalid(option, text, "a whole number of images") from None
+    if not 0 <= count <= MAX_IMAGES:
+        raise _invalid(option, text, f"between 0 and {MAX_IMAGES:,} images")
+    return count
+
+
+def parse_usd_quota(text: str, option: str = "usd_per_day") -> UsdQuota:
+    """`usd_per_day` as typed: an amount in USD (a leading `$` allowed) up to MAX_USD, `unlimited`, or `clear`."""
+    word = _quota_word(text, option)
+    if word is not None:
+        return None if word == CLEAR_WORD else UNLIMITED
+    try:
+        amount = float(text.strip().removeprefix("$").strip())
+    except ValueError:
+        raise _invalid(option, text, "an amount in USD") from None
+    if not math.isfinite(amount) or not 0 <= amount <= MAX_USD:
+        raise _invalid(option, text, f"between $0 and {usd(MAX_USD)}")
+    return amount
+
+
+async def _quota_choices(current: str, *, images: bool) -> list[app_commands.Choice[str]]:
+    """Suggestions while an admin types a quota: what they typed (if valid), then the keywords that match."""
+    typed = current.strip()
+    lowered = typed.lower()
+    choices: list[app_commands.Choice[str]] = []
+    if typed and lowered not in (CLEAR_WORD, UNLIMITED_WORD):
+        try:
+            shown = images_quota_text(parse_images_quota(typed)) if images else usd_quota_text(parse_usd_quota(typed))
+        except UserFacingError:
+            shown = None
+        if shown is not None:
+            choices.append(app_commands.Choice(name=f"{shown} per day", value=typed[:100]))
+    keywords = [
+        app_commands.Choice(name="unlimited", value=UNLIMITED_WORD),
+        app_commands.Choice(name="0 (none allowed)", value="0"),
+        app_commands.Choice(name="clear (remove this role's quota)", value=CLEAR_WORD),
+    ]
+    taken = {choice.value for choice in choices}
+    choices += [
+        keyword for keyword in keywords
+        if keyword.value not in taken and (not lowered or keyword.name.lower().startswith(lowered))
+    ]
+    return choices
+
+
+async def images_autocomplete(
+    interaction: discord.Interaction[ImageBot], current: str
+) -> list[app_commands.Choice[str]]:
+    """Suggestions for `images_per_day`."""
+    return await _quota_choices(current, images=True)
+
+
+async def usd_autocomplete(interaction: discord.Interaction[ImageBot], current: str) -> list[app_commands.Choice[str]]:
+    """Suggestions for `usd_per_day`."""
+    return await _quota_choices(current, images=False)
+
+
+def _quota_recorder(
+    bot: ImageBot, guild_id: int, user_id: int, user_name: str, role_id: int
+) -> RecordQuotaChange | None:
+    """Write a role's quota changes to the configuration history, inside the quota's own transaction.
+
+    Uses the same generic hook as the budgets (`config_history.record_setting`, see `_history_recorder`).
+    """
+    history = getattr(bot.store, "config_history", None)
+    record_setting: Callable[..., Awaitable[None]] | None = getattr(history, "record_setting", None)
+    if record_setting is None:
+        return None
+    role = role_text(role_id, guild_id)
+
+    async def record(connection: Any, old: RoleQuota, new: RoleQuota) -> None:
+        pairs = [
+            (
+                f"images per day for {role}",
+                images_quota_text(old.images_per_day),
+                images_quota_text(new.images_per_day),
+            ),
+            (f"USD per day for {role}", usd_quota_text(old.usd_per_day), usd_quota_text(new.usd_per_day)),
+        ]
+        for setting, before, after in pairs:
+            if before != after:
+                await record_setting(
+                    connection, guild_id=guild_id, user_id=user_id, user_name=user_name,
+                    setting=setting, old_value=before, new_value=after,
+                )
+
+    return record
+
+
+def _role_quota_lines(quota: RoleQuota) -> list[str]:
+    unset = "not set (the member's other roles or the member default decide)"
+    images, spend = images_quota_text(quota.images_per_day), usd_quota_text(quota.usd_per_day)
+    if quota.images_per_day == 0:
+        images = "0 (none allowed)"
+    if quota.usd_per_day == 0:
+        spend = "$0 (nothing allowed: no command at all)"
+    return [
+        f"Images per day: **{images}**" if images is not None else f"Images per day: {unset}",
+        f"USD per day: **{spend}**" if spend is not None else f"USD per day: {unset}",
+    ]
+
+
+@app_commands.describe(
+    role="The role (leave out to list every role's quota)",
+    images_per_day="Images per UTC day for this role: a number, 0 (none), unlimited, or clear",
+    usd_per_day="USD per UTC day for this role: an amount, 0 (none), unlimited, or clear",
+)
+@app_commands.autocomplete(images_per_day=images_autocomplete, usd_per_day=usd_autocomplete)
+async def config_quota(
+    interaction: discord.Interaction[ImageBot],
+    role: discord.Role | None = None,
+    images_per_day: app_commands.Range[str, 1, 30] | None = None,
+    usd_per_day: app_commands.Range[str, 1, 30] | None = None,
+) -> None:
+    """Show or set a role's daily quota of images and USD (0: none, unlimited, clear)."""
+    guild_id = interaction.guild_id
+    if guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    permissions = interaction.permissions
+    if not (permissions.manage_guild or permissions.administrator):
+        raise app_commands.MissingPermissions(["manage_guild"])
+    bot = interaction.client
+    changes: dict[str, Any] = {}
+    if images_per_day is not None:
+        changes["images_per_day"] = parse_images_quota(images_per_day)
+    if usd_per_day is not None:
+        changes["usd_per_day"] = parse_usd_quota(usd_per_day)
+    embed = discord.Embed(colour=RESULT_COLOUR)
+    if role is None:
+        if changes:
+            raise UserFacingError("Pick the `role` the quota is for. Nothing was changed.", title="Which role?")
+        embed.title = "Role quotas"
+        lines = await quota_lines(bot, guild_id)
+        embed.description = (
+            "\n".join(lines) if lines else "No role has a quota: every member has the member default of "
+            f"`/config budget` ({_default_text(await bot.store.budgets.get(guild_id))})."
+        )
+    else:
+        shown = role_text(role.id, guild_id)
+        if changes:
+            record = _quota_recorder(bot, guild_id, interaction.user.id, str(interaction.user), role.id)
+            old, quota = await bot.store.quotas.update(guild_id, role.id, record=record, **changes)
+            log.info("quota of role %s in guild %s changed by %s: %s -> %s", role.id, guild_id,
+                     interaction.user.id, old, quota)
+            embed.title = "Role quota updated" if quota != old else "Role quota unchanged"
+        else:
+            quota = await bot.store.quotas.role(guild_id, role.id)
+            embed.title = "Role quota"
+        default = _default_text(await bot.store.budgets.get(guild_id))
+        embed.description = "\n".join([
+            f"Quota of {shown}:",
+            *_role_quota_lines(quota),
+            "",
+            "Each member gets the most generous quota among their roles, for images and USD separately; where "
+            f"none of their roles sets one, the member default ({default}, `/config budget`). The server's own "
+            f"daily budget still applies to everyone. Quotas reset at 00:00 UTC ({_resets(bot)}).",
+        ])
+    embed.description = shorten(embed.description, 4096)
     await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

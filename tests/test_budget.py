@@ -194,3 +194,15 @@ async def test_budget_joins_the_real_config_group_with_the_default_extensions(
         assert "**3 images**" in text
     finally:
         await kit.stop()
+
+
+async def test_budget_says_when_role_quotas_replace_the_member_limits(harness: BotHarness) -> None:
+    assert harness.bot is not None
+    text = await set_budget(harness, member_daily_images=2)
+    assert "Role quotas" not in text
+    role = harness.payloads.role("Patron")
+    harness.bot._connection.parse_guild_role_create(harness.payloads.role_create_event(role))  # type: ignore[arg-type]
+    await harness.run(harness.payloads.slash("config quota", actor=harness.payloads.admin, role=role,
+                                             images_per_day="4"))
+    text = await set_budget(harness)
+    assert "**2 images**" in text and "Role quotas (`/config quota`) replace the member limits" in text

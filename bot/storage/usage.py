@@ -18,6 +18,7 @@ from typing import Any
 from bot.operations import Operation
 from bot.storage.database import Database
 from bot.storage.jobs import format_time
+from bot.storage.quotas import RoleQuotaStore
 
 __all__ = ["Budget", "BudgetStore", "LedgerEntry", "RecordBudgetChange", "Spend", "UsageLedger"]
 
@@ -180,10 +181,15 @@ RecordBudgetChange = Callable[[Any, Budget, Budget], Awaitable[None]]
 
 
 class BudgetStore:
-    """Reads and writes `guild_budgets`, with a write-through cache."""
+    """Reads and writes `guild_budgets`, with a write-through cache.
+
+    A member's own limits are the server's member default here or their roles' quotas, so the budgets
+    carry the server's role quotas too (`role_quotas`): whoever checks the one has the other.
+    """
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self.role_quotas = RoleQuotaStore(database)
         self._cache: dict[int, Budget] = {}
         #: Counts committed changes, so a cache fill that raced one does not store what it read before it.
         self._changes = 0
