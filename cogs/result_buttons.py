@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 from discord.ext import commands
 
+from bot.access import is_spoilered, require_access, spoiler_results
 from bot.attachments import AttachmentUnavailable, ImageSource
 from bot.contexts import require_server
 from bot.error_messages import describe_error
 from bot.errors import UserFacingError
 from bot.jobs import InputLoader, Job, JobInputs
 from bot.operations import ImageFormat, Operation
-from bot.rendering import image_result_embed, prepare_result_files
+from bot.rendering import image_result_embed, prepare_result_files, result_uploads
 from bot.replies import error_embed, send_private
 from bot.storage.guild_config import OperationConfig
 from bot.storage.jobs import JobRecord, ReferenceSource
@@ -153,7 +154,7 @@ async def reroll(interaction: discord.Interaction[ImageBot], job_id: int) -> Non
         raise UserFacingError("Re-roll works on image results only.", title="Nothing to re-roll")
     if not spec.prompt:
         raise UserFacingError("This result's prompt was not recorded, so it can't be re-rolled.", title="No prompt")
-    config = await bot.store.guild_config.enabled(interaction.guild_id, spec.operation)
+    config = await require_access(bot, interaction, spec.operation)
     references = spec.references
     notes: list[str] = []
     if spec.operation is Operation.EDIT and len(references) > config.effective_max_references:
@@ -176,7 +177,7 @@ async def open_edit_modal(interaction: discord.Interaction[ImageBot], job_id: in
     """Ask for the edit prompt; the edit itself runs when the form is submitted, in any process."""
     bot = interaction.client
     record = await _job(interaction, job_id)
-    await bot.store.guild_config.enabled(interaction.guild_id, Operation.EDIT)
+    await require_access(bot, interaction, Operation.EDIT)
     if record.result_deleted:
         raise ImageGone()
     await interaction.response.send_modal(PromptForm(title="Edit this image", custom_id=f"job-edit:{record.id}"))
@@ -188,11 +189,24 @@ async def edit_submitted(interaction: discord.Interaction[ImageBot], ids: dict[s
         require_server(interaction)
         job_id = int(ids["id"])
         record = await _job(interaction, job_id)
-        if interaction.channel_id not in (record.result_channel_id, record.spec.channel_id):
-            raise JobMissing(job_id)  # submitted from where the result is not: a forged form
+        if interaction.channel_id not in (record.result_channel_id, record.spec.channel_id) and not _carries_button(
+            interaction.message, f"job:edit:{job_id}"
+        ):
+            raise JobMissing(job_id)  # submitted from where no result of the job is: a forged form
         await edit_result(interaction, job_id, submitted_prompt(interaction), interaction.message)
     except Exception as error:
         await report_failure(interaction, error)
+
+
+def _carries_button(message: discord.Message | None, custom_id: str) -> bool:
+    """Whether `message` (the one Discord says a form was opened from) has the button `custom_id`."""
+    if message is None:
+        return False
+    for row in message.components:
+        for item in getattr(row, "children", ()):
+            if getattr(item, "custom_id", None) == custom_id:
+                return True
+    return False
 
 
 async def edit_result(
@@ -204,7 +218,7 @@ async def edit_result(
     prompt = prompt.strip()
     if not prompt:
         raise UserFacingError("The prompt was empty. Press Edit again and say what should change.")
-    config = await bot.store.guild_config.enabled(interaction.guild_id, Operation.EDIT)
+    config = await require_access(bot, interaction, Operation.EDIT)
 
     async def load() -> JobInputs:
         _, image = await load_result(interaction, record, message)
@@ -220,7 +234,7 @@ async def describe_result(interaction: discord.Interaction[ImageBot], job_id: in
     """Describe a result's image exactly as `/describe` would, noting which result it was."""
     bot = interaction.client
     record = await _job(interaction, job_id)
-    await bot.store.guild_config.enabled(interaction.guild_id, Operation.DESCRIBE)  # refused before any look-up
+    await require_access(bot, interaction, Operation.DESCRIBE)  # refused before any look-up
     describe = cast("Describe | None", bot.get_cog("Describe"))
     if describe is None:
         raise UserFacingError("Describing images is not available on this bot.", title="Not available")
@@ -246,8 +260,9 @@ async def delete_result(interaction: discord.Interaction[ImageBot], job_id: int)
         raise DeleteNotAllowed()
     await interaction.response.defer()  # acknowledges the click on the message itself
     await interaction.delete_original_response()  # for a button, "original" is the message it is on
-    if record is not None:
-        await bot.store.jobs.mark_result_deleted(record.id)
+    message = interaction.message
+    if record is not None and message is not None and message.id == record.result_message_id:
+        await bot.store.jobs.mark_result_deleted(record.id)  # a copy posted by /show is not the result
     log.info("result of job %s deleted by %s", job_id, interaction.user.id)
 
 
@@ -286,9 +301,13 @@ async def _run_image_job(
     parent: JobRecord,
     title: str,
 ) -> None:
-    """Generate with the server's current model through the job service; the result carries its own buttons."""
+    """Generate with the server's current model through the job service; the result carries its own buttons.
+
+    A spoilered result stays spoilered: what was made from it is too.
+    """
     bot = interaction.client
     model = config.model_or(bot.default_model(operation))
+    hide = await spoiler_results(bot, interaction, asked=is_spoilered(parent.result_files))
     async with bot.jobs.run(
         interaction, operation, model=model, prompt=prompt, image_format=image_format, aspect_ratio=aspect_ratio,
         providers=config.provider_filter, references=references, parent_job_id=parent.id, load=load,
@@ -308,7 +327,7 @@ async def _run_image_job(
             requester=interaction.user.display_name, files=files, extra_fields=[_origin(parent)],
             notes=job.inputs.notes,
         )
-        await job.deliver(embeds=[embed], files=[file.to_discord() for file in files], view=result_view(job))
+        await job.deliver(embeds=[embed], files=result_uploads(embed, files, spoiler=hide), view=result_view(job))
 
 
 def _origin(parent: JobRecord) -> tuple[str, str]:

@@ -428,8 +428,8 @@ async def test_a_forged_edit_image_form_naming_another_channel_reads_nothing(har
 
 async def test_a_forged_edit_form_from_another_channel_is_refused(harness: BotHarness) -> None:
     reply = (await imagine(harness, "a castle")).last
-    message = await result_message(harness, reply)
-    payload = harness.payloads.modal_submit(f"job-edit:{job_id(reply)}", {"prompt": "x"}, message=message)
+    elsewhere = harness.payloads.message()  # Discord names the message a form came from: this one has no Edit
+    payload = harness.payloads.modal_submit(f"job-edit:{job_id(reply)}", {"prompt": "x"}, message=elsewhere)
     payload["channel_id"] = str(harness.payloads.channel_id + 1)
     payload["channel"] = {**payload["channel"], "id": payload["channel_id"]}
     _refused_privately(await harness.run(payload), "no longer on record")

@@ -22,6 +22,7 @@ from bot.storage.database import Database
 
 __all__ = [
     "INTERRUPTED",
+    "MAX_CHOICES",
     "JobRecord",
     "JobSpec",
     "JobStatus",
@@ -33,6 +34,13 @@ __all__ = [
 
 #: `error_kind` of a job whose process died before it finished (its member was never answered).
 INTERRUPTED = "interrupted"
+
+#: The most jobs `find_recent` returns: Discord shows at most 25 autocomplete choices.
+MAX_CHOICES = 25
+
+#: A prompt with its line breaks and tabs as spaces, and a space in front, so `LIKE '% word%'` finds
+#: every word start, the first word's included.
+_SPACED_PROMPT = "(' ' || replace(replace(replace(prompt, char(10), ' '), char(13), ' '), char(9), ' '))"
 
 
 class JobStatus(StrEnum):
@@ -247,6 +255,65 @@ class JobStore:
             (guild_id, member_id, limit),
         )
         return [_from_row(row) for row in rows]
+
+    async def find_recent(
+        self,
+        guild_id: int,
+        *,
+        member_id: int | None = None,
+        typed: str = "",
+        status: JobStatus | None = None,
+        include_deleted: bool = True,
+        limit: int = MAX_CHOICES,
+    ) -> list[JobRecord]:
+        """The latest jobs of one server (of one member, with `member_id`) matching what is typed, newest first.
+
+        For autocomplete. `typed` is matched, case-insensitively for ASCII, against the job id and the
+        prompt: `#12` matches ids starting with 12; `12` matches those ids, and prompts with a word
+        starting with 12; other text matches prompts in which every typed word starts a word. A job
+        whose id is exactly the typed number comes first. `status` keeps only jobs in that state, and
+        `include_deleted=False` drops jobs whose result message was deleted. At most `limit` jobs,
+        never more than `MAX_CHOICES`.
+        """
+        conditions = ["guild_id = ?"]
+        parameters: list[object] = [guild_id]
+        if member_id is not None:
+            conditions.append("member_id = ?")
+            parameters.append(member_id)
+        if status is not None:
+            conditions.append("status = ?")
+            parameters.append(status.value)
+        if not include_deleted:
+            conditions.append("result_deleted = 0")
+        text = " ".join(typed.split())
+        by_id_only = text.startswith("#")
+        text = text.lstrip("#").strip()
+        exact_id = int(text) if text.isdigit() and len(text) <= 18 else None
+        if text:
+            word_starts = [f"{_SPACED_PROMPT} LIKE ? ESCAPE '\\'" for _ in text.split()]
+            words = [f"% {_like_escape(word)}%" for word in text.split()]
+            if exact_id is not None:
+                id_clause = "CAST(id AS TEXT) LIKE ?"
+                if by_id_only:
+                    conditions.append(id_clause)
+                    parameters.append(f"{text}%")
+                else:
+                    conditions.append(f"({id_clause} OR {' AND '.join(word_starts)})")
+                    parameters.extend([f"{text}%", *words])
+            else:
+                conditions.extend(word_starts)
+                parameters.extend(words)
+        parameters.extend([exact_id if exact_id is not None else -1, max(1, min(limit, MAX_CHOICES))])
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM jobs WHERE {' AND '.join(conditions)} ORDER BY id = ? DESC, id DESC LIMIT ?",
+            tuple(parameters),
+        )
+        return [_from_row(row) for row in rows]
+
+
+def _like_escape(text: str) -> str:
+    """Text matched literally by `LIKE` with a backslash as `ESCAPE` (`%` and `_` are then no wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def format_time(moment: datetime) -> str:
