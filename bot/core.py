@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 #: Order matters: `cogs.usage` attaches `/config budget` to the group `cogs.config` defines.
 DEFAULT_EXTENSIONS: tuple[str, ...] = (
     "cogs.imagine", "cogs.edit", "cogs.describe", "cogs.config", "cogs.status",
-    "cogs.result_buttons", "cogs.jobs", "cogs.usage",
+    "cogs.result_buttons", "cogs.cancel", "cogs.jobs", "cogs.usage", "cogs.show",
 )
 
 

@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError
+from bot.jobs.service import cancelled_by
 from bot.rendering import RESULT_COLOUR, escape_member_text, format_cost
 from bot.storage.jobs import INTERRUPTED, JobRecord, JobStatus
 
@@ -35,8 +36,13 @@ _STATUS = {
 def _line(record: JobRecord) -> str:
     """One job in two lines: what and how it went, then the prompt."""
     status = _STATUS[record.status]
+    by = cancelled_by(record.error_kind) if record.status is JobStatus.FAILED else None
     if record.status is JobStatus.FAILED and record.error_kind == INTERRUPTED:
         status = "⚠️ interrupted: the bot stopped before it finished, so you were never answered; run it again"
+    elif by is not None:
+        status = f"🚫 cancelled by <@{by}>"
+    elif record.status is JobStatus.FAILED and record.error_kind == "cancelled":
+        status = "🚫 cancelled by a restart"
     elif record.status is JobStatus.FAILED and record.error_kind:
         status += f" ({record.error_kind})"
     cost = format_cost(record.cost) if record.cost is not None or record.status is JobStatus.DONE else "—"

@@ -3,6 +3,8 @@
 It speaks the subset of the OpenRouter API described in ``/work/shared/openrouter-api.md`` under
 ``/api/v1`` on ``127.0.0.1`` (random free port), records every request it receives and can be
 scripted to fail (:meth:`FakeOpenRouter.fail_next`) or misbehave (:meth:`FakeOpenRouter.fault_next`).
+A chat completion whose client closes the connection before the answer (a cancelled call) is counted in
+:attr:`FakeOpenRouter.disconnects` and marked ``disconnected``; :meth:`FakeOpenRouter.wait_for_disconnects` waits.
 
 Usage::
 
@@ -154,6 +156,8 @@ class RecordedRequest:
     json: Any | None  # the parsed JSON body, None when absent or not JSON
     body: bytes = b""
     received_at: float = field(default_factory=time.monotonic)
+    #: True when the client went away (closed the connection) before this chat completion was answered.
+    disconnected: bool = False
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """Return a header value, looked up case-insensitively."""
@@ -529,6 +533,9 @@ class FakeOpenRouter:
         self._runner: web.AppRunner | None = None
         self._cond: asyncio.Condition | None = None
         self._stopping: asyncio.Event | None = None
+        #: Chat completions whose client closed the connection before the answer (a cancelled call).
+        self.disconnects: int = 0
+        self._disconnected: asyncio.Event | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -538,6 +545,7 @@ class FakeOpenRouter:
             raise RuntimeError("FakeOpenRouter already started")
         self._cond = asyncio.Condition()
         self._stopping = asyncio.Event()
+        self._disconnected = asyncio.Event()
         app = web.Application(middlewares=[self._middleware], client_max_size=1024**3)
         app.router.add_post(f"{API_PREFIX}/chat/completions", self._chat_completions)
         app.router.add_get(f"{API_PREFIX}/models", self._list_models)
@@ -652,6 +660,29 @@ class FakeOpenRouter:
                 raise TimeoutError(
                     f"waited {timeout}s for {count} request(s) to {path}, got {self._count(path)}"
                 ) from None
+
+    async def wait_for_disconnects(self, count: int = 1, *, timeout: float = 5.0) -> None:
+        """Wait until at least ``count`` chat completions were abandoned by their client (connection closed)."""
+        if self._disconnected is None:
+            raise RuntimeError("FakeOpenRouter is not started")
+        try:
+            async with asyncio.timeout(timeout):
+                while self.disconnects < count:
+                    self._disconnected.clear()
+                    await self._disconnected.wait()
+        except TimeoutError:
+            raise TimeoutError(
+                f"waited {timeout}s for {count} client disconnect(s), got {self.disconnects}"
+            ) from None
+
+    def _client_went_away(self, record: RecordedRequest) -> None:
+        """The handler was cancelled while the server runs: aiohttp does that when the client disconnects."""
+        if self._stopping is not None and self._stopping.is_set():
+            return
+        record.disconnected = True
+        self.disconnects += 1
+        if self._disconnected is not None:
+            self._disconnected.set()
 
     # ---- plumbing -------------------------------------------------------------------------
 
@@ -831,6 +862,13 @@ class FakeOpenRouter:
 
     async def _chat_completions(self, request: web.Request) -> web.StreamResponse:
         record = request[_RECORDED]
+        try:
+            return await self._answer_chat(request, record)
+        except asyncio.CancelledError:
+            self._client_went_away(record)  # handler_cancellation: the connection closed before the answer
+            raise
+
+    async def _answer_chat(self, request: web.Request, record: RecordedRequest) -> web.StreamResponse:
         if self.hold is not None:
             await self.hold.wait()
         if self.latency_s > 0:

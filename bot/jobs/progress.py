@@ -2,6 +2,11 @@
 
 State changes can come in bursts (a queue moving by 50 places in a second); only the latest state
 matters, so edits are coalesced and sent at most once per interval.
+
+Every edit also carries the job's controls (the Cancel button, see `attach`), so they appear with the
+first state shown and never cost a request of their own: a job that waits shows them with its queue
+position, a job that runs gets its first edit from `set_later` only if it is still running by then,
+so a fast job makes no edit at all before its result replaces the message (and its components).
 """
 
 from __future__ import annotations
@@ -10,12 +15,17 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
+from typing import Any
 
 import discord
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "ViewFactory"]
 
 log = logging.getLogger(__name__)
+
+#: Builds the components shown under the state (a Cancel button); called once, at the first edit.
+ViewFactory = Callable[[], discord.ui.View]
 
 
 class Progress:
@@ -28,12 +38,24 @@ class Progress:
         self._shown: str | None = None
         self._last_edit = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._view_factory: ViewFactory | None = None
+        self._view: discord.ui.View | None = None
         self._closed = False
 
     @property
     def latest(self) -> str | None:
         """The most recent state, shown or not yet."""
         return self._latest
+
+    @property
+    def closed(self) -> bool:
+        """True once the result (or an error) is about to replace the message."""
+        return self._closed
+
+    def attach(self, view: ViewFactory | None) -> None:
+        """Show these components under every state from now on (built lazily, at the first edit)."""
+        self._view_factory = view
 
     def set(self, text: str) -> None:
         """Record a new state; an edit follows within the interval."""
@@ -43,6 +65,27 @@ class Progress:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._flush())
 
+    def set_later(self, text: str, delay_s: float) -> None:
+        """Show `text` after `delay_s` unless a state was set meanwhile or the job ended (`close`).
+
+        A timer, not a task: a job that finishes first costs nothing but cancelling it.
+        """
+        if self._closed or self._latest is not None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(max(delay_s, 0.0), self._timer_fired, text)
+
+    def _timer_fired(self, text: str) -> None:
+        self._timer = None
+        if self._latest is None:
+            self.set(text)
+
+    def _components(self) -> dict[str, Any]:
+        if self._view is None and self._view_factory is not None:
+            self._view = self._view_factory()
+        return {"view": self._view} if self._view is not None else {}
+
     async def _flush(self) -> None:
         while not self._closed and self._latest != self._shown:
             wait = self._last_edit + self._min_interval_s - time.monotonic()
@@ -51,7 +94,7 @@ class Progress:
             text = self._latest
             self._last_edit = time.monotonic()
             try:
-                await self._interaction.edit_original_response(content=text)
+                await self._interaction.edit_original_response(content=text, **self._components())
             except discord.HTTPException:
                 log.debug("progress edit failed for interaction %s", self._interaction.id, exc_info=True)
             self._shown = text
@@ -59,6 +102,9 @@ class Progress:
     async def close(self) -> None:
         """Stop editing; called before the final result replaces the message."""
         self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -12,13 +12,20 @@ can reuse it after a restart), each upstream call is a ledger row written in the
 the job's completion, and a job that would run a server over a daily budget is refused before it is
 even deferred, holding a reservation of its estimated cost from admission until its real cost is in
 the ledger (see `bot.budgets`).
+
+And it keeps every admitted job of this process by id while it waits or runs, so that a Cancel click
+(`cancel()`, the button is `cogs.cancel`) finds its task: a waiting job leaves the queue at once, a
+running one has its upstream call aborted, and either ends through the same path as any other
+cancellation (history, ledger row if the upstream was called, reservation released).
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import io
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -37,7 +44,7 @@ from bot.jobs.progress import Progress
 from bot.jobs.queue import JobQueue, Ticket
 from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
-from bot.rendering import MAX_FILES_PER_MESSAGE
+from bot.rendering import MAX_FILES_PER_MESSAGE, format_cost
 from bot.replies import error_embed, post_in_channel, send_private, token_expired
 from bot.storage.jobs import JobSpec, JobStatus, JobStore, ReferenceSource
 from bot.storage.usage import LedgerEntry, UsageLedger
@@ -46,7 +53,10 @@ if TYPE_CHECKING:
     from bot.attachments import LoadedImage
     from bot.storage import Store
 
-__all__ = ["InputLoader", "Job", "JobInputs", "JobService", "ShuttingDown"]
+__all__ = [
+    "CancelOutcome", "CancelResult", "InputLoader", "Job", "JobInputs", "JobService", "LiveJob", "ShuttingDown",
+    "cancelled_by",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +70,20 @@ CANCELLED_BY_SHUTDOWN = (
     "Cancelled by a restart",
     "The bot restarted before your job finished, so it was stopped. Try again in a minute.",
 )
+
+
+#: `error_kind` of a job a member cancelled (`{}`: their id); /jobs shows it as "cancelled by <@id>".
+CANCELLED_BY_KIND = "cancelled by <@{}>"
+_CANCELLED_BY = re.compile(r"cancelled by <@(?P<id>[0-9]+)>")
+#: Seconds a running job may take before its message says "Working on it…" and shows Cancel.
+WORKING_NOTICE_AFTER_S = 1.5
+WORKING = "Working on it…"
+
+
+def cancelled_by(error_kind: str | None) -> int | None:
+    """The id of the member who cancelled a job, from its `error_kind` (None: not cancelled by a member)."""
+    match = _CANCELLED_BY.fullmatch(error_kind or "")
+    return int(match["id"]) if match else None
 
 
 class JobTooSlow(UserFacingError):
@@ -120,14 +144,25 @@ class Job:
     result_files: tuple[str, ...] = ()
     #: What `JobService.run` loaded for the job after admitting it (empty without a loader).
     inputs: JobInputs = field(default_factory=JobInputs)
+    #: Who pressed Cancel (a member id), once someone did.
+    cancelled_by: int | None = None
     _images_settled: bool = field(default=False, repr=False)
     _answered: bool = field(default=False, repr=False)
+    #: An upstream request may be on its way (sent, no answer yet): cancelling it may still be billed.
+    _in_flight: bool = field(default=False, repr=False)
+    _delivering: bool = field(default=False, repr=False)
+
+    @property
+    def delivering(self) -> bool:
+        """True once the result is being posted: from then on the job can no longer be cancelled."""
+        return self._delivering
 
     def mark_upstream_start(self) -> None:
         """Call just before the upstream request, so time in the queue is not counted as model time."""
         self.upstream_started = time.perf_counter()
+        self._in_flight = True
         if self.progress.latest is not None:
-            self.progress.set("Working on it…")
+            self.progress.set(WORKING)
 
     def record_answer(self, cost: float | None, generation_id: str | None) -> None:
         """The upstream answered: keep what it billed, whatever happens to the job after this.
@@ -142,6 +177,7 @@ class Job:
         self.generation_id = generation_id or self.generation_id
         self.upstream_finished = time.perf_counter()
         self._answered = True
+        self._in_flight = False
 
     def settle(self, *, cost: float | None, generation_id: str | None, images: int | None = None) -> None:
         """Record what the upstream reported for this job (`images` defaults to the files delivered).
@@ -152,13 +188,33 @@ class Job:
             self.cost = cost
         self.generation_id = generation_id
         self.upstream_finished = time.perf_counter()
+        self._in_flight = False
         if images is not None:
             self.images = images
             self._images_settled = True
 
     def on_retry(self, attempt: int, attempts: int, delay_s: float) -> None:
         """Tell the member that the upstream is busy and we are trying again."""
+        self._in_flight = True  # the next attempt follows the delay: count it as sent, to say "may be billed"
         self.progress.set(f"Upstream busy, retrying in {delay_s:.0f} s (attempt {attempt + 1} of {attempts})…")
+
+    def cancel_cost(self) -> str:
+        """What a cancellation now costs, as honestly as the bot can know it.
+
+        An answer already received is billed (its cost came with it); a request stopped before its answer
+        may still be billed by OpenRouter, which the bot cannot see; nothing sent costs nothing.
+        """
+        if self.upstream_started is None:
+            return "nothing was charged"
+        unseen = "the bot can't see that charge"
+        if self._answered and self._in_flight:
+            return (f"cost {format_cost(self.cost)} so far, plus whatever OpenRouter bills for the request "
+                    f"that was stopped ({unseen})")
+        if self._answered:
+            return f"cost {format_cost(self.cost)} (the model had already answered)"
+        if self._in_flight:
+            return f"cost unknown: the request had already reached OpenRouter, which may still bill it, and {unseen}"
+        return "nothing was charged"
 
     @property
     def elapsed_s(self) -> float:
@@ -176,14 +232,16 @@ class Job:
 
         Images beyond Discord's 10 files per message follow in extra messages. If the interaction
         token has expired (a job that ran for most of 15 minutes), the result is posted in the
-        channel instead, mentioning the member, so the work is never lost.
+        channel instead, mentioning the member, so the work is never lost. The result's `view`
+        replaces the progress message's components (the Cancel button); without one they are removed.
         """
+        self._delivering = True  # a Cancel click from now on is too late: the result is on its way
         await self.progress.close()
         batches = _batches([_FileSnapshot.of(file) for file in files])
         first, rest = batches[0], batches[1:]
-        kwargs: dict[str, Any] = {"content": None, "embeds": list(embeds), "attachments": [f.file() for f in first]}
-        if view is not None:
-            kwargs["view"] = view
+        kwargs: dict[str, Any] = {
+            "content": None, "embeds": list(embeds), "attachments": [f.file() for f in first], "view": view,
+        }
         message: discord.Message
         try:
             message = await self.interaction.edit_original_response(**kwargs)
@@ -247,6 +305,62 @@ class _FileSnapshot:
                             spoiler=self.spoiler)
 
 
+class CancelOutcome(enum.Enum):
+    """What a Cancel click achieved."""
+
+    #: The job was stopped: it left the queue, or its upstream call was aborted.
+    CANCELLED = "cancelled"
+    #: Someone else had already cancelled it (a double click, or the requester and a moderator at once).
+    ALREADY_CANCELLED = "already cancelled"
+    #: It had finished (or was posting its result) before the click.
+    FINISHED = "finished"
+    #: No job of this process has that id: it ended earlier, or it was never run by this process.
+    NOT_HERE = "not here"
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """The outcome of `JobService.cancel`, with the words for it once the job is stopped."""
+
+    outcome: CancelOutcome
+    #: What the cancellation cost, a phrase ("nothing was charged", "cost $0.0039 (...)").
+    cost: str = ""
+    #: True when the job was still waiting in the queue (it never got to the upstream).
+    was_waiting: bool = False
+    #: Who cancelled it (a member id).
+    by: int | None = None
+
+    @property
+    def summary(self) -> str:
+        """The line that replaces the job's progress message: "Cancelled by … · cost …"."""
+        where = " while it waited in the queue" if self.was_waiting else ""
+        return f"🚫 Cancelled by <@{self.by}>{where} · {self.cost}."
+
+
+@dataclass(eq=False)
+class LiveJob:
+    """A job of this process that is waiting or running, as a Cancel click finds it."""
+
+    job: Job
+    spec: JobSpec
+    task: asyncio.Task[Any]
+    #: The job holds a slot (it left the queue to run).
+    running: bool = False
+    #: The job's own code has finished (result posted, failed, or cancelled) and it is being recorded.
+    ended: bool = False
+    #: Resolved once the job is recorded and its reservation released.
+    done: asyncio.Future[CancelResult] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+    @property
+    def guild_id(self) -> int | None:
+        return self.spec.guild_id
+
+    @property
+    def member_id(self) -> int:
+        """The member who asked for the job."""
+        return self.spec.member_id
+
+
 class JobService:
     """Admission, queueing and bookkeeping for every upstream job of the process."""
 
@@ -269,6 +383,12 @@ class JobService:
         self.record_retry_delays_s: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)
         self._idle = asyncio.Event()
         self._idle.set()
+        #: Jobs waiting or running in this process, by job id (only jobs with a history row have one).
+        self._live: dict[int, LiveJob] = {}
+        #: Builds a job's Cancel button (`cogs.cancel` sets it while loaded); None: no button is shown.
+        self.cancel_view: Callable[[int], discord.ui.View] | None = None
+        #: Seconds before a running job's message first says "Working on it…" (with Cancel); tests shorten it.
+        self.working_notice_after_s = WORKING_NOTICE_AFTER_S
 
     def bind(self, store: Store, *, model_info: ModelLookup | None = None) -> None:
         """Start keeping the job history, the ledger and budgets in `store` (called once storage is open)."""
@@ -279,6 +399,39 @@ class JobService:
     def active(self) -> int:
         """Jobs admitted and not yet finished (running or waiting)."""
         return len(self._active)
+
+    def live(self, job_id: int) -> LiveJob | None:
+        """The job with this id if it is waiting or running in this process."""
+        return self._live.get(job_id)
+
+    async def cancel(self, job_id: int, *, by: discord.abc.Snowflake, wait_s: float = 10.0) -> CancelResult:
+        """Stop a waiting or running job of this process, and wait (up to `wait_s`) until it is recorded.
+
+        The job's task is cancelled, so it ends the way every cancellation does (`run`'s own handling):
+        a waiter leaves the queue and everyone behind it moves up; a running upstream request is aborted
+        (its connection closed); the history says who cancelled it, the ledger has its row if the upstream
+        was called, and the reservation is released. The job's message is replaced by the summary.
+        Whoever checks permissions does so before calling this.
+        """
+        live = self._live.get(job_id)
+        if live is None:
+            return CancelResult(CancelOutcome.NOT_HERE)
+        first = live.job.cancelled_by is None
+        if first:
+            if live.ended or live.job.delivering:
+                return CancelResult(CancelOutcome.FINISHED)
+            live.job.cancelled_by = by.id
+            live.task.cancel(msg=f"cancelled by member {by.id}")
+            log.info("job %s cancelled by member %s (%s)", job_id, by.id, "running" if live.running else "waiting")
+        try:
+            result = await asyncio.wait_for(asyncio.shield(live.done), wait_s)
+        except TimeoutError:
+            log.warning("job %s was cancelled but had not finished stopping after %.0f s", job_id, wait_s)
+            result = CancelResult(CancelOutcome.CANCELLED, cost=live.job.cancel_cost(), by=live.job.cancelled_by,
+                                  was_waiting=not live.running)
+        if not first and result.outcome is CancelOutcome.CANCELLED:
+            return replace(result, outcome=CancelOutcome.ALREADY_CANCELLED)
+        return result
 
     @asynccontextmanager
     async def run(
@@ -335,6 +488,7 @@ class JobService:
         progress = Progress(interaction, min_interval_s=self.progress_interval_s)
         job = Job(operation=operation, interaction=interaction, model=model, progress=progress)
         failure: BaseException | None = None
+        live: LiveJob | None = None
         try:
             if load is not None:
                 job.inputs = await load()
@@ -346,11 +500,16 @@ class JobService:
             if not interaction.response.is_done():
                 await interaction.response.defer(thinking=True)
             job.id = await self._open_record(spec)
+            live = self._register(job, spec, task)
             deadline = asyncio.timeout(_seconds_left(interaction))
             try:
                 async with deadline:
                     await ticket.acquire(on_position=lambda position: progress.set(_queued_text(position)))
                     await self._mark_running(job)
+                    if live is not None:
+                        live.running = True
+                    # No edit before the upstream call: only a job still running by then shows "Working on it…".
+                    progress.set_later(WORKING, self.working_notice_after_s)
                     yield job
             except TimeoutError as exc:
                 if deadline.expired():
@@ -358,26 +517,39 @@ class JobService:
                 raise
         except asyncio.CancelledError as exc:
             failure = exc
-            if not self.accepting:
+            if live is not None:
+                live.ended = True  # before any await: a second click must not cancel the clean-up
+            if job.cancelled_by is not None:
+                await progress.close()
+                await _tell_cancelled(interaction, _cancel_result(job, live))
+            elif not self.accepting:
                 await progress.close()
                 await send_private(interaction, embed=error_embed(*CANCELLED_BY_SHUTDOWN))
             raise
         except BaseException as exc:
             failure = exc
+            if live is not None:
+                live.ended = True
             if job.upstream_started is None:
                 self.cooldowns.cancel(cooldown_key)  # refused before any call (a bad image): try again now
             raise
         finally:
-            ticket.release()
-            await progress.close()
-            recorded = await self._close_record(job, spec, failure)
-            if recorded:
-                reservation.release()  # after the ledger write: the real cost now counts instead
-            else:
-                self._keep_until_recorded(job, spec, failure, reservation)
-            log_finished_job(job, error=failure)
-            if task is not None:
-                self._untrack(task)
+            if live is not None:
+                live.ended = True
+            try:
+                ticket.release()
+                await progress.close()
+                recorded = await self._close_record(job, spec, failure)
+                if recorded:
+                    reservation.release()  # after the ledger write: the real cost now counts instead
+                else:
+                    self._keep_until_recorded(job, spec, failure, reservation)
+                log_finished_job(job, error=failure)
+            finally:
+                if live is not None:
+                    self._unregister(live, failure)
+                if task is not None:
+                    self._untrack(task)
 
     async def _admit(
         self, spec: JobSpec, cooldown_key: tuple[Any, ...], input_count: int | None, role_ids: Sequence[int]
@@ -496,6 +668,28 @@ class JobService:
         while self._record_retries:
             await asyncio.gather(*list(self._record_retries), return_exceptions=True)
 
+    def _register(self, job: Job, spec: JobSpec, task: asyncio.Task[Any] | None) -> LiveJob | None:
+        """Keep the job findable by id while it waits or runs, and give its progress a Cancel button."""
+        if job.id is None or task is None:
+            return None
+        live = LiveJob(job=job, spec=spec, task=task)
+        self._live[job.id] = live
+        factory, job_id = self.cancel_view, job.id
+        if factory is not None:
+            job.progress.attach(lambda: factory(job_id))
+        return live
+
+    def _unregister(self, live: LiveJob, failure: BaseException | None) -> None:
+        """The job is recorded: forget it, and tell whoever is waiting in `cancel` how it ended."""
+        if live.job.id is not None and self._live.get(live.job.id) is live:
+            del self._live[live.job.id]
+        if live.done.done():
+            return
+        if live.job.cancelled_by is not None and isinstance(failure, asyncio.CancelledError):
+            live.done.set_result(_cancel_result(live.job, live))
+        else:
+            live.done.set_result(CancelResult(CancelOutcome.FINISHED))  # it ended first, or ignored the cancel
+
     def _track(self, task: asyncio.Task[Any]) -> None:
         self._active.add(task)
         self._idle.clear()
@@ -566,7 +760,7 @@ class _Outcome:
             "finished_at": now,
             "cost": cost,
             "generation_id": generation_id,
-            "error_kind": _error_kind(failure),
+            "error_kind": _error_kind(failure, job),
             "upstream_ms": upstream_ms,
             "result_channel_id": job.result_channel_id,
             "result_message_id": job.result_message_id,
@@ -591,13 +785,33 @@ def _seconds_left(interaction: discord.Interaction[Any]) -> float:
     return max((deadline - discord.utils.utcnow()).total_seconds(), 1.0)
 
 
-def _error_kind(failure: BaseException | None) -> str | None:
-    """A short, stable name for what stopped a job (its type), for the history and support."""
+def _error_kind(failure: BaseException | None, job: Job | None = None) -> str | None:
+    """A short, stable name for what stopped a job (its type), for the history and support.
+
+    A job a member cancelled says who (`CANCELLED_BY_KIND`); other cancellations (a restart) are "cancelled".
+    """
     if failure is None:
         return None
     if isinstance(failure, asyncio.CancelledError):
+        if job is not None and job.cancelled_by is not None:
+            return CANCELLED_BY_KIND.format(job.cancelled_by)
         return "cancelled"
     return type(failure).__name__
+
+
+def _cancel_result(job: Job, live: LiveJob | None) -> CancelResult:
+    return CancelResult(CancelOutcome.CANCELLED, cost=job.cancel_cost(), by=job.cancelled_by,
+                        was_waiting=live is not None and not live.running)
+
+
+async def _tell_cancelled(interaction: discord.Interaction[Any], result: CancelResult) -> None:
+    """Replace the job's progress message (and its Cancel button) with who cancelled it and what it cost."""
+    try:
+        await interaction.edit_original_response(content=result.summary, embeds=[], attachments=[], view=None)
+    except discord.HTTPException:
+        log.debug("could not edit the cancelled job's message (interaction %s)", interaction.id, exc_info=True)
+        embed = discord.Embed(title="Cancelled", description=result.summary, colour=discord.Colour.light_grey())
+        await send_private(interaction, embed=embed)
 
 
 def _queued_text(position: int) -> str:
