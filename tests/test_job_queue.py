@@ -47,3 +47,26 @@ async def test_limits_are_enforced_at_admission() -> None:
     await task
     second.release()
     assert queue.running == 0 and queue.waiting == 0
+
+
+async def test_the_line_keeps_admission_order_whoever_reaches_it_first() -> None:
+    queue = JobQueue(max_concurrent=1, max_queued=10, max_per_member=0)
+    running = queue.admit("A")
+    await running.acquire()
+    first, second, third = queue.admit("B"), queue.admit("C"), queue.admit("D")
+    positions: dict[str, list[int]] = {"B": [], "C": [], "D": []}
+    # C and D finish deferring before B does: they reach the line first.
+    waiting_c = asyncio.create_task(second.acquire(positions["C"].append))
+    waiting_d = asyncio.create_task(third.acquire(positions["D"].append))
+    await asyncio.sleep(0)
+    waiting_b = asyncio.create_task(first.acquire(positions["B"].append))
+    await asyncio.sleep(0)
+    assert positions == {"B": [1], "C": [1, 2], "D": [2, 3]}, "B, admitted first, stands first"
+    started: list[str] = []
+    for name, task, ticket in (("B", waiting_b, first), ("C", waiting_c, second), ("D", waiting_d, third)):
+        running.release()
+        await asyncio.wait_for(task, 1)
+        started.append(name)
+        running = ticket
+    running.release()
+    assert started == ["B", "C", "D"]

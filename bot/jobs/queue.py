@@ -36,9 +36,11 @@ class QueueFull(UserFacingError):
 class Ticket:
     """One admitted job's claim on a slot; release it exactly once, whatever happened."""
 
-    def __init__(self, queue: JobQueue, member: Hashable) -> None:
+    def __init__(self, queue: JobQueue, member: Hashable, order: int = 0) -> None:
         self._queue = queue
         self.member = member
+        #: Admission order: the line is kept in it, whichever job finished deferring first.
+        self.order = order
         self.on_position: PositionCallback | None = None
         self._ready: asyncio.Future[None] | None = None
         self._holding = False
@@ -53,8 +55,14 @@ class Ticket:
             self._holding = True
             return
         self._ready = asyncio.get_running_loop().create_future()
-        queue._waiting.append(self)
-        self._announce(len(queue._waiting))
+        position = len(queue._waiting)
+        while position > 0 and queue._waiting[position - 1].order > self.order:
+            position -= 1  # someone admitted later got here first (a faster defer): stand in front of them
+        queue._waiting.insert(position, self)
+        if position == len(queue._waiting) - 1:
+            self._announce(position + 1)
+        else:
+            queue._announce_from(position)
         try:
             await self._ready
         except asyncio.CancelledError:
@@ -110,6 +118,7 @@ class JobQueue:
         #: and `acquire()` (deferring, loading their images). The cap counts all of them, or a burst that
         #: arrives before any ticket reached the line would all be let in.
         self._admitted = 0
+        self._admissions = 0
         self._waiting: deque[Ticket] = deque()
         self._per_member: dict[Hashable, int] = {}
 
@@ -145,8 +154,9 @@ class JobQueue:
             ahead = max(self._admitted - self.max_concurrent, 0)
             raise QueueFull(f"{ahead} jobs are already waiting. Try again in a few minutes.")
         self._admitted += 1
+        self._admissions += 1
         self._per_member[member] = self.jobs_of(member) + 1
-        return Ticket(self, member)
+        return Ticket(self, member, self._admissions)
 
     def _remove(self, ticket: Ticket) -> None:
         try:
