@@ -503,3 +503,20 @@ async def test_the_table_refuses_what_no_quota_can_be(harness: BotHarness) -> No
         with pytest.raises(Exception, match="CHECK constraint failed"):
             async with harness.bot.store.database.transaction() as connection:
                 await connection.execute(insert, (images, amount))
+
+
+async def test_config_show_lists_the_role_quotas(
+    database_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
+) -> None:
+    kit = BotHarness(make_settings(database_path, fake_discord, fake_openrouter), fake_discord, fake_openrouter)
+    await kit.start()
+    try:
+        patron = add_role(kit, "Patron")
+        await quota(kit, patron, images_per_day="5", usd_per_day="unlimited")
+        shown = (await kit.run(kit.payloads.slash("config show", actor=kit.payloads.admin))).last
+        fields = {field["name"]: field["value"] for field in shown.embeds[0]["fields"]}
+        assert "Role quotas (per UTC day)" in fields
+        assert mention(patron) in fields["Role quotas (per UTC day)"]
+        assert "5 images" in fields["Role quotas (per UTC day)"]
+    finally:
+        await kit.stop()
