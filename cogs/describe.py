@@ -23,6 +23,7 @@ from bot.jobs import JobInputs
 from bot.openrouter.types import AnalysisResult
 from bot.operations import MAX_PROMPT_LENGTH, Operation
 from bot.rendering import RESULT_COLOUR, escape_member_text, format_cost, pack_embeds, shorten, split_text
+from bot.requests import ImageRequest
 from cogs.result_buttons import result_view
 
 if TYPE_CHECKING:
@@ -107,17 +108,17 @@ class Describe(commands.Cog):
         async def load() -> JobInputs:
             return JobInputs(images=await self.bot.attachments.load_for(interaction, [await find()]))
 
+        request = ImageRequest(prompt=question or DEFAULT_QUESTION, model=model, providers=config.provider_filter)
         async with self.bot.jobs.run(
-            interaction, Operation.DESCRIBE, model=model, prompt=question or DEFAULT_QUESTION,
-            providers=config.provider_filter, parent_job_id=parent_job_id, load=load, input_count=1,
+            interaction, Operation.DESCRIBE, request, parent_job_id=parent_job_id, load=load, input_count=1,
         ) as job:
             (image,) = job.inputs.images
             job.mark_upstream_start()
             result = await self.bot.openrouter.analyze_images(
-                prompt=question or DEFAULT_QUESTION,
+                prompt=request.prompt,
                 images=[image.as_input()],
-                model=model,
-                providers=config.provider_filter,
+                model=request.model,
+                providers=request.providers,
                 on_retry=job.on_retry,
                 on_answer=job.record_answer,
             )

@@ -21,20 +21,16 @@ from bot.access import is_spoilered, require_access, spoiler_results
 from bot.attachments import ImageSource, LoadedImage, require_images
 from bot.contexts import require_server
 from bot.errors import UserFacingError
-from bot.jobs import JobInputs
-from bot.openrouter.types import ImageResult
+from bot.jobs import Job, JobInputs
+from bot.jobs.image_job import run_image_job
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
 from bot.rendering import (
-    ResultFile,
     cap_embed,
     escape_member_text,
-    image_result_embed,
-    prepare_result_files,
-    result_uploads,
 )
+from bot.requests import ImageRequest
 from cogs._prompt_form import PromptForm, PromptRoutes, submitted_prompt
 from cogs._result_images import fetch_message
-from cogs.result_buttons import result_view
 
 if TYPE_CHECKING:
     from bot.core import ImageBot
@@ -225,70 +221,40 @@ class Edit(commands.Cog):
             kept = None if image_format is not None else nearest_aspect_ratio(images[0].width, images[0].height)
             return JobInputs(images=images, aspect_ratio=kept)
 
-        async with self.bot.jobs.run(
-            interaction, Operation.EDIT, model=model, prompt=prompt,
+        request = ImageRequest(
+            prompt=prompt,
+            model=model,
             image_format=image_format.value if image_format else None,
             aspect_ratio=image_format.aspect_ratio if image_format else None,
-            providers=config.provider_filter, references=[source.reference() for source in sources], load=load,
-        ) as job:
-            images = job.inputs.images
-            if image_format is not None:
-                aspect_ratio, shape = image_format.aspect_ratio, image_format.label
-            else:
-                aspect_ratio = job.inputs.aspect_ratio or "1:1"
-                shape = f"Kept the image's shape ({aspect_ratio})"
-            job.mark_upstream_start()
-            result = await self.bot.openrouter.generate_image(
-                prompt=prompt,
-                model=model,
-                aspect_ratio=aspect_ratio,
-                providers=config.provider_filter,
-                references=[image.as_input() for image in images],
-                modalities=self.bot.catalog.modalities_for(model),
-                on_retry=job.on_retry,
-                on_answer=job.record_answer,
-            )
-            job.settle(cost=result.cost, generation_id=result.generation_id)
-            elapsed = job.elapsed_s
-            files = await prepare_result_files(
-                result.images, stem="edit", limit_bytes=interaction.filesize_limit
-            )
-            embed = _result_embed(interaction, prompt, result, shape, images, files, elapsed, notes)
-            await job.deliver(embeds=[embed], files=result_uploads(embed, files, spoiler=hide), view=result_view(job))
+            references=tuple(source.reference() for source in sources),
+            providers=config.provider_filter,
+        )
+
+        def with_sources(embed: discord.Embed, job: Job) -> discord.Embed:
+            return _with_sources(embed, job.inputs.images)
+
+        job = await run_image_job(
+            self.bot, interaction, Operation.EDIT, request, title="Edit", spoiler=hide, load=load,
+            notes=notes, decorate=with_sources,
+        )
         log.info(
             "edit done guild=%s user=%s model=%s images=%d cost=%s ms=%d",
             interaction.guild_id,
             interaction.user.id,
-            result.model,
-            len(images),
-            result.cost,
-            elapsed * 1000,
+            job.model,
+            len(job.inputs.images),
+            job.cost,
+            job.elapsed_s * 1000,
         )
 
 
-def _result_embed(
-    interaction: discord.Interaction[ImageBot],
-    prompt: str,
-    result: ImageResult,
-    shape: str,
-    images: Sequence[LoadedImage],
-    files: Sequence[ResultFile],
-    elapsed: float,
-    notes: Sequence[str],
-) -> discord.Embed:
-    """The `/imagine` look, plus the sources: the first as thumbnail, all of them as links."""
-    embed = image_result_embed(
-        title="Edit",
-        prompt=prompt,
-        result=result,
-        format_label=shape,
-        elapsed_s=elapsed,
-        requester=interaction.user.display_name,
-        files=files,
-        notes=notes,
-        extra_fields=[("Source image" if len(images) == 1 else "Source images", _source_links(images))],
-    )
-    embed.set_thumbnail(url=images[0].source.url)
+def _with_sources(embed: discord.Embed, images: Sequence[LoadedImage]) -> discord.Embed:
+    """An edit result shows its sources: the first as thumbnail, all of them as links."""
+    after_time = next((n + 1 for n, field in enumerate(embed.fields) if field.name == "Time"), len(embed.fields))
+    embed.insert_field_at(after_time, name="Source image" if len(images) == 1 else "Source images",
+                          value=_source_links(images), inline=False)
+    if images:
+        embed.set_thumbnail(url=images[0].source.url)
     return cap_embed(embed)
 
 

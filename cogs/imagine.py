@@ -9,9 +9,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.access import require_access, spoiler_results
+from bot.jobs.image_job import run_image_job
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
-from bot.rendering import image_result_embed, prepare_result_files, result_uploads
-from cogs.result_buttons import result_view
+from bot.requests import ImageRequest
 
 if TYPE_CHECKING:
     from bot.core import ImageBot
@@ -45,35 +45,14 @@ class Imagine(commands.Cog):
         fmt = ImageFormat(image_format)
         config = await require_access(self.bot, interaction, Operation.IMAGINE)
         hide = await spoiler_results(self.bot, interaction, asked=spoiler)
-        model = config.model_or(self.bot.default_model(Operation.IMAGINE))
-        async with self.bot.jobs.run(
-            interaction, Operation.IMAGINE, model=model, prompt=prompt, image_format=fmt.value,
-            aspect_ratio=fmt.aspect_ratio, providers=config.provider_filter,
-        ) as job:
-            job.mark_upstream_start()
-            result = await self.bot.openrouter.generate_image(
-                prompt=prompt,
-                model=model,
-                aspect_ratio=fmt.aspect_ratio,
-                providers=config.provider_filter,
-                modalities=self.bot.catalog.modalities_for(model),
-                on_retry=job.on_retry,
-                on_answer=job.record_answer,
-            )
-            job.settle(cost=result.cost, generation_id=result.generation_id)
-            files = await prepare_result_files(
-                result.images, stem="imagine", limit_bytes=interaction.filesize_limit
-            )
-            embed = image_result_embed(
-                title="Imagine",
-                prompt=prompt,
-                result=result,
-                format_label=fmt.label,
-                elapsed_s=job.elapsed_s,
-                requester=interaction.user.display_name,
-                files=files,
-            )
-            await job.deliver(embeds=[embed], files=result_uploads(embed, files, spoiler=hide), view=result_view(job))
+        request = ImageRequest(
+            prompt=prompt,
+            model=config.model_or(self.bot.default_model(Operation.IMAGINE)),
+            image_format=fmt.value,
+            aspect_ratio=fmt.aspect_ratio,
+            providers=config.provider_filter,
+        )
+        await run_image_job(self.bot, interaction, Operation.IMAGINE, request, title="Imagine", spoiler=hide)
 
 
 async def setup(bot: ImageBot) -> None:

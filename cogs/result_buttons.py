@@ -18,7 +18,7 @@ failure here the same way: privately, with the same words.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
@@ -30,11 +30,11 @@ from bot.contexts import require_server
 from bot.error_messages import describe_error
 from bot.errors import UserFacingError
 from bot.jobs import InputLoader, Job, JobInputs
-from bot.operations import ImageFormat, Operation
-from bot.rendering import image_result_embed, prepare_result_files, result_uploads
+from bot.jobs.image_job import run_image_job
+from bot.operations import Operation
 from bot.replies import error_embed, send_private
-from bot.storage.guild_config import OperationConfig
-from bot.storage.jobs import JobRecord, ReferenceSource
+from bot.requests import ImageRequest
+from bot.storage.jobs import JobRecord
 from bot.tree import UNEXPECTED
 from cogs._prompt_form import PromptForm, PromptRoutes, submitted_prompt
 from cogs._result_images import ImageGone, load_references, load_result, result_source
@@ -166,11 +166,14 @@ async def reroll(interaction: discord.Interaction[ImageBot], job_id: int) -> Non
         loaded = await load_references(interaction, references)
         return JobInputs(images=[image for _, image in loaded], notes=notes)
 
-    await _run_image_job(
-        interaction, config, operation=spec.operation, prompt=spec.prompt,
-        image_format=spec.image_format, aspect_ratio=spec.aspect_ratio, references=references, load=load,
-        parent=record, title="Re-roll",
+    # The job's own request, under today's settings: the model and providers the server uses now.
+    request = replace(
+        spec.request,
+        model=config.model_or(bot.default_model(spec.operation)),
+        providers=config.provider_filter,
+        references=tuple(references),
     )
+    await _run_from(interaction, record, spec.operation, request, load=load, title="Re-roll")
 
 
 async def open_edit_modal(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
@@ -224,10 +227,14 @@ async def edit_result(
         _, image = await load_result(interaction, record, message)
         return JobInputs(images=[image])
 
-    await _run_image_job(
-        interaction, config, operation=Operation.EDIT, prompt=prompt, image_format=record.spec.image_format,
-        aspect_ratio=record.spec.aspect_ratio, references=(), load=load, parent=record, title="Edit",
+    request = ImageRequest(
+        prompt=prompt,
+        model=config.model_or(bot.default_model(Operation.EDIT)),
+        image_format=record.spec.image_format,
+        aspect_ratio=record.spec.aspect_ratio,
+        providers=config.provider_filter,
     )
+    await _run_from(interaction, record, Operation.EDIT, request, load=load, title="Edit")
 
 
 async def describe_result(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
@@ -288,46 +295,23 @@ async def _job(interaction: discord.Interaction[ImageBot], job_id: int) -> JobRe
     return record
 
 
-async def _run_image_job(
+async def _run_from(
     interaction: discord.Interaction[ImageBot],
-    config: OperationConfig,
-    *,
-    operation: Operation,
-    prompt: str,
-    image_format: str | None,
-    aspect_ratio: str | None,
-    references: Sequence[ReferenceSource],
-    load: InputLoader,
     parent: JobRecord,
+    operation: Operation,
+    request: ImageRequest,
+    *,
+    load: InputLoader,
     title: str,
 ) -> None:
-    """Generate with the server's current model through the job service; the result carries its own buttons.
-
-    A spoilered result stays spoilered: what was made from it is too.
-    """
+    """A new job made from a result, through the one image-job path; a spoilered result stays spoilered."""
     bot = interaction.client
-    model = config.model_or(bot.default_model(operation))
     hide = await spoiler_results(bot, interaction, asked=is_spoilered(parent.result_files))
-    async with bot.jobs.run(
-        interaction, operation, model=model, prompt=prompt, image_format=image_format, aspect_ratio=aspect_ratio,
-        providers=config.provider_filter, references=references, parent_job_id=parent.id, load=load,
-        input_count=max(len(references), 1 if operation is Operation.EDIT else 0),
-    ) as job:
-        job.mark_upstream_start()
-        result = await bot.openrouter.generate_image(
-            prompt=prompt, model=model, aspect_ratio=aspect_ratio, providers=config.provider_filter,
-            references=[image.as_input() for image in job.inputs.images],
-            modalities=bot.catalog.modalities_for(model), on_retry=job.on_retry, on_answer=job.record_answer,
-        )
-        job.settle(cost=result.cost, generation_id=result.generation_id)
-        files = await prepare_result_files(result.images, stem=operation.value, limit_bytes=interaction.filesize_limit)
-        embed = image_result_embed(
-            title=title, prompt=prompt, result=result, elapsed_s=job.elapsed_s,
-            format_label=ImageFormat(image_format).label if image_format in set(ImageFormat) else aspect_ratio,
-            requester=interaction.user.display_name, files=files, extra_fields=[_origin(parent)],
-            notes=job.inputs.notes,
-        )
-        await job.deliver(embeds=[embed], files=result_uploads(embed, files, spoiler=hide), view=result_view(job))
+    await run_image_job(
+        bot, interaction, operation, request, title=title, spoiler=hide, load=load,
+        input_count=max(len(request.references), 1 if operation is Operation.EDIT else 0),
+        parent_job_id=parent.id, extra_fields=[_origin(parent)],
+    )
 
 
 def _origin(parent: JobRecord) -> tuple[str, str]:
@@ -347,6 +331,7 @@ class ResultButtons(commands.Cog):
     async def cog_load(self) -> None:
         """Register the dynamic item (this runs inside `setup_hook`, before the gateway connects)."""
         self.bot.add_dynamic_items(JobButton)
+        self.bot.jobs.result_view = result_view
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[ImageBot]) -> None:
@@ -356,6 +341,8 @@ class ResultButtons(commands.Cog):
     async def cog_unload(self) -> None:
         """Stop serving the buttons."""
         self.bot.remove_dynamic_items(JobButton)
+        if self.bot.jobs.result_view is result_view:
+            self.bot.jobs.result_view = None
 
 
 async def setup(bot: ImageBot) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from bot.operations import Operation
+from bot.requests import ImageRequest
 from bot.storage.jobs import INTERRUPTED, JobSpec, JobStatus
 from bot.storage.usage import UsageLedger
 from tests.fake_openrouter import FakeOpenRouter, render_png
@@ -258,8 +259,8 @@ async def test_a_click_on_another_servers_job_is_refused_as_missing(harness: Bot
     assert harness.bot is not None
     member = harness.payloads.member
     foreign = await harness.bot.store.jobs.create(
-        JobSpec(operation=Operation.IMAGINE, model="google/gemini-2.5-flash-image", member_id=member.user_id,
-                guild_id=harness.payloads.guild_id + 1, prompt="another server's secret prompt"),
+        JobSpec(operation=Operation.IMAGINE, member_id=member.user_id, guild_id=harness.payloads.guild_id + 1,
+                request=ImageRequest(prompt="another server's secret prompt", model="google/gemini-2.5-flash-image")),
         created_at=harness.bot.jobs.clock(),
     )
     custom_id = f"job:{action}:{foreign}"
@@ -316,8 +317,8 @@ async def test_jobs_left_running_by_a_dead_process_are_marked_interrupted_at_sta
     assert harness.bot is not None
     store = harness.bot.store
     member = harness.payloads.member
-    spec = JobSpec(operation=Operation.IMAGINE, model="m", member_id=member.user_id,
-                   guild_id=harness.payloads.guild_id, prompt="lost in a crash")
+    spec = JobSpec(operation=Operation.IMAGINE, member_id=member.user_id, guild_id=harness.payloads.guild_id,
+                   request=ImageRequest(prompt="lost in a crash", model="m"))
     live = await store.jobs.create(spec, created_at=harness.bot.jobs.clock())  # this process: still alive
     store.jobs.owner = f"{socket.gethostname()}:999999999:1"  # a pid no process has
     dead = await store.jobs.create(spec, created_at=harness.bot.jobs.clock())

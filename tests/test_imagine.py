@@ -103,8 +103,8 @@ async def test_an_answer_with_more_than_ten_images_delivers_ten_and_counts_the_r
     real = client.generate_image
     results: list[ImageResult] = []
 
-    async def recording(**kwargs: Any) -> ImageResult:
-        results.append(await real(**kwargs))
+    async def recording(*args: Any, **kwargs: Any) -> ImageResult:
+        results.append(await real(*args, **kwargs))
         return results[-1]
 
     monkeypatch.setattr(client, "generate_image", recording)

@@ -19,6 +19,7 @@ from bot.openrouter import ImageInput, OpenRouterClient, ProviderFilter, build_h
 from bot.openrouter import errors as e
 from bot.openrouter.client import MAX_IMAGES_PER_ANSWER, OFF_LOOP_BYTES
 from bot.openrouter.retry import RetryPolicy
+from bot.requests import ImageRequest
 from tests.fake_openrouter import render_png
 
 KEY = "sk-or-v1-unit-test-key"
@@ -71,7 +72,8 @@ async def test_provider_filter_precedence(providers: ProviderFilter, expected: d
         return httpx.Response(200, json=_image_answer())
 
     client = _client(handler)
-    result = await client.generate_image(prompt="p", model="m/x", aspect_ratio="16:9", providers=providers)
+    result = await client.generate_image(
+        ImageRequest(prompt="p", model="m/x", aspect_ratio="16:9", providers=providers))
     assert seen[0].get("provider") == expected
     assert result.images[0].mime == "image/png" and result.cost == 0.5 and result.generation_id == "gen-1"
     await _close(client)
@@ -85,8 +87,8 @@ async def test_headers_and_reference_parts() -> None:
         return httpx.Response(200, json=_image_answer())
 
     client = _client(handler)
-    await client.generate_image(prompt="make it blue", model="m/x",
-                                references=[ImageInput(PNG, "image/png"), ImageInput(b"\xff\xd8\xff", "image/jpeg")])
+    await client.generate_image(ImageRequest(prompt="make it blue", model="m/x"),
+        references=[ImageInput(PNG, "image/png"), ImageInput(b"\xff\xd8\xff", "image/jpeg")])
     request = captured[0]
     assert request.headers["authorization"] == f"Bearer {KEY}"
     assert request.headers["x-openrouter-title"] == "Test Bot"
@@ -108,7 +110,7 @@ async def test_https_image_download_carries_no_key() -> None:
         return httpx.Response(200, json=_image_answer("https://cdn.invalid/a.png"))
 
     client = _client(handler)
-    result = await client.generate_image(prompt="p", model="m/x")
+    result = await client.generate_image(ImageRequest(prompt="p", model="m/x"))
     assert result.images[0].data == PNG
     assert "authorization" not in seen[1].headers
     assert (seen[1].url.host, seen[1].headers["host"]) == (PUBLIC_IP, "cdn.invalid"), "the checked address"
@@ -134,7 +136,7 @@ async def test_status_maps_to_typed_error(status: int, error_type: type[e.OpenRo
 
     client = _client(handler)
     with pytest.raises(error_type) as caught:
-        await client.generate_image(prompt="p", model="m/x")
+        await client.generate_image(ImageRequest(prompt="p", model="m/x"))
     assert caught.value.model == "m/x"
     assert calls == (3 if status in (408, 429, 502, 503) else 1)
     if status == 429:
@@ -149,7 +151,7 @@ async def test_retry_callback_is_told_each_attempt() -> None:
                     httpx.Response(200, json=_image_answer())])
     told: list[tuple[int, int, float]] = []
     client = _client(lambda request: next(answers))
-    await client.generate_image(prompt="p", model="m/x", on_retry=lambda *args: told.append(args))
+    await client.generate_image(ImageRequest(prompt="p", model="m/x"), on_retry=lambda *args: told.append(args))
     assert told == [(1, 3, 0.0)]
     await _close(client)
 
@@ -195,7 +197,7 @@ async def test_timeout_becomes_request_timed_out() -> None:
 
     client = _client(handler)
     with pytest.raises(e.RequestTimedOutError):
-        await client.generate_image(prompt="p", model="m/x")
+        await client.generate_image(ImageRequest(prompt="p", model="m/x"))
     await _close(client)
 
 
@@ -225,7 +227,7 @@ async def test_a_link_to_the_metadata_service_is_never_fetched(operation: str) -
     client = _client(_answering(_image_answer(METADATA_URL), seen=seen))
     references = [ImageInput(PNG, "image/png")] if operation == "edit" else []
     with pytest.raises(e.ImageAddressRefusedError) as caught:
-        await client.generate_image(prompt="p", model="m/x", references=references)
+        await client.generate_image(ImageRequest(prompt="p", model="m/x"), references=references)
     assert [request.url.path for request in seen] == ["/api/v1/chat/completions"], "nothing else was requested"
     error = caught.value
     assert isinstance(error, e.ImageDecodeError), "callers that handle unreadable results still catch it"
@@ -238,7 +240,7 @@ async def test_refused_links_are_dropped_and_counted_and_the_rest_delivered() ->
     seen: list[httpx.Request] = []
     urls = [DATA_URL, "http://10.0.0.5/a.png", "https://images.example.org/b.png", "http://[::1]/c.png"]
     client = _client(_answering(_image_answer(urls=urls), files={"/b.png": PNG}, seen=seen))
-    result = await client.generate_image(prompt="p", model="m/x")
+    result = await client.generate_image(ImageRequest(prompt="p", model="m/x"))
     assert [image.data for image in result.images] == [PNG, PNG]
     assert result.dropped == 2
     fetched = seen[1:]
@@ -251,7 +253,7 @@ async def test_images_on_openrouters_own_origin_are_trusted_and_carry_no_key() -
     seen: list[httpx.Request] = []
     client = _client(_answering(_image_answer("https://or.invalid/files/x.png"), files={"/files/x.png": PNG},
                                 seen=seen))
-    result = await client.generate_image(prompt="p", model="m/x")
+    result = await client.generate_image(ImageRequest(prompt="p", model="m/x"))
     assert result.images[0].data == PNG and result.dropped == 0
     assert seen[1].url.host == "or.invalid" and "authorization" not in seen[1].headers
     await _close(client)
@@ -261,7 +263,7 @@ async def test_an_answer_is_capped_at_ten_images_data_urls_included() -> None:
     colours = [render_png(4, 4, (index, 0, 0)) for index in range(12)]
     urls = ["data:image/png;base64," + base64.b64encode(png).decode() for png in colours]
     client = _client(_answering(_image_answer(urls=urls)))
-    result = await client.generate_image(prompt="p", model="m/x")
+    result = await client.generate_image(ImageRequest(prompt="p", model="m/x"))
     assert MAX_IMAGES_PER_ANSWER == 10
     assert [image.data for image in result.images] == colours[:10], "the first ten, in order"
     assert result.dropped == 2
@@ -272,7 +274,7 @@ async def test_links_past_the_cap_are_not_even_fetched() -> None:
     seen: list[httpx.Request] = []
     urls = [DATA_URL] * 10 + ["https://images.example.org/11.png"]
     client = _client(_answering(_image_answer(urls=urls), files={"/11.png": PNG}, seen=seen))
-    result = await client.generate_image(prompt="p", model="m/x")
+    result = await client.generate_image(ImageRequest(prompt="p", model="m/x"))
     assert len(result.images) == 10 and result.dropped == 1
     assert len(seen) == 1, "only the chat request"
     await _close(client)
@@ -311,7 +313,7 @@ async def test_every_failure_after_an_answer_carries_its_cost_and_generation_id(
     told: list[tuple[float | None, str | None]] = []
     client = _client(_answering(answer))
     with pytest.raises(error_type) as caught:
-        await client.generate_image(prompt="p", model="m/x", on_answer=lambda *args: told.append(args))
+        await client.generate_image(ImageRequest(prompt="p", model="m/x"), on_answer=lambda *args: told.append(args))
     assert (caught.value.cost, caught.value.generation_id) == (0.25, "gen-7")
     assert told == [(0.25, "gen-7")], "on_answer heard of the answer once"
     await _close(client)
@@ -327,8 +329,8 @@ async def test_on_answer_is_told_before_any_image_is_fetched() -> None:
         return httpx.Response(200, content=PNG)
 
     client = _client(handler)
-    result = await client.generate_image(prompt="p", model="m/x",
-                                         on_answer=lambda cost, gid: events.append(f"answer {cost} {gid}"))
+    result = await client.generate_image(ImageRequest(prompt="p", model="m/x"),
+        on_answer=lambda cost, gid: events.append(f"answer {cost} {gid}"))
     assert events == ["answer 0.5 gen-1", "image fetched"]
     assert (result.cost, result.generation_id) == (0.5, "gen-1")
     await _close(client)
@@ -350,7 +352,7 @@ async def test_an_answer_for_each_attempt_is_reported() -> None:
     answers = iter([httpx.Response(200, json=failed), httpx.Response(200, json=_image_answer())])
     told: list[tuple[float | None, str | None]] = []
     client = _client(lambda request: next(answers))
-    await client.generate_image(prompt="p", model="m/x", on_answer=lambda *args: told.append(args))
+    await client.generate_image(ImageRequest(prompt="p", model="m/x"), on_answer=lambda *args: told.append(args))
     assert told == [(0.25, "gen-7"), (0.5, "gen-1")]
     await _close(client)
 
@@ -375,7 +377,7 @@ async def test_a_cancellation_during_a_large_parse_waits_reports_then_propagates
     told: list[tuple[float | None, str | None]] = []
     client = _client(_answering(_image_answer(big)))
     task = asyncio.create_task(
-        client.generate_image(prompt="p", model="m/x", on_answer=lambda *args: told.append(args))
+        client.generate_image(ImageRequest(prompt="p", model="m/x"), on_answer=lambda *args: told.append(args))
     )
     loop = asyncio.get_running_loop()
     assert await loop.run_in_executor(None, started.wait, 10), "the parse never started"
@@ -419,7 +421,8 @@ async def test_the_request_body_is_built_off_the_loop_when_its_references_are_la
     size = OFF_LOOP_BYTES if large else 100
     references = [ImageInput(bytes([index]) * size + PNG, "image/png") for index in range(3)]
     client = _client(handler)
-    await client.generate_image(prompt="héllo \u2728", model="m/x", references=references)
+    await client.generate_image(ImageRequest(prompt="héllo \u2728", model="m/x", aspect_ratio="1:1"),
+                                references=references)
     loop_thread = threading.get_ident()
     assert len(threads) == 1
     assert (threads[0] != loop_thread) is large
@@ -440,7 +443,7 @@ async def test_a_large_answer_is_parsed_on_the_image_pool(monkeypatch: pytest.Mo
     monkeypatch.setattr(client_module, "_join_and_parse", spy)
     big = "data:image/png;base64," + base64.b64encode(PNG + b"\0" * OFF_LOOP_BYTES).decode()
     client = _client(_answering(_image_answer(big)))
-    await client.generate_image(prompt="p", model="m/x")
+    await client.generate_image(ImageRequest(prompt="p", model="m/x"))
     assert len(names) == 1 and names[0].startswith("image-work"), names
     await _close(client)
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.operations import Operation
+from bot.requests import ImageRequest
 from bot.storage.jobs import INTERRUPTED, JobSpec, JobStatus, JobStore
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.conversation import Conversation, Reply
@@ -88,10 +89,12 @@ async def recorded_job(
     store = harness.bot.store
     now = harness.bot.jobs.clock()
     spec = JobSpec(
-        operation=Operation.IMAGINE, model="google/gemini-2.5-flash-image",
+        operation=Operation.IMAGINE,
         member_id=(member or harness.payloads.member).user_id,
         guild_id=guild_id if guild_id is not None else harness.payloads.guild_id,
-        channel_id=harness.payloads.channel_id, prompt=prompt, image_format="square", aspect_ratio="1:1",
+        channel_id=harness.payloads.channel_id,
+        request=ImageRequest(prompt=prompt, model="google/gemini-2.5-flash-image", image_format="square",
+                             aspect_ratio="1:1"),
     )
     number = await store.jobs.create(spec, created_at=now - age)
     if status is JobStatus.RUNNING:

@@ -167,8 +167,8 @@ def _spy_results(harness: BotHarness, monkeypatch: pytest.MonkeyPatch) -> list[I
     real = client.generate_image
     results: list[ImageResult] = []
 
-    async def recording(**kwargs: Any) -> ImageResult:
-        result = await real(**kwargs)
+    async def recording(*args: Any, **kwargs: Any) -> ImageResult:
+        result = await real(*args, **kwargs)
         results.append(result)
         return result
 

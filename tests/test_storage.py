@@ -219,3 +219,28 @@ async def test_a_cancellation_while_a_transaction_begins_never_leaves_it_open(tm
         assert await store.state.get("after") == "ok"
     finally:
         await store.close()
+
+
+async def test_a_jobs_image_request_is_stored_whole_and_read_back_equal(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.openrouter.types import ProviderFilter
+    from bot.requests import ImageRequest, ReferenceSource, Route
+    from bot.storage.jobs import JobSpec
+
+    request = ImageRequest(
+        prompt="a lighthouse", model="acme/painter", route=Route.IMAGES, image_format="landscape",
+        aspect_ratio="16:9", resolution="2K", quality="high", count=3, seed=42,
+        references=(ReferenceSource(url="https://cdn.discordapp.com/a.png", filename="a.png", message_id=7),),
+        providers=ProviderFilter(only=("openai",)),
+    )
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        spec = JobSpec(operation=Operation.EDIT, member_id=1, request=request, guild_id=2, channel_id=3)
+        job_id = await store.jobs.create(spec, created_at=datetime(2026, 12, 1, tzinfo=UTC))
+        record = await store.jobs.get(job_id)
+    finally:
+        await store.close()
+    assert record is not None
+    assert record.spec.request == request, "every option a re-roll repeats comes back as it was asked"
+    assert (record.spec.prompt, record.spec.model, record.spec.aspect_ratio) == ("a lighthouse", "acme/painter", "16:9")

@@ -42,11 +42,11 @@ from bot.job_log import log_finished_job
 from bot.jobs.cooldowns import Cooldowns
 from bot.jobs.progress import Progress
 from bot.jobs.queue import JobQueue, Ticket
-from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
 from bot.rendering import MAX_FILES_PER_MESSAGE, format_cost
 from bot.replies import error_embed, post_in_channel, send_private, token_expired
-from bot.storage.jobs import JobSpec, JobStatus, JobStore, ReferenceSource
+from bot.requests import ImageRequest
+from bot.storage.jobs import JobSpec, JobStatus, JobStore
 from bot.storage.usage import LedgerEntry, UsageLedger
 
 if TYPE_CHECKING:
@@ -130,6 +130,8 @@ class Job:
     interaction: discord.Interaction[Any]
     model: str
     progress: Progress
+    #: The request as it goes upstream: the caller's, with what loading the inputs found filled in.
+    request: ImageRequest
     started: float = field(default_factory=time.perf_counter)
     upstream_started: float | None = None
     upstream_finished: float | None = None
@@ -387,6 +389,8 @@ class JobService:
         self._live: dict[int, LiveJob] = {}
         #: Builds a job's Cancel button (`cogs.cancel` sets it while loaded); None: no button is shown.
         self.cancel_view: Callable[[int], discord.ui.View] | None = None
+        #: Builds a delivered job's result buttons; set by the result-buttons cog (None: results get none).
+        self.result_view: Callable[[Job], discord.ui.View | None] | None = None
         #: Seconds before a running job's message first says "Working on it…" (with Cancel); tests shorten it.
         self.working_notice_after_s = WORKING_NOTICE_AFTER_S
 
@@ -438,13 +442,8 @@ class JobService:
         self,
         interaction: discord.Interaction[Any],
         operation: Operation,
+        request: ImageRequest,
         *,
-        model: str,
-        prompt: str = "",
-        image_format: str | None = None,
-        aspect_ratio: str | None = None,
-        providers: ProviderFilter | None = None,
-        references: Sequence[ReferenceSource] = (),
         parent_job_id: int | None = None,
         load: InputLoader | None = None,
         input_count: int | None = None,
@@ -454,24 +453,19 @@ class JobService:
         Admission comes first and costs nothing but a few in-memory checks and cached reads: only an
         admitted job gets to download and decode its images (`load`, whose `input_count` images the
         budget estimate counts), so a member cannot make the bot do expensive work by sending many
-        commands at once. The images found then replace `references` in the job history. The other
-        keyword arguments feed the history (what a re-roll repeats) and the cost estimate; errors
-        propagate to the caller's handler.
+        commands at once. The images found then replace the request's `references`, and an aspect ratio
+        they decide replaces its own; `job.request` is the request as it goes upstream and into the
+        history (what a re-roll repeats). Errors propagate to the caller's handler.
         """
         if not self.accepting:
             raise ShuttingDown()
         guild_id = require_server(interaction)  # buttons and modals do not pass the tree's check
         spec = JobSpec(
             operation=operation,
-            model=model,
             member_id=interaction.user.id,
+            request=request,
             guild_id=guild_id,
             channel_id=interaction.channel_id,
-            prompt=prompt,
-            image_format=image_format,
-            aspect_ratio=aspect_ratio,
-            providers=providers or ProviderFilter(),
-            references=tuple(references),
             parent_job_id=parent_job_id,
         )
         # Tracked from here, so a shutdown that starts while this job is being admitted waits for it.
@@ -486,17 +480,19 @@ class JobService:
                 self._untrack(task)
             raise
         progress = Progress(interaction, min_interval_s=self.progress_interval_s)
-        job = Job(operation=operation, interaction=interaction, model=model, progress=progress)
+        job = Job(operation=operation, interaction=interaction, model=request.model, progress=progress,
+                  request=request)
         failure: BaseException | None = None
         live: LiveJob | None = None
         try:
             if load is not None:
                 job.inputs = await load()
-                spec = replace(
-                    spec,
+                spec = replace(spec, request=replace(
+                    spec.request,
                     references=tuple(image.source.reference() for image in job.inputs.images),
-                    aspect_ratio=job.inputs.aspect_ratio or spec.aspect_ratio,
-                )
+                    aspect_ratio=job.inputs.aspect_ratio or spec.request.aspect_ratio,
+                ))
+            job.request = spec.request
             if not interaction.response.is_done():
                 await interaction.response.defer(thinking=True)
             job.id = await self._open_record(spec)

@@ -45,6 +45,7 @@ from bot.openrouter.types import (
     ProviderFilter,
     ProviderInfo,
 )
+from bot.requests import ImageRequest
 from bot.workers import run_cpu
 
 __all__ = ["MAX_IMAGES_PER_ANSWER", "AnswerCallback", "OpenRouterClient", "build_http_client"]
@@ -124,17 +125,16 @@ class OpenRouterClient:
 
     async def generate_image(
         self,
+        request: ImageRequest,
         *,
-        prompt: str,
-        model: str,
-        aspect_ratio: str | None = "1:1",
-        providers: ProviderFilter = NO_FILTER,
         references: Sequence[ImageInput] = (),
         modalities: Sequence[str] = ("image", "text"),
         on_retry: RetryCallback | None = None,
         on_answer: AnswerCallback | None = None,
     ) -> ImageResult:
-        """Generate (or, with references, edit) images; raises `OpenRouterError` on any failure.
+        """Generate (or, with `references`, the request's input images loaded, edit) images.
+
+        Raises `OpenRouterError` on any failure.
 
         At most `MAX_IMAGES_PER_ANSWER` images are taken from the answer; image links that point anywhere
         but OpenRouter or a public address are not fetched. Both are counted in `ImageResult.dropped`;
@@ -147,11 +147,14 @@ class OpenRouterClient:
         reports the answer, then propagates. Every `OpenRouterError` raised after an answer arrived carries
         that answer's `cost` and `generation_id`.
         """
+        model = request.model
         extra: dict[str, Any] = {"modalities": list(modalities)}
-        if aspect_ratio:
-            extra["image_config"] = {"aspect_ratio": aspect_ratio}
-        self._add_providers(extra, providers)
-        body = await _chat_body(model=model, prompt=prompt, images=references, extra=extra, as_parts=bool(references))
+        if request.aspect_ratio:
+            extra["image_config"] = {"aspect_ratio": request.aspect_ratio}
+        self._add_providers(extra, request.providers)
+        body = await _chat_body(
+            model=model, prompt=request.prompt, images=references, extra=extra, as_parts=bool(references)
+        )
         answer, message = await self._complete(body, model=model, on_retry=on_retry, on_answer=on_answer)
         try:
             text = _message_text(message)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
 from bot.process_identity import is_running, this_process
+from bot.requests import ImageRequest, ReferenceSource, Route
 from bot.storage.database import Database
 
 __all__ = [
@@ -53,57 +54,49 @@ class JobStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class ReferenceSource:
-    """Where one input image came from: enough to fetch it again once its URL has expired."""
-
-    url: str | None = None
-    filename: str | None = None
-    channel_id: int | None = None
-    message_id: int | None = None
-    attachment_id: int | None = None
-    #: The job whose result this image is (an Edit button on a result), if any.
-    job_id: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The stored form, without empty keys."""
-        values = {
-            "url": self.url,
-            "filename": self.filename,
-            "channel_id": self.channel_id,
-            "message_id": self.message_id,
-            "attachment_id": self.attachment_id,
-            "job_id": self.job_id,
-        }
-        return {key: value for key, value in values.items() if value is not None}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ReferenceSource:
-        """Read the stored form back, tolerating missing keys."""
-        return cls(
-            url=data.get("url"),
-            filename=data.get("filename"),
-            channel_id=_int(data.get("channel_id")),
-            message_id=_int(data.get("message_id")),
-            attachment_id=_int(data.get("attachment_id")),
-            job_id=_int(data.get("job_id")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class JobSpec:
-    """What was asked for: the part of a job that a re-roll repeats."""
+    """What was asked for, by whom and where: the part of a job that a re-roll repeats.
+
+    The request itself is one `ImageRequest`; the properties below read it for the many places that
+    only want its prompt or model.
+    """
 
     operation: Operation
-    model: str
     member_id: int
+    request: ImageRequest
     guild_id: int | None = None
     channel_id: int | None = None
-    prompt: str = ""
-    image_format: str | None = None
-    aspect_ratio: str | None = None
-    providers: ProviderFilter = field(default_factory=ProviderFilter)
-    references: tuple[ReferenceSource, ...] = ()
     parent_job_id: int | None = None
+
+    @property
+    def prompt(self) -> str:
+        """The prompt (or the question, for describe) as the member wrote it."""
+        return self.request.prompt
+
+    @property
+    def model(self) -> str:
+        """The model the job used."""
+        return self.request.model
+
+    @property
+    def image_format(self) -> str | None:
+        """The shape the member chose by name, if any."""
+        return self.request.image_format
+
+    @property
+    def aspect_ratio(self) -> str | None:
+        """The aspect ratio sent upstream."""
+        return self.request.aspect_ratio
+
+    @property
+    def providers(self) -> ProviderFilter:
+        """The provider filter in force when the job ran."""
+        return self.request.providers
+
+    @property
+    def references(self) -> tuple[ReferenceSource, ...]:
+        """Where the input images came from."""
+        return self.request.references
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +132,7 @@ _COLUMNS = (
     "id, guild_id, channel_id, member_id, operation, prompt, image_format, aspect_ratio, model, "
     "provider_filter, reference_images, parent_job_id, status, result_channel_id, result_message_id, "
     "result_files, result_deleted, cost, generation_id, error_kind, created_at, started_at, finished_at, "
-    "upstream_ms"
+    "upstream_ms, route, resolution, quality, image_count, seed"
 )
 
 
@@ -153,25 +146,32 @@ class JobStore:
 
     async def create(self, spec: JobSpec, *, created_at: datetime) -> int:
         """Record a new, queued job and return its id (the id the result buttons will carry)."""
+        request = spec.request
         async with self._db.transaction() as connection:
             cursor = await connection.execute(
                 "INSERT INTO jobs (guild_id, channel_id, member_id, operation, prompt, image_format, "
-                "aspect_ratio, model, provider_filter, reference_images, parent_job_id, status, created_at, owner) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+                "aspect_ratio, model, provider_filter, reference_images, parent_job_id, status, created_at, owner, "
+                "route, resolution, quality, image_count, seed) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
                 (
                     spec.guild_id,
                     spec.channel_id,
                     spec.member_id,
                     spec.operation.value,
-                    spec.prompt,
-                    spec.image_format,
-                    spec.aspect_ratio,
-                    spec.model,
-                    json.dumps({"only": list(spec.providers.only), "ignore": list(spec.providers.ignore)}),
-                    json.dumps([reference.to_json() for reference in spec.references]),
+                    request.prompt,
+                    request.image_format,
+                    request.aspect_ratio,
+                    request.model,
+                    json.dumps({"only": list(request.providers.only), "ignore": list(request.providers.ignore)}),
+                    json.dumps([reference.to_json() for reference in request.references]),
                     spec.parent_job_id,
                     format_time(created_at),
                     self.owner,
+                    request.route.value,
+                    request.resolution,
+                    request.quality,
+                    request.count,
+                    request.seed,
                 ),
             )
             job_id = cursor.lastrowid
@@ -332,19 +332,27 @@ def _int(value: Any) -> int | None:
 
 def _from_row(row: Any) -> JobRecord:
     providers = json.loads(row["provider_filter"] or "{}")
-    spec = JobSpec(
-        operation=Operation(row["operation"]),
-        model=str(row["model"]),
-        member_id=int(row["member_id"]),
-        guild_id=_int(row["guild_id"]),
-        channel_id=_int(row["channel_id"]),
+    request = ImageRequest(
         prompt=str(row["prompt"]),
+        model=str(row["model"]),
+        route=Route(row["route"] or Route.CHAT),
         image_format=row["image_format"],
         aspect_ratio=row["aspect_ratio"],
+        resolution=row["resolution"],
+        quality=row["quality"],
+        count=int(row["image_count"] or 1),
+        seed=_int(row["seed"]),
+        references=tuple(ReferenceSource.from_json(item) for item in json.loads(row["reference_images"] or "[]")),
         providers=ProviderFilter(
             only=tuple(providers.get("only") or ()), ignore=tuple(providers.get("ignore") or ())
         ),
-        references=tuple(ReferenceSource.from_json(item) for item in json.loads(row["reference_images"] or "[]")),
+    )
+    spec = JobSpec(
+        operation=Operation(row["operation"]),
+        member_id=int(row["member_id"]),
+        request=request,
+        guild_id=_int(row["guild_id"]),
+        channel_id=_int(row["channel_id"]),
         parent_job_id=_int(row["parent_job_id"]),
     )
     return JobRecord(
