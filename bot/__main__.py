@@ -23,6 +23,7 @@ import discord
 from bot.core import create_bot
 from bot.logs import setup_logging
 from bot.preflight import run_checks, settings_failure, startup_check
+from bot.services import open_services
 from bot.settings import Settings, SettingsError, load_settings
 from bot.storage import DatabaseError
 
@@ -30,15 +31,19 @@ log = logging.getLogger("bot")
 
 
 async def run_bot(settings: Settings) -> None:
-    """Run until the gateway closes or a stop signal arrives."""
+    """Run until the gateway closes or a stop signal arrives.
+
+    The services are opened here, once, and handed to the bot (discord.py's `advanced_startup.py`);
+    the one `async with` closes the bot first, then the services in reverse order. A `DatabaseError`
+    from opening the store propagates before any bot exists, for `main` to report in one line.
+    """
     await startup_check(settings)  # logs one summary line; bounded to a few seconds, never fatal
-    bot = create_bot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    async with bot:
+    async with open_services(settings) as services, create_bot(settings, services) as bot:
         runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)

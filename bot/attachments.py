@@ -160,8 +160,8 @@ def images_in_message(message: discord.Message) -> list[ImageSource]:
 class AttachmentPipeline:
     """Downloads input images with a hard size bound and prepares them for upstream, off the event loop.
 
-    The bot builds one in `setup_hook` (`bot.attachments`) for every command and button. Every download
-    goes through the process's one `GuardedFetcher` (shared with the OpenRouter client, closed by the bot):
+    `bot.services.open_services` builds one (`bot.attachments`) for every command and button. Every download
+    goes through the process's one `GuardedFetcher` (shared with the OpenRouter client, closed with them):
     it never carries the OpenRouter key, follows no redirects, and only fetches from Discord's own
     origins or from public addresses, so no URL can make the bot call into its own network.
     """

@@ -1,8 +1,9 @@
-"""The Bot: a thin `commands.Bot` that owns the long-lived services and loads the cogs.
+"""The Bot: a thin `commands.Bot` that uses the long-lived services it is given and loads the cogs.
 
-The storage, the OpenRouter client and the attachment pipeline are opened in `setup_hook` (before the
-gateway connects, after login) and closed in `close()`, so one process has exactly one of each and
-shutdown releases them.
+The storage, the fetcher, the OpenRouter client, the attachment pipeline and the model catalog are
+opened by `bot.services.open_services` (in `bot/__main__.py`, or a test's harness) and handed to the
+constructor; the bot exposes them as attributes (`bot.store`, `bot.openrouter`, ...) and never closes
+them: the `async with` that opened them does, after the bot closed.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from bot.catalog import ModelCatalog
 from bot.command_sync import sync_commands_if_changed
 from bot.fetcher import GuardedFetcher
 from bot.jobs import JobService
-from bot.openrouter import OpenRouterClient, build_http_client
-from bot.openrouter.retry import RetryPolicy
+from bot.openrouter import OpenRouterClient
 from bot.operations import Operation
+from bot.services import Services
 from bot.settings import Settings
 from bot.storage import Store
 from bot.tree import ImageBotTree
@@ -47,9 +48,10 @@ def apply_discord_api_base(base_url: str | None) -> None:
 
 
 class ImageBot(commands.Bot):
-    """The bot process: settings, storage, the shared OpenRouter client and image downloads, and the cogs."""
+    """The bot process: settings, the services it was given (storage, clients, catalog), the job queue, the cogs."""
 
     store: Store
+    fetcher: GuardedFetcher
     openrouter: OpenRouterClient
     attachments: AttachmentPipeline
     catalog: ModelCatalog
@@ -57,6 +59,7 @@ class ImageBot(commands.Bot):
     def __init__(
         self,
         settings: Settings,
+        services: Services,
         *,
         extensions: Sequence[str] = DEFAULT_EXTENSIONS,
         sync_commands: bool = True,
@@ -71,6 +74,12 @@ class ImageBot(commands.Bot):
         )
         apply_discord_api_base(settings.discord_api_base)
         self.settings = settings
+        # The cogs read the services from the bot; whoever opened them (`open_services`) closes them.
+        self.store = services.store
+        self.fetcher = services.fetcher
+        self.openrouter = services.openrouter
+        self.attachments = services.attachments
+        self.catalog = services.catalog
         self._extensions = tuple(extensions)
         self._sync_commands = sync_commands
         self.jobs = JobService(
@@ -85,36 +94,10 @@ class ImageBot(commands.Bot):
         return {}
 
     async def setup_hook(self) -> None:
-        """Open storage and the clients, load the cogs, sync commands if they changed."""
+        """Find the gateway, settle the jobs a dead process left, start the catalog, load the cogs, sync."""
         await self._discover_gateway()
-        self.store = await Store.open(self.settings.database_path)
         await self._interrupt_orphaned_jobs()
         self.jobs.bind(self.store, model_info=catalog_lookup(self))  # job history, ledger, budgets
-        # Every URL the bot fetches (input images, result links) goes through this one fetcher: trusted
-        # origins (Discord's media, the two configured APIs) or public addresses only, and no API key.
-        self.fetcher = GuardedFetcher.open(
-            discord_api_base=self.settings.discord_api_base, openrouter_base=self.settings.openrouter_base
-        )
-        self.openrouter = OpenRouterClient(
-            build_http_client(
-                timeout_s=self.settings.request_timeout_s,
-                app_name=self.settings.app_name,
-                app_url=self.settings.app_url,
-            ),
-            api_key=self.settings.openrouter_api_key.get_secret_value(),
-            base_url=self.settings.openrouter_base,
-            timeout_s=self.settings.request_timeout_s,
-            retry=RetryPolicy(
-                max_attempts=self.settings.retry_max_attempts,
-                max_total_s=self.settings.retry_max_total_s,
-                base_delay_s=self.settings.retry_base_delay_s,
-                max_delay_s=self.settings.retry_max_delay_s,
-            ),
-            fetcher=self.fetcher,
-        )
-        # Input images for /edit, /describe, the menus and the result buttons, through the same fetcher.
-        self.attachments = AttachmentPipeline(self.fetcher)
-        self.catalog = ModelCatalog(self.openrouter)
         self.catalog.start()  # loads in the background: setup_hook must not wait on OpenRouter
         for extension in self._extensions:
             await self.load_extension(extension)
@@ -151,20 +134,14 @@ class ImageBot(commands.Bot):
         await self.close()
 
     async def close(self) -> None:
-        """Disconnect, then release the clients and the database."""
+        """Disconnect and unload the cogs; the services stay open for their owner to close.
+
+        The catalog's refresh is left to the catalog too: it is one bounded task that reads start as
+        well as `setup_hook`, and `open_services` cancels it (`catalog.aclose`) before the client it
+        uses closes.
+        """
         await super().close()
         self.jobs.abandon_record_retries()  # before the store closes under them
-        if hasattr(self, "catalog"):
-            await self.catalog.aclose()
-        if hasattr(self, "attachments"):
-            await self.attachments.aclose()
-        if hasattr(self, "openrouter"):
-            await self.openrouter.aclose()
-        if hasattr(self, "fetcher"):
-            await self.fetcher.aclose()
-        if hasattr(self, "store"):
-            await self.store.close()
-            del self.store
 
     def default_model(self, operation: Operation) -> str:
         """The model an operation uses where a server chose none."""
@@ -198,7 +175,7 @@ class ShardedImageBot(ImageBot, commands.AutoShardedBot):
         return options
 
 
-def create_bot(settings: Settings, **options: Any) -> ImageBot:
+def create_bot(settings: Settings, services: Services, **options: Any) -> ImageBot:
     """The bot class the settings ask for: `ShardedImageBot` when sharding is configured, else `ImageBot`."""
     bot_class = ShardedImageBot if settings.sharded else ImageBot
-    return bot_class(settings, **options)
+    return bot_class(settings, services, **options)

@@ -25,7 +25,7 @@ what it fetched. `GuardedFetcher` is the single gate all of those go through:
 The fetcher never carries a credential: its clients have no default headers, and the OpenRouter client
 downloads result images through it rather than through its own authenticated client.
 
-The bot builds one for the process in `ImageBot.setup_hook` and hands it to both the attachment pipeline
+`bot.services.open_services` builds one for the process and hands it to both the attachment pipeline
 and the OpenRouter client; `resolver` is a hook so tests can map names to addresses.
 """
 

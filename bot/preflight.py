@@ -33,11 +33,12 @@ from urllib.parse import urlsplit
 import discord
 import httpx
 
-from bot.openrouter import OpenRouterClient, build_http_client
+from bot.openrouter import OpenRouterClient
 from bot.openrouter.errors import AuthenticationError, OpenRouterError
 from bot.openrouter.retry import RetryPolicy
 from bot.openrouter.types import ModelInfo
 from bot.operations import Operation
+from bot.services import open_clients
 from bot.settings import Settings, SettingsError
 from bot.storage.database import load_migrations
 
@@ -334,14 +335,15 @@ def _default_models(settings: Settings) -> list[tuple[Operation, str, str]]:
 
 
 async def _openrouter_checks(settings: Settings, timeout_s: float) -> list[CheckResult]:
-    client = OpenRouterClient(
-        build_http_client(timeout_s=timeout_s, app_name=settings.app_name, app_url=settings.app_url),
-        api_key=settings.openrouter_api_key.get_secret_value(),
-        base_url=settings.openrouter_base,
-        timeout_s=timeout_s,
-        retry=RetryPolicy(max_attempts=1),  # a check reports what it sees; no waiting on retries
-    )
-    try:
+    """The key and the default models, asked through the same clients the bot builds (`open_clients`).
+
+    The check opens only those two (the fetcher and the OpenRouter client), within its own time
+    budget and without retries, and closes them again; never `open_services`, whose store would
+    create and migrate the database that the database check only reads (read-only).
+    """
+    # A check reports what it sees: no waiting on retries.
+    async with open_clients(settings, timeout_s=timeout_s, retry=RetryPolicy(max_attempts=1)) as clients:
+        client = clients.openrouter
         key, key_works = await _key_check(client, settings)
         models = _default_models(settings)
         if not key_works:
@@ -354,8 +356,6 @@ async def _openrouter_checks(settings: Settings, timeout_s: float) -> list[Check
             return [key, *(CheckResult(f"{op.value} model", Status.FAIL, failed, "try again later")
                            for op, _, _ in models)]
         return [key, *(_model_check(op, variable, model_id, catalog) for op, variable, model_id in models)]
-    finally:
-        await client.aclose()
 
 
 async def _key_check(client: OpenRouterClient, settings: Settings) -> tuple[CheckResult, bool]:

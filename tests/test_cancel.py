@@ -19,14 +19,14 @@ from typing import Any
 import discord
 import pytest
 
-from bot.core import ImageBot
 from bot.storage.jobs import JobStatus
 from tests.fake_openrouter import FakeOpenRouter, render_png
 from tests.kit.conversation import Conversation, Reply
 from tests.kit.fake_discord import FakeDiscord
-from tests.kit.harness import ORIGINAL_ROUTE_BASE, BotHarness, make_settings
+from tests.kit.harness import BotHarness, make_settings
 from tests.kit.payloads import MEMBER_PERMISSIONS, Actor, PayloadFactory
 from tests.kit.process import BotProcess, process_environment
+from tests.kit.shadow import shadow_bot
 
 EXTENSIONS = ("cogs.imagine", "cogs.describe", "cogs.result_buttons", "cogs.cancel", "cogs.jobs")
 CANCEL = re.compile(r"^job:cancel:(?P<id>[0-9]+)$")
@@ -316,10 +316,9 @@ async def test_cancel_after_the_bot_process_died_says_the_job_is_gone(
     tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
 ) -> None:
     database = tmp_path / "db" / "bot.sqlite3"
-    shadow = ImageBot(make_settings(tmp_path / "shadow.sqlite3", fake_discord, fake_openrouter))
-    await shadow.load_extension("cogs.imagine")  # the real command tree, to build payloads from
-    discord.http.Route.BASE = ORIGINAL_ROUTE_BASE
-    factory = PayloadFactory(shadow.tree, fake_discord)
+    async with shadow_bot(make_settings(tmp_path / "shadow.sqlite3", fake_discord, fake_openrouter),
+                          load=("cogs.imagine",)) as shadow:  # the real command tree, to build payloads from
+        factory = PayloadFactory(shadow.tree, fake_discord)
     fake_discord.guilds = [factory.guild_dict()]
     fake_openrouter.hold = asyncio.Event()
     process = BotProcess(process_environment(fake_discord, fake_openrouter, database), cwd=tmp_path)

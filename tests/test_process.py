@@ -12,23 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import ImageBot
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.conversation import Conversation
 from tests.kit.fake_discord import BOT_TOKEN, FakeDiscord
-from tests.kit.harness import ORIGINAL_ROUTE_BASE, make_settings
+from tests.kit.harness import make_settings
 from tests.kit.payloads import PayloadFactory
 from tests.kit.process import BotProcess, process_environment
+from tests.kit.shadow import shadow_bot
 
 
 async def _payload_factory(tmp_path: Path, discord_api: FakeDiscord, openrouter: FakeOpenRouter) -> PayloadFactory:
     """A factory built from the real command tree (cogs loaded into a bot that never logs in)."""
-    import discord
-
-    shadow = ImageBot(make_settings(tmp_path / "shadow.sqlite3", discord_api, openrouter))
-    await shadow.load_extension("cogs.imagine")
-    discord.http.Route.BASE = ORIGINAL_ROUTE_BASE
-    return PayloadFactory(shadow.tree, discord_api)
+    async with shadow_bot(make_settings(tmp_path / "shadow.sqlite3", discord_api, openrouter),
+                          load=("cogs.imagine",)) as shadow:
+        return PayloadFactory(shadow.tree, discord_api)
 
 
 async def _wait_for_result(discord_api: FakeDiscord, token: str) -> Conversation:

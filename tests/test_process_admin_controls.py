@@ -12,26 +12,24 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
 
-from bot.core import DEFAULT_EXTENSIONS, ImageBot
+from bot.core import DEFAULT_EXTENSIONS
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.conversation import Reply
 from tests.kit.fake_discord import FakeDiscord
-from tests.kit.harness import ORIGINAL_ROUTE_BASE, make_settings
+from tests.kit.harness import make_settings
 from tests.kit.payloads import Actor, PayloadFactory
 from tests.kit.process import BotProcess, process_environment
+from tests.kit.shadow import shadow_bot
 from tests.test_process import _wait_for_result
 
 
 async def _factory(tmp_path: Path, discord_api: FakeDiscord, openrouter: FakeOpenRouter) -> PayloadFactory:
     """Payloads from the real command tree: every extension loaded into a bot that never logs in."""
-    shadow = ImageBot(make_settings(tmp_path / "shadow.sqlite3", discord_api, openrouter))
-    for extension in DEFAULT_EXTENSIONS:
-        await shadow.load_extension(extension)
-    discord.http.Route.BASE = ORIGINAL_ROUTE_BASE
-    return PayloadFactory(shadow.tree, discord_api)
+    async with shadow_bot(make_settings(tmp_path / "shadow.sqlite3", discord_api, openrouter),
+                          load=DEFAULT_EXTENSIONS) as shadow:
+        return PayloadFactory(shadow.tree, discord_api)
 
 
 async def _start(tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter, database: Path,

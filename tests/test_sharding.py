@@ -15,12 +15,13 @@ import pytest
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
-from bot.core import ImageBot, ShardedImageBot, create_bot
+from bot.core import ImageBot, ShardedImageBot
 from bot.settings import SettingsError, load_settings
 from bot.storage.database import Database
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.fake_discord import BOT_TOKEN, FakeDiscord
 from tests.kit.harness import ORIGINAL_ROUTE_BASE, make_settings
+from tests.kit.shadow import shadow_bot
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,48 +102,45 @@ def test_invalid_shard_settings_are_one_clear_line(environment: pytest.MonkeyPat
 
 async def test_unsharded_settings_make_a_plain_bot(tmp_path: Path, fake_discord: FakeDiscord,
                                                    fake_openrouter: FakeOpenRouter) -> None:
-    bot = create_bot(make_settings(tmp_path / "bot.sqlite3", fake_discord, fake_openrouter), extensions=())
-    try:
+    async with shadow_bot(make_settings(tmp_path / "bot.sqlite3", fake_discord, fake_openrouter), extensions=()) as bot:
         assert type(bot) is ImageBot
         assert not isinstance(bot, commands.AutoShardedBot)
         assert bot.shard_count is None
-    finally:
-        discord.http.Route.BASE = ORIGINAL_ROUTE_BASE
 
 
 async def test_shard_settings_make_an_auto_sharded_bot_that_logs_in(
     tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter, restore_discord_globals: None
 ) -> None:
     settings = make_settings(tmp_path / "bot.sqlite3", fake_discord, fake_openrouter, shard_count=4, shard_ids="1,3")
-    bot = create_bot(settings, extensions=("cogs.imagine",), sync_commands=False)
-    assert isinstance(bot, ShardedImageBot)
-    assert isinstance(bot, commands.AutoShardedBot) and isinstance(bot, ImageBot)
-    assert bot.shard_count == 4
-    assert bot.shard_ids == [1, 3]
-    assert bot._connection.shard_count == 4
-    await bot.login(BOT_TOKEN)  # runs setup_hook: the same services and cogs as the plain bot
-    try:
-        assert bot.tree.get_command("imagine") is not None
-        assert await bot.store.database.schema_version() > 0
-        assert not bot.shards, "logging in alone opens no gateway connection"
-    finally:
-        await bot.close()
+    async with shadow_bot(settings, extensions=("cogs.imagine",), sync_commands=False) as bot:
+        assert isinstance(bot, ShardedImageBot)
+        assert isinstance(bot, commands.AutoShardedBot) and isinstance(bot, ImageBot)
+        assert bot.shard_count == 4
+        assert bot.shard_ids == [1, 3]
+        assert bot._connection.shard_count == 4
+        await bot.login(BOT_TOKEN)  # runs setup_hook: the same services and cogs as the plain bot
+        try:
+            assert bot.tree.get_command("imagine") is not None
+            assert await bot.store.database.schema_version() > 0
+            assert not bot.shards, "logging in alone opens no gateway connection"
+        finally:
+            await bot.close()
 
 
 async def test_sharding_auto_leaves_the_count_to_discord(tmp_path: Path, fake_discord: FakeDiscord,
                                                          fake_openrouter: FakeOpenRouter,
                                                          restore_discord_globals: None) -> None:
     settings = make_settings(tmp_path / "bot.sqlite3", fake_discord, fake_openrouter, sharding="auto")
-    bot = create_bot(settings, extensions=())
-    assert isinstance(bot, ShardedImageBot)
-    assert bot.shard_count is None and bot.shard_ids is None  # discord.py asks GET /gateway/bot at connect
+    async with shadow_bot(settings, extensions=()) as bot:
+        assert isinstance(bot, ShardedImageBot)
+        assert bot.shard_count is None and bot.shard_ids is None  # discord.py asks GET /gateway/bot at connect
 
 
 async def test_image_bot_keeps_its_constructor(tmp_path: Path, fake_discord: FakeDiscord,
                                                fake_openrouter: FakeOpenRouter, restore_discord_globals: None) -> None:
     settings = make_settings(tmp_path / "bot.sqlite3", fake_discord, fake_openrouter, shard_count=2)
-    bot = ImageBot(settings, extensions=())
-    assert type(bot) is ImageBot and bot.shard_count is None, "only create_bot picks the sharded class"
+    async with shadow_bot(settings, build=ImageBot, extensions=()) as bot:
+        assert type(bot) is ImageBot and bot.shard_count is None, "only create_bot picks the sharded class"
 
 
 # -- one SQLite file, several writers ---------------------------------------------------------------

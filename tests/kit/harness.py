@@ -1,5 +1,8 @@
 """A real `ImageBot` logged in against the stand-ins, and the one way tests talk to it.
 
+`start()` opens the bot's services with `open_services`, as `python -m bot` does, and hands them to
+the bot; `stop()` closes the bot, then the services.
+
 `run(payload)` hands the payload to discord.py's gateway entry point
 (`ConnectionState.parse_interaction_create`), exactly where a real INTERACTION_CREATE goes, then
 waits for the tasks that dispatch created (tree invoker, view and modal dispatch) to finish.
@@ -8,6 +11,7 @@ waits for the tasks that dispatch created (tree invoker, view and modal dispatch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +19,7 @@ from typing import Any
 import discord
 
 from bot.core import DEFAULT_EXTENSIONS, ImageBot
+from bot.services import Services, open_services
 from bot.settings import Settings
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.conversation import Conversation
@@ -52,7 +57,10 @@ class BotHarness:
         self.openrouter = openrouter
         self.extensions = tuple(extensions)
         self.bot: ImageBot | None = None
+        #: The running bot's services (None while stopped); closed by `stop()` after the bot.
+        self.services: Services | None = None
         self.factory: PayloadFactory | None = None
+        self._services_stack = contextlib.AsyncExitStack()
 
     @property
     def payloads(self) -> PayloadFactory:
@@ -61,23 +69,36 @@ class BotHarness:
         return self.factory
 
     async def start(self) -> ImageBot:
-        """Build a bot, log in (runs setup_hook: storage, client, cogs, sync) and cache the guild."""
-        bot = ImageBot(self.settings, extensions=self.extensions)
-        await bot.login(BOT_TOKEN)
+        """Open the services, build a bot on them, log in (runs setup_hook: cogs, sync) and cache the guild."""
+        services = await self._services_stack.enter_async_context(open_services(self.settings))
+        self.services = services
+        bot = ImageBot(self.settings, services, extensions=self.extensions)
+        self.bot = bot
+        try:
+            await bot.login(BOT_TOKEN)
+        except BaseException:
+            await self.stop()
+            raise
         if self.factory is None:
             self.factory = PayloadFactory(bot.tree, self.discord)
         else:
             self.factory.tree = bot.tree
         bot._connection._add_guild_from_data(self.factory.guild_dict())  # type: ignore[arg-type]
-        self.bot = bot
         return bot
 
     async def stop(self) -> None:
-        """Close the bot (client and storage included)."""
-        if self.bot is not None:
-            await self.bot.close()
-            self.bot = None
-        discord.http.Route.BASE = ORIGINAL_ROUTE_BASE
+        """Close the bot, then its services (the store, the clients, the catalog)."""
+        try:
+            if self.bot is not None:
+                await self.bot.close()
+                self.bot = None
+        finally:
+            self.services = None
+            stack, self._services_stack = self._services_stack, contextlib.AsyncExitStack()
+            try:
+                await stack.aclose()
+            finally:
+                discord.http.Route.BASE = ORIGINAL_ROUTE_BASE
 
     async def restart(self) -> ImageBot:
         """A new bot instance on the same database, as after a process restart."""
