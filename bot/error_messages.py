@@ -69,6 +69,8 @@ def _describe_upstream(error: upstream.OpenRouterError) -> tuple[str, str]:  # n
         )
     if isinstance(error, upstream.PayloadTooLargeError):
         return "Request too large", "The images were too large for the model. Use fewer or smaller images."
+    if isinstance(error, upstream.GenerationNotChargedError):
+        return "Generation failed", f"{model} failed and was not charged; try again."
     if isinstance(error, upstream.ProviderUnavailableError):
         return "Model unavailable", (
             f"{model} is down or overloaded right now (HTTP {error.status}). Try again in a minute; "

@@ -9,16 +9,29 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.catalog import KeyState, ModelCatalog, Readiness
+from bot.catalog import (
+    CHAT_ASPECT_RATIOS,
+    CHAT_RESOLUTIONS,
+    IMAGES_ASPECT_RATIOS,
+    ImageParams,
+    KeyState,
+    ModelCatalog,
+    Readiness,
+)
 from bot.openrouter import (
     AuthenticationError,
     ConnectionFailedError,
+    ImageEndpointInfo,
+    ImageModelInfo,
     KeyInfo,
     ModelInfo,
     OpenRouterClient,
+    ProviderFilter,
     ProviderInfo,
 )
+from bot.openrouter import errors as e
 from bot.operations import Operation
+from bot.requests import Route
 from tests.fake_openrouter import FakeOpenRouter, default_models, default_providers
 
 
@@ -187,7 +200,7 @@ async def test_reads_the_real_client_against_the_stand_in(fake_openrouter: FakeO
         await catalog.aclose()
     assert snapshot.model("sourceful/riverflow-v2") is not None, "image-only models are listed too"
     paths = {(request.path, request.query.get("output_modalities")) for request in fake_openrouter.requests}
-    assert paths == {("/models", "all"), ("/providers", None)}
+    assert paths == {("/models", "all"), ("/providers", None), ("/images/models", None)}
 
 
 # -- modalities ----------------------------------------------------------------------------------
@@ -309,3 +322,313 @@ async def test_an_unreachable_key_check_is_retried_sooner(
     source.key_result = KeyInfo(label="", limit=None, limit_remaining=None, usage=0.0, is_free_tier=True)
     assert (await catalog.key_status()).state is KeyState.WORKS
     assert source.key_calls == 2
+
+
+# -- the Images API's catalog: routes, parameters, hints ---------------------------------------------
+
+def _image_model(model_id: str, name: str, parameters: dict[str, Any], *, streaming: bool = False,
+                 inputs: tuple[str, ...] = ("text", "image")) -> ImageModelInfo:
+    return ImageModelInfo.from_api({
+        "id": model_id, "name": name, "description": "", "created": 1,
+        "architecture": {"input_modalities": list(inputs), "output_modalities": ["image"]},
+        "supported_parameters": parameters, "supports_streaming": streaming,
+        "endpoints": f"/api/v1/images/models/{model_id}/endpoints",
+    })
+
+
+ENUM_RES = {"type": "enum", "values": ["1K", "2K", "4K"]}
+DEFAULT_IMAGE_MODELS = [
+    _image_model("openai/gpt-image-2", "OpenAI: GPT Image 2", {
+        "n": {"type": "range", "min": 1, "max": 4}, "quality": {"type": "enum", "values": ["low", "medium", "high"]},
+        "resolution": ENUM_RES, "aspect_ratio": {"type": "enum", "values": ["1:1", "3:2", "2:3", "auto"]},
+        "input_references": {"type": "range", "min": 0, "max": 16},
+    }, streaming=True),
+    _image_model("bytedance-seed/seedream-4.5", "ByteDance: Seedream 4.5",
+                 {"resolution": ENUM_RES, "seed": {"type": "boolean"}, "n": {"type": "boolean"},
+                  "aspect_ratio": {"type": "boolean"}}),
+    _image_model("google/gemini-2.5-flash-image", "Google: Gemini 2.5 Flash Image",
+                 {"aspect_ratio": {"type": "boolean"}, "n": {"type": "enum", "values": ["1", "2"]}}),
+    _image_model("acme/text-maker", "Acme Text Maker", {}, inputs=("text",)),
+]
+
+ENDPOINTS = {
+    "bytedance-seed/seedream-4.5": [
+        ImageEndpointInfo.from_api({
+            "provider_name": "Bytedance", "provider_slug": "bytedance", "provider_tag": "bytedance",
+            "supported_parameters": {"resolution": {"type": "enum", "values": ["1K", "2K", "4K"]},
+                                     "seed": {"type": "boolean"}, "n": {"type": "range", "min": 1, "max": 4}},
+            "supports_streaming": False, "pricing": [], "allowed_passthrough_parameters": []}),
+        ImageEndpointInfo.from_api({
+            "provider_name": "Fal", "provider_slug": "fal", "provider_tag": "fal-ai",
+            "supported_parameters": {"resolution": {"type": "enum", "values": ["1K", "2K"]},
+                                     "n": {"type": "range", "min": 1, "max": 2}},
+            "supports_streaming": True, "pricing": [], "allowed_passthrough_parameters": []}),
+    ],
+}
+
+
+class ImagesSource(ScriptedSource):
+    """A scripted source with the Images API too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.image_models: list[ImageModelInfo] = list(DEFAULT_IMAGE_MODELS)
+        self.image_calls = 0
+        self.image_fail: BaseException | None = None
+        self.endpoint_calls: list[str] = []
+        self.endpoint_fail: BaseException | None = None
+        self.endpoint_gate: asyncio.Event | None = None
+        self.endpoint_cancelled = False
+
+    async def list_image_models(self) -> list[ImageModelInfo]:
+        self.image_calls += 1
+        if self.image_fail is not None:
+            raise self.image_fail
+        return list(self.image_models)
+
+    async def image_model_endpoints(self, model_id: str) -> list[ImageEndpointInfo]:
+        self.endpoint_calls.append(model_id)
+        if self.endpoint_gate is not None:
+            try:
+                await self.endpoint_gate.wait()
+            except asyncio.CancelledError:
+                self.endpoint_cancelled = True
+                raise
+        if self.endpoint_fail is not None:
+            raise self.endpoint_fail
+        return list(ENDPOINTS.get(model_id, []))
+
+
+@pytest.fixture
+def image_source() -> ImagesSource:
+    return ImagesSource()
+
+
+@pytest.fixture
+async def images(image_source: ImagesSource, clock: Clock) -> Any:
+    """A catalog of both lists, loaded."""
+    made = ModelCatalog(image_source, clock=clock)
+    await made.refresh()
+    yield made
+    await made.aclose()
+
+
+async def test_both_catalogs_load_together_within_the_time_to_live(
+    images: ModelCatalog, image_source: ImagesSource, clock: Clock
+) -> None:
+    snapshot = images.current
+    assert len(snapshot.models) == 7 and len(snapshot.image_models) == 4 and snapshot.has_image_models
+    clock.advance(599)
+    assert images.refresh_if_due() is None
+    clock.advance(2)
+    await images.refresh()
+    assert (image_source.model_calls, image_source.image_calls) == (2, 2)
+
+
+async def test_a_failed_images_listing_keeps_the_last_one_and_backs_off(
+    images: ModelCatalog, image_source: ImagesSource, clock: Clock
+) -> None:
+    clock.advance(601)
+    image_source.image_fail = ConnectionFailedError("down")
+    await images.refresh()
+    assert len(images.current.image_models) == 4, "the last list"
+    assert images.route_for("openai/gpt-image-2") is Route.IMAGES
+    clock.advance(10)
+    assert images.refresh_if_due() is None, "backs off"
+    clock.advance(21)
+    image_source.image_fail = None
+    task = images.refresh_if_due()
+    assert task is not None
+    await task
+    assert image_source.image_calls == 3
+
+
+async def test_an_images_api_that_answers_404_is_taken_as_absent(image_source: ImagesSource, clock: Clock) -> None:
+    image_source.image_fail = e.ModelNotFoundError("Not Found", status=404)
+    catalog = ModelCatalog(image_source, clock=clock)
+    try:
+        await catalog.refresh()
+        assert catalog.current.has_models and not catalog.current.has_image_models
+        clock.advance(31)
+        assert catalog.refresh_if_due() is None, "not a failure to retry"
+        assert catalog.route_for("openai/gpt-image-2") is Route.CHAT
+    finally:
+        await catalog.aclose()
+
+
+async def test_a_source_without_the_images_api_still_works(catalog: ModelCatalog) -> None:
+    snapshot = await catalog.refresh()
+    assert snapshot.has_models and not snapshot.has_image_models
+    assert catalog.routes_for("google/gemini-2.5-flash-image") == {Route.CHAT}
+    assert catalog.route_for("google/gemini-2.5-flash-image", Route.IMAGES) is Route.CHAT
+
+
+@pytest.mark.parametrize(
+    ("model", "forced", "routes", "route"),
+    [
+        ("google/gemini-2.5-flash-image", None, {Route.CHAT, Route.IMAGES}, Route.CHAT),  # both: chat kept
+        ("google/gemini-2.5-flash-image", Route.IMAGES, {Route.CHAT, Route.IMAGES}, Route.IMAGES),
+        ("GOOGLE/Gemini-2.5-Flash-Image", Route.CHAT, {Route.CHAT, Route.IMAGES}, Route.CHAT),
+        ("openai/gpt-image-2", None, {Route.IMAGES}, Route.IMAGES),  # only the Images API
+        ("openai/gpt-image-2", Route.CHAT, {Route.IMAGES}, Route.IMAGES),  # the forced route does not serve it
+        ("black-forest-labs/flux.2-pro", Route.IMAGES, {Route.CHAT}, Route.CHAT),
+        ("black-forest-labs/flux.2-pro", None, {Route.CHAT}, Route.CHAT),
+        ("acme/unknown", None, set(), Route.CHAT),
+        ("acme/unknown", Route.IMAGES, set(), Route.IMAGES),  # nothing says otherwise: the admin's choice
+    ],
+)
+async def test_routing_rules(
+    images: ModelCatalog, model: str, forced: Route | None, routes: set[Route], route: Route
+) -> None:
+    assert images.routes_for(model) == frozenset(routes)
+    assert images.route_for(model, forced) is route
+
+
+async def test_a_chat_listed_model_without_image_output_goes_to_the_images_api(
+    images: ModelCatalog, image_source: ImagesSource
+) -> None:
+    image_source.image_models.append(_image_model("google/gemini-2.5-flash", "Flash via images", {}))
+    await images.refresh()
+    assert images.routes_for("google/gemini-2.5-flash") == {Route.CHAT, Route.IMAGES}
+    assert images.route_for("google/gemini-2.5-flash") is Route.IMAGES
+    assert images.route_for("meta-llama/llama-3.1-8b-instruct") is Route.CHAT, "served by chat only"
+
+
+async def test_image_params_on_the_images_route_come_from_the_descriptors(images: ModelCatalog) -> None:
+    assert images.image_params("openai/gpt-image-2") == ImageParams(
+        max_count=4, seed=False, resolutions=("1K", "2K", "4K"), qualities=("low", "medium", "high"),
+        aspect_ratios=("1:1", "3:2", "2:3", "auto"), streaming=True, max_references=16, known=True)
+    seedream = images.image_params("bytedance-seed/seedream-4.5")
+    assert (seedream.max_count, seedream.seed, seedream.qualities, seedream.max_references) == (10, True, (), None)
+    assert seedream.aspect_ratios == IMAGES_ASPECT_RATIOS, "a bare flag: the spec's enum"
+    text_only = images.image_params("acme/text-maker")
+    assert (text_only.max_count, text_only.max_references, text_only.aspect_ratios) == (1, 0, ())
+    gemini = images.image_params("google/gemini-2.5-flash-image", Route.IMAGES)
+    assert gemini.max_count == 2 and gemini.known
+
+
+async def test_image_params_on_the_chat_route_are_what_the_chat_catalog_implies(images: ModelCatalog) -> None:
+    gemini = images.image_params("google/gemini-2.5-flash-image")
+    assert gemini == ImageParams(max_count=1, seed=True, resolutions=CHAT_RESOLUTIONS, qualities=(),
+                                 aspect_ratios=CHAT_ASPECT_RATIOS, streaming=False, max_references=None, known=True)
+    flux = images.image_params("black-forest-labs/flux.2-pro")
+    assert (flux.seed, flux.resolutions, flux.max_count) == (True, (), 1), "seed from supported_parameters"
+    gpt5 = images.image_params("openai/gpt-5-image")
+    assert gpt5.seed and not gpt5.resolutions
+    text = images.image_params("meta-llama/llama-3.1-8b-instruct")
+    assert (text.aspect_ratios, text.max_references) == ((), 0)
+
+
+async def test_an_unknown_model_is_not_known(images: ModelCatalog) -> None:
+    unknown = images.image_params("acme/unknown")
+    assert not unknown.known and unknown.max_count == 1 and unknown.aspect_ratios == CHAT_ASPECT_RATIOS
+    assert images.image_params("acme/unknown", Route.IMAGES).aspect_ratios == IMAGES_ASPECT_RATIOS
+    assert images.image_params("openai/gpt-image-2", Route.CHAT).known is False, "the chat catalog lacks it"
+    assert images.hint("acme/unknown") == ""
+
+
+@pytest.mark.parametrize(
+    ("model", "route", "hint"),
+    [
+        ("openai/gpt-image-2", None, "n≤4 · 4K · quality · stream"),
+        ("bytedance-seed/seedream-4.5", None, "n≤10 · seed · 4K"),
+        ("google/gemini-2.5-flash-image", None, "seed · 4K"),
+        ("google/gemini-2.5-flash-image", Route.IMAGES, "n≤2"),
+        ("black-forest-labs/flux.2-pro", None, "seed"),
+        ("acme/text-maker", None, ""),
+    ],
+)
+async def test_hints(images: ModelCatalog, model: str, route: Route | None, hint: str) -> None:
+    assert images.hint(model, route) == hint
+
+
+async def test_image_models_merges_both_catalogs_image_capable_first(images: ModelCatalog) -> None:
+    everything = [model.id for model in images.image_models(limit=None)]
+    assert len(everything) == len(set(everything)) == 7 + 3, "a model both list appears once"
+    makers = {"google/gemini-2.5-flash-image", "black-forest-labs/flux.2-pro", "openai/gpt-5-image",
+              "sourceful/riverflow-v2", "openai/gpt-image-2", "bytedance-seed/seedream-4.5", "acme/text-maker"}
+    assert set(everything[: len(makers)]) == makers
+    assert [model.id for model in images.image_models("gpt")] == ["openai/gpt-5-image", "openai/gpt-image-2",
+                                                                   "openai/gpt-4o-mini"]
+    assert [model.id for model in images.image_models("seedream")] == ["bytedance-seed/seedream-4.5"]
+    assert images.current.model("google/gemini-2.5-flash-image") == images.current.chat_model(
+        "google/gemini-2.5-flash-image"), "the chat entry when both list it"
+    assert len(images.image_models("", limit=3)) == 3
+
+
+async def test_models_only_the_images_api_serves_are_known_and_ready_to_make_images(images: ModelCatalog) -> None:
+    snapshot = images.current
+    found = snapshot.model("OpenAI/GPT-Image-2")
+    assert found is not None and found.makes_images and found.name == "OpenAI: GPT Image 2"
+    assert snapshot.model_by_name("bytedance: seedream 4.5") is not None
+    assert snapshot.readiness(Operation.IMAGINE, "openai/gpt-image-2", enabled=True) is Readiness.READY
+    assert snapshot.readiness(Operation.EDIT, "bytedance-seed/seedream-4.5", enabled=True) is Readiness.READY
+    assert snapshot.readiness(Operation.DESCRIBE, "bytedance-seed/seedream-4.5", enabled=True) \
+        is Readiness.INCAPABLE, "the Images API does not describe"
+    assert snapshot.search_models("gpt-image", Operation.IMAGINE) == [], "the chat catalog's search is unchanged"
+
+
+async def test_endpoint_params_narrow_to_what_every_allowed_endpoint_honours(
+    images: ModelCatalog, image_source: ImagesSource
+) -> None:
+    model = "bytedance-seed/seedream-4.5"
+    both = await images.endpoint_params(model)
+    assert (both.max_count, both.seed, both.resolutions, both.streaming) == (2, False, ("1K", "2K"), True)
+    bytedance = await images.endpoint_params(model, ProviderFilter(only=("Bytedance",)))
+    assert (bytedance.max_count, bytedance.seed, bytedance.resolutions, bytedance.streaming) == (
+        4, True, ("1K", "2K", "4K"), False)
+    fal = await images.endpoint_params(model, ProviderFilter(ignore=("bytedance",), only=("fal-ai",)))
+    assert (fal.max_count, fal.seed) == (2, False), "only wins, matched by tag too"
+    nobody = await images.endpoint_params(model, ProviderFilter(only=("openai",)))
+    assert nobody == images.image_params(model), "no endpoint allowed: the listing's parameters"
+    assert image_source.endpoint_calls == [model], "fetched once, then cached"
+
+
+async def test_endpoint_params_are_cached_for_the_time_to_live_and_failures_back_off(
+    images: ModelCatalog, image_source: ImagesSource, clock: Clock
+) -> None:
+    model = "bytedance-seed/seedream-4.5"
+    image_source.endpoint_fail = ConnectionFailedError("down")
+    assert await images.endpoint_params(model) == images.image_params(model), "unknown: the listing's"
+    clock.advance(10)
+    await images.endpoint_params(model)
+    assert len(image_source.endpoint_calls) == 1, "a failure is not retried on every call"
+    clock.advance(21)
+    image_source.endpoint_fail = None
+    assert (await images.endpoint_params(model)).max_count == 2
+    clock.advance(599)
+    await images.endpoint_params(model)
+    assert len(image_source.endpoint_calls) == 2
+    clock.advance(2)
+    await images.endpoint_params(model)
+    assert len(image_source.endpoint_calls) == 3
+
+
+async def test_endpoint_params_never_fetch_for_the_chat_route_and_wait_a_bounded_time(
+    images: ModelCatalog, image_source: ImagesSource
+) -> None:
+    assert await images.endpoint_params("google/gemini-2.5-flash-image") == images.image_params(
+        "google/gemini-2.5-flash-image")
+    assert await images.endpoint_params("acme/unknown", route=Route.IMAGES) == images.image_params(
+        "acme/unknown", Route.IMAGES)
+    assert image_source.endpoint_calls == []
+
+    image_source.endpoint_gate = asyncio.Event()
+    model = "bytedance-seed/seedream-4.5"
+    started = time.perf_counter()
+    assert await images.endpoint_params(model, wait_s=0.05) == images.image_params(model)
+    assert time.perf_counter() - started < 1.0
+    image_source.endpoint_gate.set()  # the fetch went on in the background
+    narrowed = images.image_params(model)
+    for _ in range(100):
+        narrowed = await images.endpoint_params(model, wait_s=0.01)
+        if narrowed.max_count == 2:
+            break
+    assert narrowed.max_count == 2 and len(image_source.endpoint_calls) == 1
+
+
+async def test_close_cancels_an_endpoint_fetch_in_flight(images: ModelCatalog, image_source: ImagesSource) -> None:
+    image_source.endpoint_gate = asyncio.Event()
+    await images.endpoint_params("bytedance-seed/seedream-4.5", wait_s=0.01)
+    await images.aclose()
+    assert image_source.endpoint_calls == ["bytedance-seed/seedream-4.5"] and image_source.endpoint_cancelled

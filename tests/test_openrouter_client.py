@@ -15,7 +15,7 @@ import pytest
 
 import bot.openrouter.client as client_module
 from bot.fetcher import GuardedFetcher, StaticResolver
-from bot.openrouter import ImageInput, OpenRouterClient, ProviderFilter, build_http_client
+from bot.openrouter import ImageInput, ModelInfo, OpenRouterClient, ProviderFilter, build_http_client
 from bot.openrouter import errors as e
 from bot.openrouter.client import MAX_IMAGES_PER_ANSWER, OFF_LOOP_BYTES
 from bot.openrouter.retry import RetryPolicy
@@ -456,3 +456,42 @@ async def test_a_client_without_a_fetcher_makes_and_closes_its_own() -> None:
     assert not fetcher.is_trusted("https://or.invalid:8443/files/a.png")
     await client.aclose()
     assert fetcher.closed
+
+
+# -- one error mapping for both routes ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("images_api", [False, True])
+@pytest.mark.parametrize(
+    ("status", "metadata", "chat_type", "images_type"),
+    [
+        (400, {}, e.BadRequestError, e.BadRequestError),
+        (400, {"block_reason": "SAFETY"}, e.ContentRefusedError, e.ContentRefusedError),
+        (403, {"reasons": ["violence"]}, e.ModerationError, e.ModerationError),
+        (429, {}, e.RateLimitedError, e.RateLimitedError),
+        (500, {}, e.ProviderUnavailableError, e.ProviderUnavailableError),
+        (502, {}, e.ProviderUnavailableError, e.GenerationNotChargedError),
+        (503, {}, e.ProviderUnavailableError, e.ProviderUnavailableError),
+    ],
+)
+def test_error_for_status_serves_both_routes(
+    images_api: bool, status: int, metadata: dict, chat_type: type, images_type: type
+) -> None:
+    error = e.error_for_status(status, "x", metadata=metadata, model="m/x", images_api=images_api)
+    assert type(error) is (images_type if images_api else chat_type)
+    assert error.status == status and error.retryable is (status >= 429)
+    assert error.cost == (0.0 if type(error) is e.GenerationNotChargedError else None)
+
+
+def test_provider_filter_allows_by_slug_name_or_tag_and_only_wins() -> None:
+    assert ProviderFilter().allows("openai")
+    assert ProviderFilter(only=("OpenAI",)).allows("openai", "OpenAI", None)
+    assert not ProviderFilter(only=("openai",)).allows("fal", "Fal", "fal-ai")
+    assert ProviderFilter(only=("fal-ai",), ignore=("fal",)).allows("fal", "Fal", "fal-ai"), "only wins"
+    assert not ProviderFilter(ignore=("Google Vertex",)).allows("google-vertex", "Google Vertex")
+
+
+def test_model_info_keeps_the_chat_routes_supported_parameters() -> None:
+    info = ModelInfo.from_api({"id": "a/b", "supported_parameters": ["seed", "max_tokens"]})
+    assert info.supported_parameters == {"seed", "max_tokens"}
+    assert ModelInfo.from_api({"id": "a/b", "supported_parameters": "seed"}).supported_parameters == frozenset()

@@ -9,16 +9,24 @@ into the bot's network.
 
 Large request bodies (reference images as base64 data URLs) are built, and large answers parsed, on the
 image thread pool (`bot.workers.run_cpu`), not on the event loop.
+
+Two routes make images, chosen by `ImageRequest.route`: `POST /chat/completions` with `modalities`
+(Route.CHAT) and OpenRouter's Images API, `POST /images` (Route.IMAGES), buffered or streamed as
+server-sent events. Both go through the same retry loop (`_retrying`) and the same error mapping
+(`_status_error` -> `error_for_status`); on the Images API a 502 means "failed, not charged"
+(`GenerationNotChargedError`, cost 0.0).
 """
 
 from __future__ import annotations
 
 import asyncio
+import binascii
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -27,6 +35,7 @@ from bot.images import decode_data_url, sniff_mime
 from bot.openrouter.errors import (
     ConnectionFailedError,
     GenerationFailedError,
+    GenerationNotChargedError,
     ImageAddressRefusedError,
     ImageDecodeError,
     NoImageReturnedError,
@@ -38,17 +47,28 @@ from bot.openrouter.retry import RetryCallback, RetryPolicy
 from bot.openrouter.types import (
     AnalysisResult,
     GeneratedImage,
+    ImageEndpointInfo,
     ImageInput,
+    ImageModelInfo,
     ImageResult,
     KeyInfo,
     ModelInfo,
     ProviderFilter,
     ProviderInfo,
 )
-from bot.requests import ImageRequest
+from bot.requests import ImageRequest, Route
 from bot.workers import run_cpu
 
-__all__ = ["MAX_IMAGES_PER_ANSWER", "AnswerCallback", "OpenRouterClient", "build_http_client"]
+__all__ = [
+    "MAX_IMAGES_PER_ANSWER",
+    "MAX_IMAGES_PER_REQUEST",
+    "AnswerCallback",
+    "OpenRouterClient",
+    "PartialCallback",
+    "build_http_client",
+]
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +81,18 @@ MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
 #: `ImageResult.dropped`. Ten is what one Discord message holds, and bounds the downloads one answer causes.
 MAX_IMAGES_PER_ANSWER = 10
 
+#: The Images API's bound on `n` (1-10); `ImageRequest.count` is clamped to it.
+MAX_IMAGES_PER_REQUEST = 10
+
 AnswerCallback = Callable[[float | None, str | None], None]
 """`on_answer(cost, generation_id)`: told as soon as an answer is parsed, before its images are touched."""
+
+PartialCallback = Callable[[int, bytes, str], None]
+"""`on_partial(index, data, mime)`: a streamed preview (`partial_image_index`, its bytes, their MIME type).
+
+Called on the event loop while the stream is read: it must not block (schedule any Discord edit as a task).
+Previews are not billed; an exception it raises is logged and does not fail the generation.
+"""
 
 #: Answers, data URLs and request bodies' reference images at least this large are handled on the image pool. A
 #: 4 MiB image comes as a 5.6 MB JSON answer: parsing it and decoding its base64 take tens of milliseconds, during
@@ -131,10 +161,22 @@ class OpenRouterClient:
         modalities: Sequence[str] = ("image", "text"),
         on_retry: RetryCallback | None = None,
         on_answer: AnswerCallback | None = None,
+        on_partial: PartialCallback | None = None,
+        stream: bool = False,
     ) -> ImageResult:
         """Generate (or, with `references`, the request's input images loaded, edit) images.
 
         Raises `OpenRouterError` on any failure.
+
+        `request.route` picks the API. Route.CHAT: `POST /chat/completions` with `modalities`,
+        `image_config` (`aspect_ratio`, and `image_size` from `request.resolution`) and `seed` when set;
+        `count` and `quality` have no place there and are not sent. Route.IMAGES: `POST /images` with
+        the request's set parameters (see `_encode_images_body`) and the references as `input_references`;
+        `modalities` is not used. Streaming is asked for (`stream: true`) only on the Images route, when
+        `stream` is True (the caller knows from the catalog that the endpoint streams) and `on_partial` is
+        given; previews then arrive through `on_partial`, and once one has, a failure is no longer retried
+        (the member has seen the generation under way). An endpoint that does not stream answers buffered,
+        which is read as such.
 
         At most `MAX_IMAGES_PER_ANSWER` images are taken from the answer; image links that point anywhere
         but OpenRouter or a public address are not fetched. Both are counted in `ImageResult.dropped`;
@@ -145,12 +187,25 @@ class OpenRouterClient:
         downloaded, so what was billed is known even if the job fails or is cancelled afterwards; a
         cancellation that arrives while a large answer is being parsed waits for the parse (it is bounded),
         reports the answer, then propagates. Every `OpenRouterError` raised after an answer arrived carries
-        that answer's `cost` and `generation_id`.
+        that answer's `cost` and `generation_id`. On the Images route an answer has no id (None), a streamed
+        answer is reported once per completed image, and a 502 is reported as `on_answer(0.0, None)`.
         """
+        if request.route is Route.IMAGES:
+            return await self._generate_on_images_api(
+                request, references=references, on_retry=on_retry, on_answer=on_answer,
+                on_partial=on_partial if stream else None,
+            )
         model = request.model
         extra: dict[str, Any] = {"modalities": list(modalities)}
+        image_config: dict[str, Any] = {}
         if request.aspect_ratio:
-            extra["image_config"] = {"aspect_ratio": request.aspect_ratio}
+            image_config["aspect_ratio"] = request.aspect_ratio
+        if request.resolution:
+            image_config["image_size"] = request.resolution
+        if image_config:
+            extra["image_config"] = image_config
+        if request.seed is not None:
+            extra["seed"] = request.seed
         self._add_providers(extra, request.providers)
         body = await _chat_body(
             model=model, prompt=request.prompt, images=references, extra=extra, as_parts=bool(references)
@@ -205,6 +260,29 @@ class OpenRouterClient:
         answer = await self._get_json("/models", params={"output_modalities": output_modalities})
         return [ModelInfo.from_api(item) for item in _data_list(answer) if item.get("id")]
 
+    async def list_image_models(self) -> list[ImageModelInfo]:
+        """The Images API's models (`GET /images/models`), each with its parameters' descriptors."""
+        answer = await self._get_json("/images/models")
+        return [ImageModelInfo.from_api(item) for item in _data_list(answer) if item.get("id")]
+
+    async def image_model_endpoints(self, model_id: str) -> list[ImageEndpointInfo]:
+        """The providers serving an Images API model, each with its definitive parameters and prices.
+
+        `GET /images/models/{author}/{slug}/endpoints`. Raises `ValueError` for an id without an author,
+        `ModelNotFoundError` for a model the Images API does not know.
+        """
+        author, _, slug = model_id.partition("/")
+        if not author or not slug:
+            raise ValueError(f"{model_id!r} is not an author/slug model id")
+        path = f"/images/models/{quote(author, safe='')}/{quote(slug, safe='')}/endpoints"
+        answer = await self._request("GET", path, model=model_id)
+        holder = answer.get("data") if isinstance(answer.get("data"), dict) else answer
+        assert isinstance(holder, dict)
+        endpoints = holder.get("endpoints")
+        if not isinstance(endpoints, list):
+            return []
+        return [ImageEndpointInfo.from_api(item) for item in endpoints if isinstance(item, dict)]
+
     async def list_providers(self) -> list[ProviderInfo]:
         """Every provider OpenRouter can route to."""
         answer = await self._get_json("/providers")
@@ -247,28 +325,120 @@ class OpenRouterClient:
 
         `body` is the serialised JSON, built once: a retry sends the same bytes.
         """
+
+        async def attempt() -> tuple[dict[str, Any], dict[str, Any]]:
+            answer = await self._request("POST", "/chat/completions", content=body, model=model, on_answer=on_answer)
+            try:
+                return answer, self._first_message(answer, model=model)
+            except OpenRouterError as error:
+                _billed(error, answer)
+                raise
+
+        return await self._retrying(attempt, model=model, on_retry=on_retry)
+
+    async def _retrying(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        *,
+        model: str,
+        on_retry: RetryCallback | None,
+        may_retry: Callable[[], bool] | None = None,
+    ) -> T:
+        """Run `attempt` until it succeeds or its failure may not be retried: the one retry loop, both routes.
+
+        What is retried, how often and how long to wait is `RetryPolicy`'s call; `may_retry` can forbid a
+        retry the policy would allow (a stream whose previews the member has already seen).
+        """
         policy = self._retry
         started = time.monotonic()
-        attempt = 1
+        number = 1
         while True:
             try:
-                answer = await self._request(
-                    "POST", "/chat/completions", content=body, model=model, on_answer=on_answer
-                )
-                try:
-                    return answer, self._first_message(answer, model=model)
-                except OpenRouterError as error:
-                    _billed(error, answer)
-                    raise
+                return await attempt()
             except OpenRouterError as error:
-                delay = policy.delay_after(attempt, error)
-                if not policy.should_retry(attempt, error, time.monotonic() - started, delay):
+                delay = policy.delay_after(number, error)
+                if not policy.should_retry(number, error, time.monotonic() - started, delay):
                     raise
-                log.info("retrying %s after %s (attempt %d, wait %.1f s)", model, type(error).__name__, attempt, delay)
+                if may_retry is not None and not may_retry():
+                    raise
+                log.info("retrying %s after %s (attempt %d, wait %.1f s)", model, type(error).__name__, number, delay)
                 if on_retry is not None:
-                    on_retry(attempt, policy.max_attempts, delay)
+                    on_retry(number, policy.max_attempts, delay)
                 await asyncio.sleep(delay)
-                attempt += 1
+                number += 1
+
+    async def _generate_on_images_api(
+        self,
+        request: ImageRequest,
+        *,
+        references: Sequence[ImageInput],
+        on_retry: RetryCallback | None,
+        on_answer: AnswerCallback | None,
+        on_partial: PartialCallback | None,
+    ) -> ImageResult:
+        """`POST /images`, buffered or (with `on_partial`) streamed; see `generate_image`."""
+        model = request.model
+        streaming = on_partial is not None
+        body = await _images_body(request, references, stream=streaming)
+        delivery = _Delivery()
+
+        async def attempt() -> dict[str, Any]:
+            events = _ImageStream(model=model, on_partial=on_partial, on_answer=on_answer, delivery=delivery)
+            return await self._request(
+                "POST", "/images", content=body, model=model, on_answer=on_answer, images_api=True,
+                events=events if streaming else None,
+            )
+
+        answer = await self._retrying(
+            attempt, model=model, on_retry=on_retry, may_retry=lambda: not delivery.delivered
+        )
+        try:
+            images, dropped = await self._collect_images_api(answer, model=model)
+            if not images:
+                raise NoImageReturnedError(f"{model} answered without an image", model=model)
+        except OpenRouterError as error:
+            _billed(error, answer)
+            raise
+        return ImageResult(
+            images=images,
+            text="",
+            cost=_cost(answer),
+            model=str(answer.get("model") or model),
+            generation_id=_str_or_none(answer.get("id")),
+            dropped=dropped,
+        )
+
+    async def _collect_images_api(self, answer: dict[str, Any], *, model: str) -> tuple[list[GeneratedImage], int]:
+        """The images of an Images API answer (`data[].b64_json`), as `_collect_images` does for chat.
+
+        An entry with a `url` instead (not in the spec) is downloaded through the guarded fetcher.
+        """
+        entries = _data_list(answer)
+        dropped = max(0, len(entries) - MAX_IMAGES_PER_ANSWER)
+        if dropped:
+            log.info("%s answered with %d images; taking the first %d", model, len(entries), MAX_IMAGES_PER_ANSWER)
+        images: list[GeneratedImage] = []
+        refused: ImageAddressRefusedError | None = None
+        for entry in entries[:MAX_IMAGES_PER_ANSWER]:
+            encoded = entry.get("b64_json")
+            url = entry.get("url")
+            try:
+                if isinstance(encoded, str) and encoded:
+                    data = await _decode_b64(encoded, model=model)
+                    mime = sniff_mime(data)
+                    if mime is None:
+                        raise ImageDecodeError(f"{model} returned data that is not an image", model=model)
+                    images.append(GeneratedImage(data=data, mime=mime))
+                elif isinstance(url, str) and url:
+                    images.append(await self._load_image(url, model=model))
+                else:
+                    raise ImageDecodeError(f"{model} returned an image in an unknown form", model=model)
+            except ImageAddressRefusedError as error:
+                refused = refused or error
+                dropped += 1
+        if refused is not None and not images:
+            raise refused
+        return images, dropped
 
     async def _get_json(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         return await self._request("GET", path, params=params, model=None)
@@ -282,18 +452,31 @@ class OpenRouterClient:
         params: dict[str, str] | None = None,
         model: str | None,
         on_answer: AnswerCallback | None = None,
+        images_api: bool = False,
+        events: _ImageStream | None = None,
     ) -> dict[str, Any]:
+        """One HTTP exchange: typed errors for every failure, the answer's JSON on success.
+
+        `images_api` selects the Images API's reading of a 502 and of an error in a 200. With `events`, an
+        answer sent as server-sent events is read by it (a JSON answer still works: endpoints that do
+        not stream ignore `stream: true`).
+        """
         url = self._base + path
         headers = dict(self._auth)
         if content is not None:
             headers["Content-Type"] = "application/json"
+        if events is not None:
+            headers["Accept"] = "text/event-stream, application/json"
         chunks: list[bytes] = []
+        streamed: dict[str, Any] | None = None
         try:
             async with asyncio.timeout(self._timeout_s):
                 request = self._http.stream(method, url, content=content, params=params, headers=headers)
                 async with request as response:
                     if response.status_code >= 400:
                         await response.aread()  # a small error body, read for `_status_error`
+                    elif events is not None and _is_event_stream(response):
+                        streamed = await events.consume(response)
                     else:
                         # Not `aread()`: it keeps the body on the Response, which sits in a reference cycle (its
                         # stream points back at it), so the body would outlive this call until the cyclic GC ran:
@@ -309,7 +492,12 @@ class OpenRouterClient:
                 f"could not reach OpenRouter ({type(exc).__name__})", model=model
             ) from exc
         if response.status_code >= 400:
-            raise _status_error(response, model=model)
+            error = _status_error(response, model=model, images_api=images_api)
+            if isinstance(error, GenerationNotChargedError):
+                _report_answer(on_answer, {"usage": {"cost": 0.0}})
+            raise error
+        if streamed is not None:
+            return streamed
         try:
             answer = await _parse_json(chunks, on_answer)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -317,9 +505,14 @@ class OpenRouterClient:
         if not isinstance(answer, dict):
             raise GenerationFailedError("OpenRouter sent an unexpected body", model=model)
         if isinstance(answer.get("error"), dict):
-            error = answer["error"]
-            code = _int_or_none(error.get("code"))
-            failure = GenerationFailedError(str(error.get("message") or "generation failed"), code=code, model=model)
+            error_body = answer["error"]
+            failure: OpenRouterError
+            if images_api:
+                failure = _event_error(error_body, model=model)
+            else:
+                code = _int_or_none(error_body.get("code"))
+                message = str(error_body.get("message") or "generation failed")
+                failure = GenerationFailedError(message, code=code, model=model)
             raise _billed(failure, answer)
         return answer
 
@@ -428,6 +621,227 @@ def _encode_chat_body(
     return json.dumps(body, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode("ascii")
 
 
+# -- the Images API: request body, answers, streamed events ---------------------------------------------
+
+
+async def _images_body(request: ImageRequest, references: Sequence[ImageInput], *, stream: bool) -> bytes:
+    """The serialised `POST /images` body; built on the image pool when its references are large."""
+    if sum(len(image.data) + len(image.url or "") for image in references) < OFF_LOOP_BYTES:
+        return _encode_images_body(request, references, stream)
+    return await run_cpu(_encode_images_body, request, references, stream)
+
+
+def _encode_images_body(request: ImageRequest, references: Sequence[ImageInput], stream: bool) -> bytes:
+    """`ImageGenerationRequest` as JSON bytes, with only the keys the request sets.
+
+    `model` and `prompt` always; `n` when more than one image is asked for (clamped to 1-10, the API's
+    range: providers that make one image reject `n > 1`, so 1 is left to the default); `aspect_ratio`,
+    `resolution`, `quality`, `seed` when set; `input_references` as `ContentPartImage`s (data URLs
+    labelled with each image's MIME type, or its https URL); `provider` as `ProviderFilter.to_request`
+    (only wins over ignore); `stream: true` when streaming.
+    """
+    body: dict[str, Any] = {"model": request.model, "prompt": request.prompt}
+    count = min(max(request.count, 1), MAX_IMAGES_PER_REQUEST)
+    if count > 1:
+        body["n"] = count
+    for key in ("aspect_ratio", "resolution", "quality"):
+        value = getattr(request, key)
+        if value:
+            body[key] = value
+    if request.seed is not None:
+        body["seed"] = request.seed
+    if references:
+        body["input_references"] = [{"type": "image_url", "image_url": {"url": image.as_url()}} for image in references]
+    provider = request.providers.to_request()
+    if provider:
+        body["provider"] = provider
+    if stream:
+        body["stream"] = True
+    return json.dumps(body, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode("ascii")
+
+
+def _b64decode(text: str) -> bytes:
+    raw = binascii.a2b_base64(text.strip(), strict_mode=True)
+    if not raw:
+        raise ValueError("empty image")
+    return raw
+
+
+async def _decode_b64(text: str, *, model: str) -> bytes:
+    """`b64_json`'s bytes, decoded on the image pool when large."""
+    try:
+        if len(text) < OFF_LOOP_BYTES:
+            return _b64decode(text)
+        return await run_cpu(_b64decode, text)
+    except (ValueError, binascii.Error) as exc:
+        raise ImageDecodeError(f"{model} returned a malformed image", model=model) from exc
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    return response.headers.get("content-type", "").split(";")[0].strip().lower() == "text/event-stream"
+
+
+#: Words in a streamed error's `code` or `type` that tell which status a buffered call would have had.
+_EVENT_STATUS_WORDS: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("rate_limit", "too_many_requests"), 429),
+    (("content_policy", "moderation", "safety", "refusal", "blocked", "block_reason"), 400),
+    (("invalid_request", "invalid_parameter", "bad_request"), 400),
+    (("insufficient_quota", "insufficient_credits", "payment_required"), 402),
+)
+
+
+def _event_error(error: dict[str, Any], *, model: str | None) -> OpenRouterError:
+    """The error a buffered call would have raised for an error object in a stream or in a 200 (Images API).
+
+    A numeric `code` is the status; otherwise its `code`/`type` words say (rate limit, refusal, bad
+    request, credits), and anything else is a failed generation: a 502, so not charged.
+    """
+    metadata: dict[str, Any] = dict(error["metadata"]) if isinstance(error.get("metadata"), dict) else {}
+    for key in ("code", "type", "param"):
+        value = error.get(key)
+        if value is not None and not isinstance(value, int | float):
+            metadata.setdefault(f"error_{key}", str(value))
+    message = str(error.get("message") or "the image generation failed")
+    status = _int_or_none(error.get("code"))
+    if status is None or not 400 <= status <= 599:
+        words = " ".join(str(error.get(key) or "") for key in ("code", "type")).lower()
+        words += " " + str(metadata.get("error_type") or "").lower()
+        status = next((code for keys, code in _EVENT_STATUS_WORDS if any(word in words for word in keys)), 502)
+        if status == 400 and any(word in words for word in _EVENT_STATUS_WORDS[1][0]):
+            metadata.setdefault("block_reason", str(error.get("code") or error.get("type") or "refused"))
+    return error_for_status(status, message, metadata=metadata, model=model, images_api=True)
+
+
+class _Delivery:
+    """Whether any preview of a generation reached `on_partial`, over all its attempts."""
+
+    def __init__(self) -> None:
+        self.delivered = False
+
+
+class _ImageStream:
+    """Reads one `POST /images` answer sent as server-sent events (`ImageStreamingResponse`).
+
+    `image_generation.partial_image` -> `on_partial`; `image_generation.completed` -> a final image (and
+    `on_answer` with its usage); an `error` event -> the error a buffered call would raise; comment lines
+    (keep-alives) and events of other types are skipped; `[DONE]` ends it. A stream that stops before any
+    image completed is a `ConnectionFailedError`, as a cut buffered answer is; one that stops after an
+    image completed (without `[DONE]`) keeps what completed, which was billed.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        on_partial: PartialCallback | None,
+        on_answer: AnswerCallback | None,
+        delivery: _Delivery,
+    ) -> None:
+        self.model = model
+        self.on_partial = on_partial
+        self.on_answer = on_answer
+        self.delivery = delivery
+        self.completed: list[dict[str, Any]] = []
+        self.cost: float | None = None
+        self.generation_id: str | None = None
+        self.created: int | None = None
+        self.done = False
+
+    def answer(self) -> dict[str, Any]:
+        """What a buffered answer with the completed images would have been (`ImageGenerationResponse`)."""
+        answer: dict[str, Any] = {"created": self.created, "data": list(self.completed)}
+        if self.cost is not None:
+            answer["usage"] = {"cost": self.cost}
+        if self.generation_id:
+            answer["id"] = self.generation_id
+        return answer
+
+    async def consume(self, response: httpx.Response) -> dict[str, Any]:
+        """Read events until `[DONE]` or the end; returns the answer (see `answer`)."""
+        data: list[str] = []
+        try:
+            async for line in response.aiter_lines():
+                if not line:
+                    if data and await self._event("\n".join(data)):
+                        break
+                    data = []
+                    continue
+                if line.startswith(":"):
+                    continue  # a comment: OpenRouter's keep-alive (": OPENROUTER PROCESSING")
+                name, _, value = line.partition(":")
+                if name == "data":
+                    data.append(value[1:] if value.startswith(" ") else value)
+                # `event:`, `id:` and `retry:` add nothing: the event's type is in its data
+            else:
+                if data:
+                    await self._event("\n".join(data))
+        except httpx.TransportError:
+            if not self.completed:
+                raise
+            log.warning("the image stream of %s broke off after %d image(s); keeping them", self.model,
+                        len(self.completed))
+            return self.answer()
+        if not self.done and not self.completed:
+            raise ConnectionFailedError("the image stream ended before the image was complete", model=self.model)
+        return self.answer()
+
+    async def _event(self, payload: str) -> bool:
+        """Handle one event's data; True at `[DONE]`."""
+        if payload.strip() == "[DONE]":
+            self.done = True
+            return True
+        try:
+            event = json.loads(payload) if len(payload) < OFF_LOOP_BYTES else await run_cpu(json.loads, payload)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            log.warning("skipping an image stream event of %s that is not JSON", self.model)
+            return False
+        if not isinstance(event, dict):
+            return False
+        if "type" not in event and isinstance(event.get("data"), dict):
+            event = event["data"]  # the event wrapped as `ImageStreamingResponse` describes it
+        kind = event.get("type")
+        if kind == "error" or (kind is None and isinstance(event.get("error"), dict)):
+            details = event.get("error")
+            failure = _event_error(details if isinstance(details, dict) else {}, model=self.model)
+            if isinstance(failure, GenerationNotChargedError):
+                _report_answer(self.on_answer, {"usage": {"cost": 0.0}})
+            raise _billed(failure, self.answer())
+        if kind == "image_generation.partial_image":
+            await self._partial(event)
+        elif kind == "image_generation.completed":
+            self._completed(event)
+        return False
+
+    async def _partial(self, event: dict[str, Any]) -> None:
+        encoded = event.get("b64_json")
+        if self.on_partial is None or not isinstance(encoded, str) or not encoded:
+            return
+        try:
+            data = await _decode_b64(encoded, model=self.model)
+        except ImageDecodeError:
+            log.warning("skipping a malformed preview from %s", self.model)
+            return
+        declared = event.get("media_type")
+        mime = sniff_mime(data) or (str(declared) if declared else "image/png")
+        index = _int_or_none(event.get("partial_image_index")) or 0
+        try:
+            self.on_partial(index, data, mime)
+        except Exception:
+            log.exception("on_partial callback failed")
+        self.delivery.delivered = True
+
+    def _completed(self, event: dict[str, Any]) -> None:
+        encoded = event.get("b64_json")
+        if isinstance(encoded, str) and encoded:
+            self.completed.append({"b64_json": encoded, "media_type": event.get("media_type")})
+        self.created = _int_or_none(event.get("created")) or self.created
+        self.generation_id = _str_or_none(event.get("id")) or self.generation_id
+        cost = _cost(event)
+        if cost is not None:
+            self.cost = (self.cost or 0.0) + cost
+        _report_answer(self.on_answer, {"usage": {"cost": cost}, "id": self.generation_id})
+
+
 def _billed(error: OpenRouterError, answer: dict[str, Any]) -> OpenRouterError:
     """Mark an error raised after `answer` arrived with what that answer billed and its generation id."""
     cost = _cost(answer)
@@ -494,7 +908,7 @@ def _join_and_parse(chunks: list[bytes]) -> Any:
     return json.loads(content)
 
 
-def _status_error(response: httpx.Response, *, model: str | None) -> OpenRouterError:
+def _status_error(response: httpx.Response, *, model: str | None, images_api: bool = False) -> OpenRouterError:
     message = f"HTTP {response.status_code}"
     metadata: dict[str, Any] = {}
     try:
@@ -508,7 +922,8 @@ def _status_error(response: httpx.Response, *, model: str | None) -> OpenRouterE
             metadata = error["metadata"]
     retry_after = _float_or_none(response.headers.get("Retry-After"))
     return error_for_status(
-        response.status_code, message, metadata=metadata, retry_after=retry_after, model=model
+        response.status_code, message, metadata=metadata, retry_after=retry_after, model=model,
+        images_api=images_api,
     )
 
 

@@ -8,11 +8,13 @@ Callers catch the most specific type they can act on; everything derives from `O
     │   ├── AuthenticationError         401: the key is wrong or disabled
     │   ├── InsufficientCreditsError    402: the key's account is out of credits
     │   ├── ModerationError             403: the input was flagged (has `reasons`)
+    │   │   └── ContentRefusedError     400 with `metadata.block_reason`: the provider refused the content
     │   ├── ModelNotFoundError          404: unknown model, or no allowed provider serves it
     │   ├── UpstreamTimeoutError        408: the provider took too long
     │   ├── PayloadTooLargeError        413: the request body is too big
     │   ├── RateLimitedError            429: slow down (has `retry_after`)
     │   └── ProviderUnavailableError    5xx: the model or provider is down or answered badly
+    │       └── GenerationNotChargedError   502 on the Images API: the generation failed, nothing was billed
     ├── TransportError                  no usable HTTP answer at all
     │   ├── RequestTimedOutError        our own time-out expired
     │   └── ConnectionFailedError       could not connect, or the connection was cut
@@ -22,7 +24,12 @@ Callers catch the most specific type they can act on; everything derives from `O
         └── ImageAddressRefusedError    every image was a link to an address the bot will not fetch
 
 Errors raised after an answer arrived (a choice's error, no image, an image that fails) carry that
-answer's `cost` and `generation_id`: the call was billed even though it failed.
+answer's `cost` and `generation_id`: the call was billed even though it failed. The Images API bills all
+or nothing: its 502 (or a streamed error event, which stands for one) says the generation failed and was
+not charged, so `GenerationNotChargedError.cost` is 0.0, a reported zero rather than an unknown.
+
+`error_for_status` is the one mapping from an HTTP status (or a status an error event implies) to a type,
+for both routes: `images_api=True` only changes what a 502 means.
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConnectionFailedError",
+    "ContentRefusedError",
     "GenerationFailedError",
+    "GenerationNotChargedError",
     "ImageAddressRefusedError",
     "ImageDecodeError",
     "InsufficientCreditsError",
@@ -146,8 +155,41 @@ class RateLimitedError(UpstreamStatusError):
         self.retry_after = retry_after
 
 
+class ContentRefusedError(ModerationError, BadRequestError):
+    """400 with `metadata.block_reason`: the provider refused the prompt or image (the Images API's refusal).
+
+    A `ModerationError` for whoever explains it to a member (`reasons` holds the block reason), and a
+    `BadRequestError` by its status.
+    """
+
+    @property
+    def block_reason(self) -> str | None:
+        """The provider's reason, in its words (`SAFETY`, `content_policy_violation`, ...)."""
+        value = self.metadata.get("block_reason")
+        return str(value) if value else None
+
+    @property
+    def reasons(self) -> list[str]:
+        """The moderation categories when given, else the block reason."""
+        listed = super().reasons
+        if listed:
+            return listed
+        return [self.block_reason] if self.block_reason else []
+
+
 class ProviderUnavailableError(UpstreamStatusError):
     """5xx: the model is down, overloaded, or no provider meets the routing requirements."""
+
+
+class GenerationNotChargedError(ProviderUnavailableError):
+    """502 from the Images API: the generation failed (or was cancelled upstream) and was not charged.
+
+    `cost` is 0.0, a reported zero, so the ledger records $0 instead of "unknown". Retried like any 502.
+    """
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.cost = 0.0
 
 
 class TransportError(OpenRouterError):
@@ -216,12 +258,21 @@ def error_for_status(
     metadata: dict[str, Any] | None = None,
     retry_after: float | None = None,
     model: str | None = None,
+    images_api: bool = False,
 ) -> UpstreamStatusError:
-    """Build the most specific error for an HTTP status."""
+    """Build the most specific error for an HTTP status, on either route.
+
+    A 400 whose metadata carries `block_reason` is a content refusal; with `images_api`, a 502 is a
+    generation that failed without being charged.
+    """
     if status == 429:
         return RateLimitedError(
             message, status=status, metadata=metadata, retry_after=retry_after, model=model
         )
+    if status == 400 and metadata and metadata.get("block_reason"):
+        return ContentRefusedError(message, status=status, metadata=metadata, model=model)
+    if status == 502 and images_api:
+        return GenerationNotChargedError(message, status=status, metadata=metadata, model=model)
     error_type = _STATUS_TYPES.get(status)
     if error_type is None:
         error_type = ProviderUnavailableError if status >= 500 else UpstreamStatusError
