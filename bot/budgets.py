@@ -323,6 +323,7 @@ class BudgetGuard:
         input_images: int,
         now: datetime,
         role_ids: Sequence[int] = (),
+        count: int = 1,
     ) -> Reservation:
         """Reserve this job's estimate against every limit of the server, or raise `BudgetExceeded`.
 
@@ -337,6 +338,8 @@ class BudgetGuard:
             return Reservation()
         allowance = member_allowance(budget, quotas, guild_id, role_ids)
         estimate = await self.estimate(operation, model, prompt, input_images)
+        if count > 1:  # each image is made (and billed) on its own: hold them all before anything is sent
+            estimate = Estimate(cost=estimate.cost * count, images=estimate.images * count, known=estimate.known)
         async with self._lock:
             scopes = await self._check(budget, allowance, guild_id, member_id, estimate, model, now)
             reservation = Reservation(

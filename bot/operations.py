@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["MAX_PROMPT_LENGTH", "ImageFormat", "Operation"]
+__all__ = ["MAX_PROMPT_LENGTH", "QUALITIES", "RESOLUTIONS", "ImageFormat", "Operation"]
 
 #: The longest prompt or question any command accepts (and shows in full).
 MAX_PROMPT_LENGTH = 4000
@@ -33,18 +33,45 @@ class Operation(StrEnum):
 
 
 class ImageFormat(StrEnum):
-    """The shapes `/imagine` and `/edit` offer, each mapped to an OpenRouter aspect ratio."""
+    """The shapes `/imagine` and `/edit` offer, each mapped to an OpenRouter aspect ratio.
+
+    The first three are the ones every image model makes; the others are for models that take more
+    ratios (both OpenRouter routes accept them; a provider that cannot clamps to its nearest).
+    """
 
     SQUARE = "square"
     LANDSCAPE = "landscape"
     PORTRAIT = "portrait"
+    PHOTO_LANDSCAPE = "photo-landscape"
+    PHOTO_PORTRAIT = "photo-portrait"
+    CLASSIC_LANDSCAPE = "classic-landscape"
+    CLASSIC_PORTRAIT = "classic-portrait"
+    CINEMA = "cinema"
 
     @property
     def aspect_ratio(self) -> str:
-        """The `image_config.aspect_ratio` value OpenRouter expects."""
-        return {"square": "1:1", "landscape": "16:9", "portrait": "9:16"}[self.value]
+        """The aspect ratio OpenRouter expects (`image_config.aspect_ratio`, or `aspect_ratio` on /images)."""
+        return _RATIOS[self.value]
 
     @property
     def label(self) -> str:
         """The name shown in choices and embeds."""
-        return f"{self.value.capitalize()} ({self.aspect_ratio})"
+        name = self.value.replace("-", " ").capitalize()
+        return f"{name} ({self.aspect_ratio})"
+
+
+_RATIOS = {
+    "square": "1:1",
+    "landscape": "16:9",
+    "portrait": "9:16",
+    "photo-landscape": "4:3",
+    "photo-portrait": "3:4",
+    "classic-landscape": "3:2",
+    "classic-portrait": "2:3",
+    "cinema": "21:9",
+}
+
+#: Resolution tiers members can ask for (OpenRouter's `resolution` / `image_config.image_size`).
+RESOLUTIONS = ("1K", "2K", "4K")
+#: Quality levels members can ask for (the Images API's `quality`).
+QUALITIES = ("auto", "low", "medium", "high")

@@ -23,12 +23,15 @@ from bot.contexts import require_server
 from bot.errors import UserFacingError
 from bot.jobs import Job, JobInputs
 from bot.jobs.image_job import run_image_job
+from bot.jobs.planning import MAX_SEED, NOTHING_ASKED, Asked, plan_for
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
 from bot.rendering import (
     cap_embed,
     escape_member_text,
 )
 from bot.requests import ImageRequest
+from bot.storage.guild_config import MAX_COUNT
+from cogs._options import FORMAT_CHOICES, QUALITY_CHOICES, RESOLUTION_CHOICES
 from cogs._prompt_form import PromptForm, PromptRoutes, submitted_prompt
 from cogs._result_images import fetch_message
 
@@ -37,7 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT_CHOICES = [app_commands.Choice(name=fmt.label, value=fmt.value) for fmt in ImageFormat]
 
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 """Every `image_config.aspect_ratio` OpenRouter documents, for keeping an upload's shape."""
@@ -120,8 +122,12 @@ class Edit(commands.Cog):
         reference3="A third image the model may use (if this server allows three)",
         image_format="The shape of the result (default: keep the image's shape)",
         spoiler="Post the result hidden behind a spoiler",
+        count="How many versions to make (default: the server's, usually 1)",
+        seed="A number that makes the same edit come out the same again, where the model supports it",
+        resolution="How large: 1K, 2K or 4K, where the model supports it",
+        quality="Image quality, where the model supports it",
     )
-    @app_commands.choices(image_format=FORMAT_CHOICES)
+    @app_commands.choices(image_format=FORMAT_CHOICES, resolution=RESOLUTION_CHOICES, quality=QUALITY_CHOICES)
     async def edit(
         self,
         interaction: discord.Interaction[ImageBot],
@@ -131,12 +137,18 @@ class Edit(commands.Cog):
         reference3: discord.Attachment | None = None,
         image_format: str | None = None,
         spoiler: bool = False,
+        count: app_commands.Range[int, 1, MAX_COUNT] | None = None,
+        seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+        resolution: str | None = None,
+        quality: str | None = None,
     ) -> None:
         """Edit an image (plus optional references) with a text prompt."""
         attachments = [item for item in (image, reference2, reference3) if item is not None]
         sources = [ImageSource.from_attachment(item) for item in attachments]
         fmt = ImageFormat(image_format) if image_format else None
-        await self.run_edit(interaction, prompt=prompt, sources=sources, image_format=fmt, spoiler=spoiler)
+        asked = Asked(count=count, seed=seed, resolution=resolution, quality=quality)
+        await self.run_edit(interaction, prompt=prompt, sources=sources, image_format=fmt, spoiler=spoiler,
+                            asked=asked)
 
     async def edit_image_menu(self, interaction: discord.Interaction[ImageBot], message: discord.Message) -> None:
         """Message menu "Edit image": check the message, then ask for the prompt."""
@@ -200,6 +212,7 @@ class Edit(commands.Cog):
         image_format: ImageFormat | None,
         notes: Sequence[str] = (),
         spoiler: bool = False,
+        asked: Asked = NOTHING_ASKED,
     ) -> None:
         """Refuse what must be refused before anything public or paid happens, then edit and deliver.
 
@@ -233,9 +246,10 @@ class Edit(commands.Cog):
         def with_sources(embed: discord.Embed, job: Job) -> discord.Embed:
             return _with_sources(embed, job.inputs.images)
 
+        plan = plan_for(self.bot.catalog, request, asked, config)
         job = await run_image_job(
-            self.bot, interaction, Operation.EDIT, request, title="Edit", spoiler=hide, load=load,
-            notes=notes, decorate=with_sources,
+            self.bot, interaction, Operation.EDIT, plan.request, title="Edit", spoiler=hide, load=load,
+            per_call=plan.per_call, stream=plan.stream, notes=[*notes, *plan.notes], decorate=with_sources,
         )
         log.info(
             "edit done guild=%s user=%s model=%s images=%d cost=%s ms=%d",

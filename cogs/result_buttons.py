@@ -31,9 +31,11 @@ from bot.error_messages import describe_error
 from bot.errors import UserFacingError
 from bot.jobs import InputLoader, Job, JobInputs
 from bot.jobs.image_job import run_image_job
+from bot.jobs.planning import NOTHING_ASKED, Asked, plan_for
 from bot.operations import Operation
 from bot.replies import error_embed, send_private
 from bot.requests import ImageRequest
+from bot.storage.guild_config import OperationConfig
 from bot.storage.jobs import JobRecord
 from bot.tree import UNEXPECTED
 from cogs._prompt_form import PromptForm, PromptRoutes, submitted_prompt
@@ -173,7 +175,10 @@ async def reroll(interaction: discord.Interaction[ImageBot], job_id: int) -> Non
         providers=config.provider_filter,
         references=tuple(references),
     )
-    await _run_from(interaction, record, spec.operation, request, load=load, title="Re-roll")
+    # The same options again (a new seed: a re-roll is for another image), planned for today's model.
+    asked = Asked(count=min(request.count, config.effective_max_count), resolution=request.resolution,
+                  quality=request.quality)
+    await _run_from(interaction, record, spec.operation, request, config, asked, load=load, title="Re-roll")
 
 
 async def open_edit_modal(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
@@ -234,7 +239,7 @@ async def edit_result(
         aspect_ratio=record.spec.aspect_ratio,
         providers=config.provider_filter,
     )
-    await _run_from(interaction, record, Operation.EDIT, request, load=load, title="Edit")
+    await _run_from(interaction, record, Operation.EDIT, request, config, NOTHING_ASKED, load=load, title="Edit")
 
 
 async def describe_result(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
@@ -300,6 +305,8 @@ async def _run_from(
     parent: JobRecord,
     operation: Operation,
     request: ImageRequest,
+    config: OperationConfig,
+    asked: Asked,
     *,
     load: InputLoader,
     title: str,
@@ -307,8 +314,10 @@ async def _run_from(
     """A new job made from a result, through the one image-job path; a spoilered result stays spoilered."""
     bot = interaction.client
     hide = await spoiler_results(bot, interaction, asked=is_spoilered(parent.result_files))
+    plan = plan_for(bot.catalog, replace(request, seed=None), asked, config)
     await run_image_job(
-        bot, interaction, operation, request, title=title, spoiler=hide, load=load,
+        bot, interaction, operation, plan.request, title=title, spoiler=hide, load=load,
+        per_call=plan.per_call, stream=plan.stream, notes=plan.notes,
         input_count=max(len(request.references), 1 if operation is Operation.EDIT else 0),
         parent_job_id=parent.id, extra_fields=[_origin(parent)],
     )

@@ -18,6 +18,7 @@ from bot.access import channel_lists, comes_from, mention_channels
 from bot.catalog import KeyState, KeyStatus, Readiness
 from bot.operations import Operation
 from bot.rendering import shorten
+from bot.requests import Route
 
 if TYPE_CHECKING:
     from bot.core import ImageBot
@@ -62,6 +63,9 @@ class Status(commands.Cog):
             ready += readiness is Readiness.READY
             shown = model.replace("`", "'")  # an admin may type any id: a backtick would end the code span
             value = f"{readiness.describe(op)}\nModel: `{shown}`"
+            if op.needs_image_output:
+                route = snapshot.route_for(model, config.route)
+                value += f"\nRoute: {'Images API' if route is Route.IMAGES else 'chat'}"
             allowed = [entry.channel_id for entry in lists.for_operation(op)]
             if allowed:
                 here = "" if comes_from(interaction, allowed) else " (not this one)"

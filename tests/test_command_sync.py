@@ -23,7 +23,9 @@ async def test_sync_only_when_commands_change(database_path: Path, fake_discord:
         assert [command["name"] for command in first.json] == ["imagine"]
         options = {option["name"]: option for option in first.json[0]["options"]}
         assert options["prompt"]["max_length"] == 4000 and options["prompt"]["required"]
-        assert [choice["value"] for choice in options["format"]["choices"]] == ["square", "landscape", "portrait"]
+        values = [choice["value"] for choice in options["format"]["choices"]]
+        assert values[:3] == ["square", "landscape", "portrait"], "the three classic shapes stay first"
+        assert {"photo-landscape", "photo-portrait", "classic-landscape", "classic-portrait", "cinema"} <= set(values)
 
         await harness.restart()
         assert len(_global_syncs(fake_discord)) == 1, "unchanged commands are not synced again"

@@ -168,7 +168,7 @@ async def test_status_keeps_a_models_id_inside_its_code_span(harness: BotHarness
                                              model=typed))
     reply = (await harness.run(harness.payloads.slash("status"))).last
     value = fields(reply.embeds[0])["/imagine"]
-    model_line = value.splitlines()[-1]
+    model_line = next(line for line in value.splitlines() if line.startswith("Model: "))
     assert model_line == "Model: `acme/x'[free](https://evil.example)'`", "one code span, nothing outside it"
 
 

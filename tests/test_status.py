@@ -37,8 +37,8 @@ async def test_a_member_sees_every_command_ready_and_the_key_working(harness: Bo
     await harness.bot.catalog.wait_until_loaded()
     reply = await status(harness)
     shown = fields(reply)
-    assert shown["/imagine"] == "🟢 Ready\nModel: `google/gemini-2.5-flash-image`"
-    assert shown["/edit"] == "🟢 Ready\nModel: `google/gemini-2.5-flash-image`"
+    assert shown["/imagine"] == "🟢 Ready\nModel: `google/gemini-2.5-flash-image`\nRoute: chat"
+    assert shown["/edit"] == "🟢 Ready\nModel: `google/gemini-2.5-flash-image`\nRoute: chat"
     assert shown["/describe"] == "🟢 Ready\nModel: `google/gemini-2.5-flash`"
     assert shown["OpenRouter key"].startswith("✅ Works")
     assert "Every image command is ready" in reply.text
@@ -55,7 +55,7 @@ async def test_the_servers_configuration_shows(harness: BotHarness) -> None:
     await admin(harness, "config disable", operation="describe")
     reply = await status(harness)
     shown = fields(reply)
-    assert shown["/imagine"] == "🔴 Model can't make images\nModel: `meta-llama/llama-3.1-8b-instruct`"
+    assert shown["/imagine"] == "🔴 Model can't make images\nModel: `meta-llama/llama-3.1-8b-instruct`\nRoute: chat"
     assert shown["/edit"].startswith("🟡") and "`acme/not-listed`" in shown["/edit"]
     assert shown["/describe"].startswith("⚫ Disabled")
     assert "0 of 3 image commands are ready" in reply.text

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import time
 from collections.abc import Callable
@@ -42,6 +43,12 @@ class Progress:
         self._view_factory: ViewFactory | None = None
         self._view: discord.ui.View | None = None
         self._closed = False
+        #: The latest partial image of a streamed generation (bytes, MIME type), and how many were seen.
+        self._preview: tuple[bytes, str] | None = None
+        self._previews_seen = 0
+        self._preview_shown = 0
+        #: Least time between two preview edits of this message.
+        self.preview_interval_s = 1.5
 
     @property
     def latest(self) -> str | None:
@@ -62,6 +69,20 @@ class Progress:
         if self._closed or text == self._latest:
             return
         self._latest = text
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush())
+
+    def preview(self, data: bytes, mime: str) -> None:
+        """Show a partial image of a streamed generation; edits are coalesced to one per 1.5 s.
+
+        Only the latest partial matters, so a burst of them costs one edit; the final result replaces it.
+        """
+        if self._closed:
+            return
+        self._preview = (data, mime)
+        self._previews_seen += 1
+        self._latest = self._latest or "Working on it…"
+        self._min_interval_s = min(self._min_interval_s, self.preview_interval_s)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._flush())
 
@@ -87,17 +108,29 @@ class Progress:
         return {"view": self._view} if self._view is not None else {}
 
     async def _flush(self) -> None:
-        while not self._closed and self._latest != self._shown:
+        while not self._closed and (self._latest != self._shown or self._previews_seen != self._preview_shown):
             wait = self._last_edit + self._min_interval_s - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)  # throttle: Discord rate-limits message edits
             text = self._latest
+            seen = self._previews_seen
             self._last_edit = time.monotonic()
             try:
-                await self._interaction.edit_original_response(content=text, **self._components())
+                await self._interaction.edit_original_response(content=text, **self._components(), **self._image())
             except discord.HTTPException:
                 log.debug("progress edit failed for interaction %s", self._interaction.id, exc_info=True)
             self._shown = text
+            self._preview_shown = seen
+
+    def _image(self) -> dict[str, Any]:
+        """The latest partial image as the message's one attachment, shown in an embed."""
+        if self._preview is None or self._previews_seen == self._preview_shown:
+            return {}
+        data, mime = self._preview
+        name = "preview." + {"image/jpeg": "jpg", "image/webp": "webp"}.get(mime, "png")
+        embed = discord.Embed(description="Preview: the image is still being made.")
+        embed.set_image(url=f"attachment://{name}")
+        return {"embed": embed, "attachments": [discord.File(io.BytesIO(data), filename=name)]}
 
     async def close(self) -> None:
         """Stop editing; called before the final result replaces the message."""

@@ -20,6 +20,9 @@ __all__ = ["JobQueue", "MemberBusy", "PositionCallback", "QueueFull", "Ticket"]
 
 PositionCallback = Callable[[int], None]
 
+#: The "member" of an extra-call slot: it belongs to a job whose member is already counted.
+_EXTRA = object()
+
 
 class MemberBusy(UserFacingError):
     """The member already has as many jobs running or waiting as allowed."""
@@ -45,6 +48,8 @@ class Ticket:
         self._ready: asyncio.Future[None] | None = None
         self._holding = False
         self._released = False
+        #: A slot for an admitted job's extra call (`take_free_slots`): no member or queue accounting.
+        self._extra = False
 
     async def acquire(self, on_position: PositionCallback | None = None) -> None:
         """Wait for a slot, first come first served."""
@@ -76,6 +81,11 @@ class Ticket:
             return
         self._released = True
         queue = self._queue
+        if self._extra:
+            self._holding = False
+            queue._running -= 1
+            queue._admit_next()
+            return
         queue._admitted -= 1
         try:
             if self._holding:
@@ -157,6 +167,22 @@ class JobQueue:
         self._admissions += 1
         self._per_member[member] = self.jobs_of(member) + 1
         return Ticket(self, member, self._admissions)
+
+    def take_free_slots(self, wanted: int) -> list[Ticket]:
+        """Up to `wanted` slots that are free right now, for the extra calls of an admitted job.
+
+        Never waits: a job that already holds a slot and waited for more could deadlock with others
+        doing the same. Nobody in line is passed over (none are taken while anyone waits), and the
+        tickets count against the concurrency bound only, not the member's or the queue's.
+        """
+        taken: list[Ticket] = []
+        while len(taken) < wanted and self._running < self.max_concurrent and not self._waiting:
+            ticket = Ticket(self, _EXTRA)
+            ticket._holding = True
+            ticket._extra = True
+            self._running += 1
+            taken.append(ticket)
+        return taken
 
     def _remove(self, ticket: Ticket) -> None:
         try:

@@ -150,6 +150,8 @@ class Job:
     cancelled_by: int | None = None
     _images_settled: bool = field(default=False, repr=False)
     _answered: bool = field(default=False, repr=False)
+    #: Every answer the upstream gave this job: (cost, generation id), in arrival order.
+    answers: list[tuple[float | None, str | None]] = field(default_factory=list)
     #: An upstream request may be on its way (sent, no answer yet): cancelling it may still be billed.
     _in_flight: bool = field(default=False, repr=False)
     _delivering: bool = field(default=False, repr=False)
@@ -176,7 +178,8 @@ class Job:
         """
         if cost is not None:
             self.cost = (self.cost or 0.0) + cost
-        self.generation_id = generation_id or self.generation_id
+        self.answers.append((cost, generation_id))
+        self.generation_id = self.generation_id or generation_id
         self.upstream_finished = time.perf_counter()
         self._answered = True
         self._in_flight = False
@@ -588,6 +591,7 @@ class JobService:
             input_images=input_images,
             now=self.clock(),
             role_ids=role_ids,
+            count=spec.request.count,
         )
 
     async def _open_record(self, spec: JobSpec) -> int | None:
@@ -619,8 +623,8 @@ class JobService:
         assert self._store is not None
         async with self._store.database.transaction() as connection:
             await JobStore.finish(connection, outcome.job_id, **outcome.finish)
-            if outcome.entry is not None:
-                await UsageLedger.add(connection, outcome.entry)
+            for entry in outcome.entries:
+                await UsageLedger.add(connection, entry)
 
     def _keep_until_recorded(
         self, job: Job, spec: JobSpec, failure: BaseException | None, reservation: Reservation
@@ -721,7 +725,8 @@ class _Outcome:
 
     job_id: int
     finish: dict[str, Any]
-    entry: LedgerEntry | None
+    #: One ledger row per billed answer (a job of several calls has several), or one for an unanswered call.
+    entries: tuple[LedgerEntry, ...]
 
     @classmethod
     def of(cls, job: Job, spec: JobSpec, failure: BaseException | None, now: Any) -> _Outcome:
@@ -736,9 +741,9 @@ class _Outcome:
         upstream_ms = None
         if job.upstream_started is not None:
             upstream_ms = int(((job.upstream_finished or time.perf_counter()) - job.upstream_started) * 1000)
-        entry = None
+        entries: list[LedgerEntry] = []
         if job.upstream_started is not None or reported:
-            entry = LedgerEntry(
+            base = LedgerEntry(
                 guild_id=spec.guild_id,
                 member_id=spec.member_id,
                 operation=spec.operation,
@@ -751,6 +756,15 @@ class _Outcome:
                 job_id=job.id,
                 generation_id=generation_id,
             )
+            if len(job.answers) > 1 and reported:
+                # Each call's real cost on a row of its own; the job's images go on the first.
+                entries = [
+                    replace(base, cost=answer_cost or 0.0, cost_reported=answer_cost is not None,
+                            images=job.images if index == 0 else 0, generation_id=answer_id)
+                    for index, (answer_cost, answer_id) in enumerate(job.answers)
+                ]
+            else:
+                entries = [base]
         finish = {
             "status": JobStatus.DONE if failure is None else JobStatus.FAILED,
             "finished_at": now,
@@ -762,7 +776,7 @@ class _Outcome:
             "result_message_id": job.result_message_id,
             "result_files": job.result_files,
         }
-        return cls(job.id, finish, entry)
+        return cls(job.id, finish, tuple(entries))
 
 
 def _role_ids(interaction: discord.Interaction[Any]) -> tuple[int, ...]:

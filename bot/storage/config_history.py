@@ -66,8 +66,15 @@ def diff_configs(old: OperationConfig, new: OperationConfig) -> list[tuple[str, 
             None if new.max_references is None else str(new.max_references),
         ),
         ("cooldown", _seconds(old.cooldown_s), _seconds(new.cooldown_s)),
+        ("route", old.route.value if old.route else None, new.route.value if new.route else None),
+        ("default count", _number(old.default_count), _number(new.default_count)),
+        ("max count", _number(old.max_count), _number(new.max_count)),
     ]
     return [(setting, before, after) for setting, before, after in pairs if before != after]
+
+
+def _number(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _seconds(value: int) -> str | None:

@@ -17,10 +17,13 @@ from typing import Any
 from bot.errors import OperationDisabled
 from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
+from bot.requests import Route
 from bot.storage.database import Database
 
 __all__ = [
+    "DEFAULT_COUNT",
     "DEFAULT_MAX_REFERENCES",
+    "MAX_COUNT",
     "GuildConfigStore",
     "OperationConfig",
     "RecordChange",
@@ -30,6 +33,9 @@ __all__ = [
 ]
 
 DEFAULT_MAX_REFERENCES = 1
+#: Images per request where a server chose nothing, and the most any server may allow.
+DEFAULT_COUNT = 1
+MAX_COUNT = 4
 
 #: Called as `record(connection, old, new)` inside a change's transaction (the audit trail).
 RecordChange = Callable[[Any, "OperationConfig", "OperationConfig"], Awaitable[None]]
@@ -46,6 +52,21 @@ class OperationConfig:
     enabled: bool = True
     max_references: int | None = None
     cooldown_s: int = 0
+    #: The route an admin forces (for models both routes serve); None: chosen per model.
+    route: Route | None = None
+    #: How many images a request makes when the member does not say, and the most they may ask for.
+    default_count: int | None = None
+    max_count: int | None = None
+
+    @property
+    def effective_max_count(self) -> int:
+        """The most images one request may make in this guild."""
+        return self.max_count or MAX_COUNT
+
+    @property
+    def effective_default_count(self) -> int:
+        """How many images a request makes by default here (never above the maximum)."""
+        return min(self.default_count or DEFAULT_COUNT, self.effective_max_count)
 
     @property
     def provider_filter(self) -> ProviderFilter:
@@ -90,7 +111,10 @@ class ServerSettings:
 RecordServerChange = Callable[[Any, ServerSettings, ServerSettings], Awaitable[None]]
 
 
-_COLUMNS = "operation, model, only_providers, ignore_providers, enabled, max_references, cooldown_s"
+_COLUMNS = (
+    "operation, model, only_providers, ignore_providers, enabled, max_references, cooldown_s, route, "
+    "default_count, max_count"
+)
 
 
 class GuildConfigStore:
@@ -168,11 +192,12 @@ class GuildConfigStore:
         new = replace(current, **changes)
         await connection.execute(
             "INSERT INTO guild_operation_config (guild_id, " + _COLUMNS + ", updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
             "ON CONFLICT (guild_id, operation) DO UPDATE SET model = excluded.model, "
             "only_providers = excluded.only_providers, ignore_providers = excluded.ignore_providers, "
             "enabled = excluded.enabled, max_references = excluded.max_references, "
-            "cooldown_s = excluded.cooldown_s, updated_at = excluded.updated_at",
+            "cooldown_s = excluded.cooldown_s, route = excluded.route, default_count = excluded.default_count, "
+            "max_count = excluded.max_count, updated_at = excluded.updated_at",
             (guild_id, *_to_row(new)),
         )
         return new
@@ -316,6 +341,9 @@ def _from_row(row: Any) -> OperationConfig:
         enabled=bool(row["enabled"]),
         max_references=row["max_references"],
         cooldown_s=int(row["cooldown_s"] or 0),
+        route=Route(row["route"]) if row["route"] else None,
+        default_count=row["default_count"],
+        max_count=row["max_count"],
     )
 
 
@@ -332,4 +360,7 @@ def _to_row(config: OperationConfig) -> tuple[object, ...]:
         int(config.enabled),
         config.max_references,
         config.cooldown_s,
+        config.route.value if config.route else None,
+        config.default_count,
+        config.max_count,
     )

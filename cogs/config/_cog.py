@@ -13,9 +13,16 @@ from bot.access import channel_lists, channels_recorder, mention_channels
 from bot.catalog import AUTOCOMPLETE_LIMIT, is_capable
 from bot.errors import UserFacingError
 from bot.operations import Operation
-from bot.rendering import shorten
+from bot.rendering import escape_member_text, shorten
+from bot.requests import Route
 from bot.storage.channels import SCOPES, RecordChannelChange, Scope
-from bot.storage.guild_config import DEFAULT_MAX_REFERENCES, OperationConfig, ServerSettings, SpoilerMode
+from bot.storage.guild_config import (
+    DEFAULT_MAX_REFERENCES,
+    MAX_COUNT,
+    OperationConfig,
+    ServerSettings,
+    SpoilerMode,
+)
 from cogs.config._text import (
     CLEAR,
     DEFAULT_MARK,
@@ -23,10 +30,12 @@ from cogs.config._text import (
     PRECEDENCE_NOTE,
     channels_embed,
     code,
+    count_text,
     history_text,
     model_warning,
     parse_provider_list,
     providers_text,
+    route_text,
     saved_embed,
     scope_text,
     spoilers_text,
@@ -40,6 +49,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OPERATION_CHOICES = [app_commands.Choice(name=op.value, value=op.value) for op in Operation]
+IMAGE_OPERATION_CHOICES = [choice for choice in OPERATION_CHOICES if Operation(choice.value).needs_image_output]
+ROUTE_CHOICES = [app_commands.Choice(name=name, value=name) for name in ("auto", "chat", "images")]
+#: How replies name a route.
+ROUTE_NAMES = {Route.CHAT: "chat route (/chat/completions)", Route.IMAGES: "Images API (/images)"}
 RESET_CHOICES = [*OPERATION_CHOICES, app_commands.Choice(name="all", value="all")]
 HISTORY_LIMIT = 20
 MAX_REFERENCES = 3
@@ -219,14 +232,22 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         except ValueError:
             op = Operation.IMAGINE  # the operation is not chosen yet: order as for imagine
         snapshot = await self.bot.catalog.snapshot()  # waits a second at most, and only when empty
+        if op.needs_image_output:
+            # Both catalogs (the chat route's and the Images API's), image-capable first, each with what it
+            # supports ("n≤4 · seed · 4K"), so an admin sees which model can do what before choosing.
+            found_models = snapshot.search_image_models(current, op, AUTOCOMPLETE_LIMIT * 2)
+        else:
+            found_models = snapshot.search_models(current, op, limit=AUTOCOMPLETE_LIMIT * 2)
         choices = []
-        for found in snapshot.search_models(current, op, limit=AUTOCOMPLETE_LIMIT * 2):
+        for found in found_models:
             if len(found.id) > 100:
                 continue  # Discord caps a choice's value at 100 characters
             lacking = "" if is_capable(found, op) else (
                 " (no image output)" if op.needs_image_output else " (no image input)"
             )
-            name = shorten(f"{found.name} · {found.id}", 100 - len(lacking)) + lacking
+            hint = snapshot.hint(found.id) if op.needs_image_output and not lacking else ""
+            suffix = f" · {hint}" if hint else lacking
+            name = shorten(f"{found.name} · {found.id}", 100 - len(suffix)) + suffix
             choices.append(app_commands.Choice(name=name, value=found.id))
         return choices[:AUTOCOMPLETE_LIMIT]
 
@@ -329,6 +350,71 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         else:
             line = f"`/{op.value}` now has {cooldown_text(seconds)}. Before: {cooldown_text(old.cooldown_s)}."
         await self._reply(interaction, saved_embed("Cooldown saved", [line], []))
+
+    @app_commands.command(name="route")
+    @app_commands.describe(
+        operation="The command whose route to choose",
+        route="auto (per model: the chat route where it serves the model), chat, or images (the Images API)",
+    )
+    @app_commands.choices(operation=IMAGE_OPERATION_CHOICES, route=ROUTE_CHOICES)
+    async def route(self, interaction: discord.Interaction[ImageBot], operation: str, route: str) -> None:
+        """Choose which OpenRouter API makes a command's images, for models both serve."""
+        op = parse_operation(operation)
+        if not op.needs_image_output:
+            raise UserFacingError("Only `/imagine` and `/edit` have a choice of route. Nothing was changed.")
+        forced = None if route == "auto" else Route(route)
+        old, new = await self._change(interaction, op, route=forced)
+        model = new.model_or(self.bot.default_model(op))
+        used = self.bot.catalog.route_for(model, forced)
+        lines = [f"`/{op.value}` route: {route_text(new.route)}. Before: {route_text(old.route)}."]
+        warnings = []
+        if forced is not None and used is not forced:
+            warnings.append(
+                f"`{escape_member_text(model)}` is not served by the {ROUTE_NAMES[forced]}, so it keeps the "
+                f"{ROUTE_NAMES[used]} until this command uses a model that is."
+            )
+        else:
+            lines.append(f"`{escape_member_text(model)}` goes through the {ROUTE_NAMES[used]}.")
+        await self._reply(interaction, saved_embed("Route saved", lines, warnings))
+
+    @app_commands.command(name="count")
+    @app_commands.describe(
+        operation="The command to set",
+        default="Images per request when a member does not say (1-4)",
+        maximum="The most images a member may ask for in one request (1-4)",
+    )
+    @app_commands.choices(operation=IMAGE_OPERATION_CHOICES)
+    async def count(
+        self,
+        interaction: discord.Interaction[ImageBot],
+        operation: str,
+        default: app_commands.Range[int, 1, MAX_COUNT] | None = None,
+        maximum: app_commands.Range[int, 1, MAX_COUNT] | None = None,
+    ) -> None:
+        """Set how many images a command makes per request in this server, by default and at most."""
+        op = parse_operation(operation)
+        if not op.needs_image_output:
+            raise UserFacingError("Only `/imagine` and `/edit` make images. Nothing was changed.")
+        if default is None and maximum is None:
+            raise UserFacingError("Give `default`, `maximum` or both. Nothing was changed.")
+        changes: dict[str, object] = {}
+        if default is not None:
+            changes["default_count"] = default
+        if maximum is not None:
+            changes["max_count"] = maximum
+        current = await self.bot.store.guild_config.get(interaction.guild_id, op)
+        if (default or current.effective_default_count) > (maximum or current.effective_max_count):
+            raise UserFacingError(
+                f"The default ({default or current.effective_default_count}) can't be above the maximum "
+                f"({maximum or current.effective_max_count}). Nothing was changed."
+            )
+        old, new = await self._change(interaction, op, **changes)
+        line = (
+            f"`/{op.value}` makes {new.effective_default_count} image(s) by default, at most "
+            f"{new.effective_max_count} per request. Before: {old.effective_default_count}, at most "
+            f"{old.effective_max_count}."
+        )
+        await self._reply(interaction, saved_embed("Count saved", [line], []))
 
     @app_commands.command(name="enable")
     @app_commands.describe(operation="The command to turn on")
@@ -506,6 +592,10 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
                 references = config.max_references or f"{DEFAULT_MAX_REFERENCES} {DEFAULT_MARK}"
                 lines.append(f"Max references: {references}")
             lines.append(f"Cooldown: {cooldown_text(config.cooldown_s)}")
+            if op.needs_image_output:
+                used = self.bot.catalog.route_for(model, config.route)
+                lines.append(f"Route: {ROUTE_NAMES[used]} ({route_text(config.route)})")
+                lines.append(f"Images per request: {count_text(config)}")
             lines.append(f"Channels: {where_text(lists.for_operation(op))}")
             embed.add_field(name=op.label, value=shorten("\n".join(lines), 1024), inline=False)
         quotas = await _quota_lines(self.bot, interaction.guild_id)

@@ -13,6 +13,7 @@ from bot.catalog import CatalogSnapshot, is_capable
 from bot.errors import UserFacingError
 from bot.operations import Operation
 from bot.rendering import escape_member_text, shorten
+from bot.requests import Route
 from bot.storage.channels import AllowedChannel, ChannelLists, Scope
 from bot.storage.config_history import RESET_SETTING, HistoryEntry
 from bot.storage.guild_config import OperationConfig, SpoilerMode
@@ -181,3 +182,15 @@ def history_text(entries: list[HistoryEntry], limit: int = 4096) -> str:
         lines.append(line)
         used += len(line) + 1
     return "\n".join(lines)
+
+
+def route_text(route: Route | None) -> str:
+    """A forced route, or that the route follows the model."""
+    return f"always {route.value}" if route is not None else f"auto {DEFAULT_MARK}"
+
+
+def count_text(config: OperationConfig) -> str:
+    """Default and most images per request, marking defaults."""
+    default = str(config.default_count) if config.default_count else f"{config.effective_default_count} {DEFAULT_MARK}"
+    most = str(config.max_count) if config.max_count else f"{config.effective_max_count} {DEFAULT_MARK}"
+    return f"{default} by default, at most {most}"

@@ -1,0 +1,113 @@
+"""Turning what a member asked for into the request the chosen model can honour, and saying what was not.
+
+OpenRouter silently ignores parameters an endpoint does not support (a seed sent to gpt-image-2 is
+dropped without a word), so the bot must decide from the catalog what will be honoured. The rule:
+never drop an option silently. What the model cannot do is left out of the request and named in the
+result ("seed: not supported by openai/gpt-image-2"); what would make the result meaningless is
+refused before anything is spent (more images than the server allows). A seed is picked when the
+member gave none and the model takes one, so every result shows the seed that reproduces it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+
+from bot.catalog import ImageParams, ModelCatalog
+from bot.errors import UserFacingError
+from bot.requests import ImageRequest, Route
+from bot.storage.guild_config import OperationConfig
+
+__all__ = ["MAX_SEED", "NOTHING_ASKED", "Asked", "Plan", "TooManyImagesAsked", "plan_for", "plan_request"]
+
+#: Seeds are picked from this range: every provider that takes a seed takes a 31-bit one.
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """The options a member gave (None: not given)."""
+
+    count: int | None = None
+    seed: int | None = None
+    resolution: str | None = None
+    quality: str | None = None
+
+
+#: A request with no options given (a menu, a button).
+NOTHING_ASKED = Asked()
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The request to send, how many images each call may make, and what the result must say."""
+
+    request: ImageRequest
+    per_call: int
+    notes: tuple[str, ...] = ()
+    #: Whether to ask for partial images (the endpoint streams them).
+    stream: bool = False
+
+
+class TooManyImagesAsked(UserFacingError):
+    """More images in one request than the server allows."""
+
+    title = "Too many images"
+
+    def __init__(self, asked: int, allowed: int) -> None:
+        super().__init__(
+            f"This server allows at most {allowed} image(s) per request, and you asked for {asked}. Ask for "
+            f"{allowed} or fewer. A member with Manage Server can change it with `/config count`."
+        )
+
+
+def plan_for(
+    catalog: ModelCatalog, request: ImageRequest, asked: Asked, config: OperationConfig
+) -> Plan:
+    """`plan_request` with the route and parameters the catalog knows for the request's model."""
+    route = catalog.route_for(request.model, config.route)
+    params = catalog.image_params(request.model, route=route)
+    return plan_request(request, asked, config=config, route=route, params=params)
+
+
+def plan_request(
+    request: ImageRequest, asked: Asked, *, config: OperationConfig, route: Route, params: ImageParams
+) -> Plan:
+    """The request on `route` with every option the model supports, and notes for those it does not."""
+    count = asked.count or config.effective_default_count
+    if count > config.effective_max_count:
+        raise TooManyImagesAsked(count, config.effective_max_count)
+    model = request.model
+    notes: list[str] = []
+    seed = asked.seed
+    if params.known and not params.seed:
+        if seed is not None:
+            notes.append(f"seed: not supported by {model}, so the result can't be reproduced exactly")
+        seed = None
+    elif seed is None and params.seed:
+        seed = random.randint(0, MAX_SEED)  # shown on the result, so it can be reproduced
+    resolution = _supported("resolution", asked.resolution, params.resolutions, params.known, model, notes)
+    quality = _supported("quality", asked.quality, params.qualities, params.known, model, notes)
+    per_call = max(1, params.max_count if route is Route.IMAGES else 1)
+    if count > 1 and per_call < count:
+        calls = -(-count // per_call)
+        notes.append(f"{model} makes {per_call} image(s) per call, so this took {calls} calls")
+    planned = replace(
+        request, route=route, count=count, seed=seed, resolution=resolution, quality=quality,
+    )
+    stream = route is Route.IMAGES and params.streaming
+    return Plan(request=planned, per_call=min(per_call, count), notes=tuple(notes), stream=stream)
+
+
+def _supported(
+    name: str, value: str | None, supported: tuple[str, ...], known: bool, model: str, notes: list[str]
+) -> str | None:
+    if value is None:
+        return None
+    if known and value not in supported:
+        offered = ", ".join(supported)
+        notes.append(
+            f"{name} {value}: not supported by {model}" + (f" (it offers {offered})" if offered else "")
+        )
+        return None
+    return value

@@ -1,0 +1,214 @@
+"""The Images API route and the new options, through the real tree against the stand-in OpenRouter.
+
+Model picks from both catalogs, each route, count, seed, resolution, quality and the extra shapes,
+parameters a model does not support (named, never dropped silently), servers' count limits, parallel
+calls where an endpoint makes fewer images, live previews, the 502-not-charged rule, budgets that hold
+`count` estimates, and `/config route` / `/config count`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fake_openrouter import FakeOpenRouter
+from tests.kit.conversation import Conversation, Reply
+from tests.kit.fake_discord import FakeDiscord
+from tests.kit.harness import BotHarness, make_settings
+
+GPT_IMAGE = "openai/gpt-image-2"
+SEEDREAM = "bytedance-seed/seedream-4.5"
+QWEN = "qwen/qwen-image-3"
+KREA = "krea/krea-1"
+GEMINI = "google/gemini-2.5-flash-image"
+
+
+@pytest.fixture
+async def harness(database_path: Path, fake_discord: FakeDiscord,
+                  fake_openrouter: FakeOpenRouter) -> AsyncIterator[BotHarness]:
+    kit = BotHarness(make_settings(database_path, fake_discord, fake_openrouter), fake_discord, fake_openrouter)
+    await kit.start()
+    assert kit.bot is not None
+    await kit.bot.catalog.refresh()
+    try:
+        yield kit
+    finally:
+        await kit.stop()
+
+
+async def admin(harness: BotHarness, path: str, **options: Any) -> Reply:
+    return (await harness.run(harness.payloads.slash(path, actor=harness.payloads.admin, **options))).last
+
+
+async def use(harness: BotHarness, model: str, operation: str = "imagine") -> None:
+    await admin(harness, "config model", operation=operation, model=model)
+
+
+async def imagine(harness: BotHarness, **options: Any) -> Conversation:
+    options.setdefault("prompt", "a lighthouse at dusk")
+    return await harness.run(harness.payloads.slash("imagine", **options))
+
+
+def fields(reply: Reply) -> dict[str, str]:
+    return {field["name"]: field["value"] for field in reply.embeds[0].get("fields", [])}
+
+
+async def test_a_model_only_the_images_api_serves_goes_there(harness: BotHarness) -> None:
+    await use(harness, GPT_IMAGE)
+    reply = (await imagine(harness, format="landscape", quality="high")).last
+    assert reply.files and not reply.ephemeral
+    (sent,) = harness.openrouter.image_requests()
+    assert harness.openrouter.chat_requests() == []
+    assert sent.json["model"] == GPT_IMAGE and sent.json["aspect_ratio"] == "16:9" and sent.json["quality"] == "high"
+    assert "n" not in sent.json, "one image: n is not sent"
+    shown = fields(await admin(harness, "config show"))
+    assert "Images API" in shown["Imagine"]
+
+
+async def test_count_and_seed_go_in_one_call_where_the_model_takes_them(harness: BotHarness) -> None:
+    await use(harness, SEEDREAM)
+    reply = (await imagine(harness, count=3, seed=1234, resolution="2K")).last
+    assert len(reply.files) == 3
+    (sent,) = harness.openrouter.image_requests()
+    assert (sent.json["n"], sent.json["seed"], sent.json["resolution"]) == (3, 1234, "2K")
+    assert fields(reply)["Seed"] == "`1234`", "the seed is shown so the result can be reproduced"
+
+
+async def test_a_seed_is_picked_and_shown_when_the_member_gave_none(harness: BotHarness) -> None:
+    await use(harness, SEEDREAM)
+    reply = (await imagine(harness)).last
+    (sent,) = harness.openrouter.image_requests()
+    assert isinstance(sent.json.get("seed"), int)
+    assert fields(reply)["Seed"] == f"`{sent.json['seed']}`"
+
+
+async def test_an_unsupported_parameter_is_named_not_dropped_silently(harness: BotHarness) -> None:
+    await use(harness, GPT_IMAGE)
+    reply = (await imagine(harness, seed=7, resolution="4K")).last
+    assert reply.files
+    (sent,) = harness.openrouter.image_requests()
+    assert "seed" not in sent.json and "resolution" not in sent.json
+    text = reply.text
+    assert f"seed: not supported by {GPT_IMAGE}" in text
+    assert f"resolution 4K: not supported by {GPT_IMAGE}" in text
+    assert "Seed" not in fields(reply)
+
+
+async def test_a_model_that_makes_one_image_per_call_gets_several_calls(harness: BotHarness) -> None:
+    await use(harness, QWEN)
+    reply = (await imagine(harness, count=3)).last
+    assert len(reply.files) == 3
+    sent = harness.openrouter.image_requests()
+    assert len(sent) == 3 and all("n" not in request.json for request in sent), "never n > 1 where it is refused"
+    assert "3 calls" in reply.text
+
+
+async def test_an_endpoint_that_returns_fewer_images_is_topped_up(harness: BotHarness) -> None:
+    await use(harness, KREA)
+    reply = (await imagine(harness, count=2)).last
+    assert len(reply.files) == 2, "the missing image was made by another call"
+    assert len(harness.openrouter.image_requests()) == 2
+
+
+async def test_more_images_than_the_server_allows_is_refused_before_anything_is_sent(harness: BotHarness) -> None:
+    await use(harness, SEEDREAM)
+    await admin(harness, "config count", operation="imagine", maximum=2)
+    refused = (await imagine(harness, count=3)).last
+    assert refused.ephemeral and "at most 2 image(s) per request" in refused.text
+    assert harness.openrouter.image_requests() == []
+
+
+async def test_the_servers_default_count_applies(harness: BotHarness) -> None:
+    await use(harness, SEEDREAM)
+    saved = await admin(harness, "config count", operation="imagine", default=2)
+    assert "2 image(s) by default" in saved.text
+    assert len((await imagine(harness)).last.files) == 2
+
+
+async def test_a_502_on_the_images_api_is_not_charged_and_says_so(harness: BotHarness) -> None:
+    assert harness.bot is not None
+    await use(harness, SEEDREAM)
+    harness.openrouter.fail_next(502, route="images", times=3)
+    refused = (await imagine(harness)).last
+    assert refused.ephemeral and "not charged" in refused.text
+    rows = await harness.bot.store.database.fetch_all("SELECT cost, cost_reported FROM usage_ledger")
+    assert rows and all(row["cost"] == 0 and row["cost_reported"] == 1 for row in rows)
+
+
+async def test_a_streaming_model_shows_a_preview_before_the_result(harness: BotHarness) -> None:
+    await use(harness, GPT_IMAGE)
+    harness.openrouter.stream_interval_s = 0.0
+    conversation = await imagine(harness)
+    previews = [r for r in conversation.requests if r.method == "PATCH"
+                and any(f.filename.startswith("preview.") for f in r.files)]
+    assert previews, "a partial image was shown in the progress message"
+    assert conversation.last.files and not any(f.filename.startswith("preview.") for f in conversation.last.files)
+    (sent,) = harness.openrouter.image_requests()
+    assert sent.json.get("stream") is True
+
+
+async def test_config_route_forces_the_images_api_for_a_model_both_serve(harness: BotHarness) -> None:
+    await use(harness, GEMINI)
+    saved = await admin(harness, "config route", operation="imagine", route="images")
+    assert "Images API" in saved.text
+    assert (await imagine(harness)).last.files
+    assert harness.openrouter.image_requests() and not harness.openrouter.chat_requests()
+    await admin(harness, "config route", operation="imagine", route="auto")
+    assert (await imagine(harness)).last.files
+    assert len(harness.openrouter.chat_requests()) == 1, "auto: the chat route, as the chat catalog lists it"
+
+
+async def test_the_new_shapes_reach_the_request(harness: BotHarness) -> None:
+    reply = (await imagine(harness, format="cinema")).last
+    assert reply.files
+    assert harness.openrouter.chat_requests()[-1].json["image_config"]["aspect_ratio"] == "21:9"
+    assert fields(reply)["Format"] == "Cinema (21:9)"
+
+
+async def test_a_budget_holds_count_times_the_estimate(harness: BotHarness) -> None:
+    assert harness.bot is not None
+    await use(harness, SEEDREAM)
+    assert (await imagine(harness)).last.files  # the model's last cost is now known: $0.04 an image
+    await harness.bot.store.budgets.update(harness.payloads.guild_id, guild_daily_usd=0.1)
+    refused = (await imagine(harness, count=3)).last
+    assert refused.ephemeral and "would go over" in refused.text
+    assert len(harness.openrouter.image_requests()) == 1
+
+
+async def test_each_calls_cost_is_its_own_ledger_row(harness: BotHarness) -> None:
+    assert harness.bot is not None
+    await use(harness, QWEN)
+    assert len((await imagine(harness, count=2)).last.files) == 2
+    rows = await harness.bot.store.database.fetch_all("SELECT cost, images FROM usage_ledger ORDER BY id")
+    costs = [request.cost for request in harness.openrouter.image_requests()]
+    assert [row["cost"] for row in rows] == pytest.approx(costs)
+    assert sum(row["images"] for row in rows) == 2
+
+
+async def test_model_autocomplete_lists_both_catalogs_with_hints(harness: BotHarness) -> None:
+    payload = harness.payloads.autocomplete("config model", "model", actor=harness.payloads.admin,
+                                            operation="imagine", model="")
+    choices = (await harness.run(payload)).autocomplete_choices or []
+    values = [choice["value"] for choice in choices]
+    assert GPT_IMAGE in values and GEMINI in values
+    gpt = next(choice for choice in choices if choice["value"] == GPT_IMAGE)
+    assert "n≤4" in gpt["name"]
+
+
+async def test_the_jobs_request_is_recorded_whole(harness: BotHarness) -> None:
+    assert harness.bot is not None
+    await use(harness, SEEDREAM)
+    await imagine(harness, count=2, seed=99, resolution="4K")
+    rows = await harness.bot.store.database.fetch_all(
+        "SELECT route, image_count, seed, resolution FROM jobs ORDER BY id DESC LIMIT 1")
+    assert dict(rows[0]) == {"route": "images", "image_count": 2, "seed": 99, "resolution": "4K"}
+
+
+async def test_status_names_the_route_each_command_uses(harness: BotHarness) -> None:
+    await use(harness, GPT_IMAGE)
+    shown = fields((await harness.run(harness.payloads.slash("status"))).last)
+    assert "Route: Images API" in shown["/imagine"] and "Route: chat" in shown["/edit"]
+    assert "Route" not in shown["/describe"]
