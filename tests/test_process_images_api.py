@@ -1,0 +1,106 @@
+"""The Images API as a real process (`python -m bot`): model picks from both catalogs, every option,
+streamed previews, parameter refusals, the 502 rule, and every request the bot sends to `/images`
+validated against OpenRouter's published `ImageGenerationRequest`."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.core import DEFAULT_EXTENSIONS
+from tests.fake_openrouter import FakeOpenRouter
+from tests.kit.conversation import Conversation, Reply
+from tests.kit.fake_discord import FakeDiscord
+from tests.kit.harness import make_settings
+from tests.kit.payloads import PayloadFactory
+from tests.kit.process import BotProcess, process_environment
+from tests.kit.shadow import shadow_bot
+from tests.test_images_route import validate_image_request
+
+GPT_IMAGE = "openai/gpt-image-2"
+SEEDREAM = "bytedance-seed/seedream-4.5"
+QWEN = "qwen/qwen-image-3"
+
+
+async def _answer(fake_discord: FakeDiscord, payload: dict[str, Any]) -> Reply:
+    """The member's final reply: a progress message (queue, preview) is not one."""
+    await fake_discord.dispatch("INTERACTION_CREATE", payload)
+
+    def final() -> bool:
+        visible = Conversation(fake_discord.for_token(payload["token"])).visible
+        if not visible or visible[-1].loading:
+            return False
+        last = visible[-1]
+        return not last.content and not any(sent.filename.startswith("preview.") for sent in last.files)
+
+    await fake_discord.wait_for(final, timeout=30)
+    return Conversation(fake_discord.for_token(payload["token"])).last
+
+
+def _fields(reply: Reply) -> dict[str, str]:
+    return {field["name"]: field["value"] for field in reply.embeds[0].get("fields", [])}
+
+
+async def test_the_images_api_end_to_end_in_a_real_process(
+    tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
+) -> None:
+    settings = make_settings(tmp_path / "shadow.sqlite3", fake_discord, fake_openrouter)
+    async with shadow_bot(settings, load=DEFAULT_EXTENSIONS) as shadow:
+        factory = PayloadFactory(shadow.tree, fake_discord)
+    fake_discord.guilds = [factory.guild_dict()]
+    env = process_environment(fake_discord, fake_openrouter, tmp_path / "db" / "bot.sqlite3", LOG_LEVEL="WARNING")
+    process = BotProcess(env, cwd=tmp_path)
+    await process.start()
+    admin = factory.admin
+    try:
+        try:
+            await asyncio.wait_for(fake_discord.identified.wait(), 30)
+        except TimeoutError:
+            pytest.fail(f"the bot never identified; it printed:\n{process.text[-3000:]}")
+
+        # A model only the Images API serves, picked from the autocomplete that lists both catalogs.
+        await fake_discord.dispatch("INTERACTION_CREATE", picking := factory.autocomplete(
+            "config model", "model", actor=admin, operation="imagine", model="gpt-image"))
+        await fake_discord.wait_for(
+            lambda: Conversation(fake_discord.for_token(picking["token"])).autocomplete_choices is not None)
+        choices = Conversation(fake_discord.for_token(picking["token"])).autocomplete_choices or []
+        assert GPT_IMAGE in [choice["value"] for choice in choices]
+        await _answer(fake_discord, factory.slash("config model", actor=admin, operation="imagine", model=GPT_IMAGE))
+
+        # Every option; a streamed preview; the unsupported seed named, not silently dropped.
+        streamed = factory.slash("imagine", prompt="a red panda astronaut", format="classic-landscape",
+                                 quality="high", seed=5, count=2)
+        reply = await _answer(fake_discord, streamed)
+        assert len(reply.files) == 2 and f"seed: not supported by {GPT_IMAGE}" in reply.text
+        previews = [r for r in fake_discord.for_token(streamed["token"])
+                    if r.method == "PATCH" and any(f.filename.startswith("preview.") for f in r.files)]
+        assert previews, "the partial image reached the progress message"
+
+        await _answer(fake_discord, factory.slash("config model", actor=admin, operation="imagine", model=SEEDREAM))
+        seeded = await _answer(fake_discord, factory.slash("imagine", prompt="a fox", seed=77, resolution="4K",
+                                                           count=3))
+        assert len(seeded.files) == 3 and _fields(seeded)["Seed"] == "`77`"
+
+        await _answer(fake_discord, factory.slash("config model", actor=admin, operation="imagine", model=QWEN))
+        split = await _answer(fake_discord, factory.slash("imagine", prompt="a lantern", count=2))
+        assert len(split.files) == 2, "a model that makes one image per call got two calls"
+
+        # Refused before anything is spent; a 502 that was not charged.
+        await _answer(fake_discord, factory.slash("config count", actor=admin, operation="imagine", maximum=2))
+        before = len(fake_openrouter.image_requests())
+        too_many = await _answer(fake_discord, factory.slash("imagine", prompt="a crowd", count=4))
+        assert too_many.ephemeral and len(fake_openrouter.image_requests()) == before
+        fake_openrouter.fail_next(502, route="images", times=5)
+        failed = await _answer(fake_discord, factory.slash("imagine", prompt="a storm"))
+        assert failed.ephemeral and "not charged" in failed.text
+
+        for request in fake_openrouter.image_requests():
+            assert validate_image_request(request.json) == [], request.json
+        process.signal(signal.SIGTERM)
+        assert await process.wait() == 0
+    finally:
+        await process.kill()
