@@ -212,3 +212,16 @@ async def test_status_names_the_route_each_command_uses(harness: BotHarness) -> 
     shown = fields((await harness.run(harness.payloads.slash("status"))).last)
     assert "Route: Images API" in shown["/imagine"] and "Route: chat" in shown["/edit"]
     assert "Route" not in shown["/describe"]
+
+
+async def test_edit_on_the_images_api_sends_its_references(harness: BotHarness) -> None:
+    from tests.fake_openrouter import render_png
+
+    await use(harness, SEEDREAM, operation="edit")
+    photo = harness.payloads.attachment("cat.png", render_png(64, 48), "image/png", width=64, height=48)
+    reply = (await harness.run(harness.payloads.slash("edit", prompt="add a hat", image=photo, count=2))).last
+    assert len(reply.files) == 2 and reply.embeds[0]["title"] == "Edit"
+    (sent,) = harness.openrouter.image_requests()
+    (reference,) = sent.json["input_references"]
+    assert reference["type"] == "image_url" and reference["image_url"]["url"].startswith("data:image/")
+    assert sent.json["aspect_ratio"] == "4:3", "the edit keeps the image's shape"
