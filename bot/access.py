@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import UserFacingError
+from bot.messages.commands import CHANNEL_NOT_ALLOWED
 from bot.operations import Operation
 from bot.rendering import shorten
 from bot.storage.channels import AllowedChannel, ChannelLists, RecordChannelChange, Scope
@@ -65,14 +66,11 @@ def mention_channels(channel_ids: Iterable[int]) -> str:
 class ChannelNotAllowed(UserFacingError):
     """The server lists channels for this operation, and the interaction came from none of them."""
 
-    title = "Not in this channel"
+    title = CHANNEL_NOT_ALLOWED.title
 
     def __init__(self, operation: Operation, allowed: Sequence[AllowedChannel]) -> None:
         places = shorten(mention_channels(entry.channel_id for entry in allowed), 3000)
-        super().__init__(
-            f"In this server, **{operation.label}** can be used only in {places} (and in threads there). "
-            "Try it in one of those channels."
-        )
+        super().__init__(CHANNEL_NOT_ALLOWED.format(operation=operation.label, channels=places))
 
 
 def home_channel_id(interaction: discord.Interaction[Any]) -> int | None:

@@ -29,6 +29,7 @@ import discord
 from bot.errors import UserFacingError
 from bot.fetcher import DISCORD_MEDIA_HOSTS, AddressRefused, FetchFailed, GuardedFetcher, ResponseTooLarge
 from bot.images import MAX_INPUT_BYTES, ImageTooLarge, PreparedImage, prepare_for_upstream
+from bot.messages import images as texts
 from bot.openrouter.types import ImageInput
 from bot.storage.jobs import ReferenceSource
 from bot.workers import run_cpu
@@ -60,7 +61,7 @@ _MIB = 1024 * 1024
 class AttachmentUnavailable(UserFacingError):
     """An image could not be fetched (deleted, expired, unreachable, or an address we will not call)."""
 
-    title = "Couldn't fetch the image"
+    title = texts.ATTACHMENT_UNAVAILABLE_TITLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,26 +263,21 @@ class AttachmentPipeline:
 
     def _too_large(self, source: ImageSource, size: int | None) -> ImageTooLarge:
         limit = _format_mib(self.max_bytes)
-        what = f"is {_format_mib(size, round_up=True)}" if size is not None else f"is larger than {limit}"
+        if size is None:
+            return ImageTooLarge(texts.TOO_LARGE_UNKNOWN_SIZE.format(label=source.label, limit=limit))
         return ImageTooLarge(
-            f"{source.label} {what}; images can be at most {limit}. Upload a smaller or more compressed "
-            "version, for example a JPEG."
+            texts.TOO_LARGE.format(label=source.label, size=_format_mib(size, round_up=True), limit=limit)
         )
 
     @staticmethod
     def _unavailable(source: ImageSource, why: str) -> AttachmentUnavailable:
-        where = "from Discord" if source.from_discord else "from where the embed points"
-        return AttachmentUnavailable(
-            f"I couldn't download {source.label} {where} ({why}). It may have been deleted or expired; "
-            "upload the image again and retry."
-        )
+        text = texts.DOWNLOAD_FAILED_DISCORD if source.from_discord else texts.DOWNLOAD_FAILED_EMBED
+        return AttachmentUnavailable(text.format(label=source.label, why=why))
 
     @staticmethod
     def _refused_address(source: ImageSource, why: str) -> AttachmentUnavailable:
-        where = "the address Discord gave for it" if source.from_discord else "the address in that embed"
-        return AttachmentUnavailable(
-            f"I can't fetch {source.label} from {where}: {why}. Upload the image as an attachment instead."
-        )
+        text = texts.ADDRESS_REFUSED_DISCORD if source.from_discord else texts.ADDRESS_REFUSED_EMBED
+        return AttachmentUnavailable(text.format(label=source.label, why=why))
 
 
 def _looks_like_image(attachment: discord.Attachment) -> bool:
@@ -341,13 +337,10 @@ def _format_mib(size: int, *, round_up: bool = False) -> str:
 class NoImageFound(UserFacingError):
     """A context menu was used on a message that shows no image."""
 
-    title = "No image here"
+    title = texts.NO_IMAGE_FOUND.title
 
     def __init__(self, action: str, command: str) -> None:
-        super().__init__(
-            f"That message has no image to {action}. Use it on a message with an image attached or "
-            f"embedded, or upload one with `/{command}`."
-        )
+        super().__init__(texts.NO_IMAGE_FOUND.format(action=action, command=command))
 
 
 def require_images(message: discord.Message, *, action: str, command: str) -> list[ImageSource]:

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
 from bot.errors import UserFacingError
+from bot.messages import budgets as texts
 from bot.openrouter.types import ModelInfo
 from bot.operations import Operation
 from bot.storage.quotas import UNLIMITED, RoleQuota, RoleQuotaStore
@@ -60,9 +61,6 @@ ModelLookup = Callable[[str], ModelInfo | None]
 IMAGE_OUTPUT_TOKENS = 1290
 #: A generous length for a description, in tokens.
 TEXT_OUTPUT_TOKENS = 600
-
-MANAGE_HINT = "A member with Manage Server can change the limits with `/config budget`."
-QUOTA_HINT = "A member with Manage Server can change role quotas with `/config quota`."
 
 
 def utc_now() -> datetime:
@@ -228,7 +226,7 @@ class Estimate:
 class BudgetExceeded(UserFacingError):
     """A job would run over a daily budget; the message says which, how much is used, and when it resets."""
 
-    title = "Budget reached"
+    title = texts.BUDGET_REACHED_TITLE
 
 
 @dataclass
@@ -369,7 +367,7 @@ class BudgetGuard:
         if budget.guild_daily_usd is not None:
             used = await self._ledger.spend(guild_id, since=today, until=today)
             _check_usd(
-                "This server's daily budget", budget.guild_daily_usd, used.cost,
+                texts.SERVER_BUDGET, budget.guild_daily_usd, used.cost,
                 self._held.get(guild_scope, _Held()), estimate, model, now,
             )
             scopes.append(guild_scope)
@@ -377,14 +375,10 @@ class BudgetGuard:
             mine = await self._ledger.spend(guild_id, since=today, until=today, member_id=member_id)
             held = self._held.get(member_scope, _Held())
             if allowance.usd.limit is not None:
-                source = _source(allowance.usd, guild_id)
-                label = f"Your daily budget in this server{source}"
+                label = texts.member_budget(_source(allowance.usd, guild_id))
                 if allowance.usd.limit <= 0:
-                    raise BudgetExceeded(
-                        f"{label} is $0: you may not spend anything here, so this command is not available to "
-                        f"you ({usd(mine.cost)} spent today). {QUOTA_HINT}"
-                    )
-                hint = QUOTA_HINT if allowance.usd.from_role else MANAGE_HINT
+                    raise BudgetExceeded(texts.USD_ZERO.format(label=label, used=usd(mine.cost), hint=texts.QUOTA_HINT))
+                hint = texts.QUOTA_HINT if allowance.usd.from_role else texts.MANAGE_HINT
                 _check_usd(label, allowance.usd.limit, mine.cost, held, estimate, model, now, hint)
             if allowance.images.limit is not None:
                 _check_images(allowance.images, guild_id, mine.images, held, estimate, now)
@@ -409,17 +403,12 @@ class BudgetGuard:
 
 
 def _resets(now: datetime) -> str:
-    reset = int(next_reset(now).timestamp())
-    return f"It resets at 00:00 UTC (<t:{reset}:R>)."
-
-
-def _running(amount: str) -> str:
-    return f" (plus {amount} held by jobs running now)"
+    return texts.resets(int(next_reset(now).timestamp()))
 
 
 def _source(allowance: Allowance[Any], guild_id: int) -> str:
     """Where a limit comes from, as refusals say it: the role for a role's quota, nothing for the default."""
-    return f" (from the role {role_text(allowance.role_id, guild_id)})" if allowance.role_id is not None else ""
+    return texts.role_source(role_text(allowance.role_id, guild_id)) if allowance.role_id is not None else ""
 
 
 def _check_usd(
@@ -430,25 +419,23 @@ def _check_usd(
     estimate: Estimate,
     model: str,
     now: datetime,
-    hint: str = MANAGE_HINT,
+    hint: str = texts.MANAGE_HINT,
 ) -> None:
     """Refuse when the limit is reached, the estimate would pass it, or an unpriced job already runs."""
     committed = used + held.cost
-    spent = f"{usd(used)} spent today" + (_running(usd(held.cost)) if held.cost > 0 else "")
+    spent = texts.spent_today(usd(used), usd(held.cost) if held.cost > 0 else None)
     if estimate.known and estimate.cost == 0:
         return  # a free model cannot run anyone over
     if committed >= limit - 1e-12:
-        raise BudgetExceeded(f"{label} of {usd(limit)} is used up: {spent}. {_resets(now)} {hint}")
+        raise BudgetExceeded(
+            texts.USD_USED_UP.format(label=label, limit=usd(limit), spent=spent, resets=_resets(now), hint=hint)
+        )
     if estimate.known and committed + estimate.cost > limit + 1e-12:
-        raise BudgetExceeded(
-            f"{label} is {usd(limit)} and {spent}; this job would cost about {usd(estimate.cost)}, "
-            f"which would go over it. {_resets(now)} {hint}"
-        )
+        raise BudgetExceeded(texts.USD_WOULD_PASS.format(
+            label=label, limit=usd(limit), spent=spent, cost=usd(estimate.cost), resets=_resets(now), hint=hint
+        ))
     if not estimate.known and held.unknown > 0:
-        raise BudgetExceeded(
-            f"The cost of `{model}` is not known yet, so only one such job at a time counts against {label[0].lower()}"
-            f"{label[1:]} ({usd(limit)}; {spent}). Try again when the running one finishes. {_resets(now)}"
-        )
+        raise BudgetExceeded(texts.usd_unknown_cost(model, label, usd(limit), spent, _resets(now)))
 
 
 def _check_images(
@@ -458,17 +445,9 @@ def _check_images(
     if estimate.images == 0 or limit is None:
         return
     source = _source(allowance, guild_id)
-    hint = QUOTA_HINT if allowance.from_role else MANAGE_HINT
+    hint = texts.QUOTA_HINT if allowance.from_role else texts.MANAGE_HINT
     if limit <= 0:
-        raise BudgetExceeded(
-            f"Your daily limit in this server{source} is 0 images: you may not make images here "
-            f"(you made {used} today). {hint}"
-        )
+        raise BudgetExceeded(texts.IMAGES_ZERO.format(source=source, used=used, hint=hint))
     committed = used + held.images
     if committed + estimate.images > limit:
-        running = f" and {held.images} on the way" if held.images else ""
-        plural = "image" if limit == 1 else "images"
-        raise BudgetExceeded(
-            f"Your daily limit in this server{source} is {limit} {plural}, and you made {used} today{running}. "
-            f"{_resets(now)} {hint}"
-        )
+        raise BudgetExceeded(texts.images_reached(source, limit, used, held.images, _resets(now), hint))

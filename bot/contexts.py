@@ -23,6 +23,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.messages.commands import SERVER_ONLY
 
 __all__ = ["SERVER_CONTEXTS", "SERVER_INSTALLS", "ServerOnly", "require_server", "restrict_to_servers"]
 
@@ -36,13 +37,10 @@ SERVER_INSTALLS = app_commands.AppInstallationType(guild=True, user=False)
 class ServerOnly(UserFacingError):
     """An interaction came from outside a server that installed the bot."""
 
-    title = "Servers only"
+    title = SERVER_ONLY.title
 
     def __init__(self) -> None:
-        super().__init__(
-            "This bot works only in the channels of a server that added it, where that server's admins set "
-            "its limits. Use the command there instead of in a direct message."
-        )
+        super().__init__(SERVER_ONLY.format())
 
 
 def restrict_to_servers(

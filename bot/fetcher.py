@@ -40,6 +40,8 @@ from typing import Any
 
 import httpx
 
+from bot.messages import images as texts
+
 __all__ = [
     "DISCORD_MEDIA_HOSTS",
     "AddressRefused",
@@ -113,7 +115,7 @@ _SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
 
 
 class FetchError(Exception):
-    """A URL could not be fetched; `why` is a short phrase for a member ("it points into a private network")."""
+    """A URL could not be fetched; `why` is a short phrase for a member (`bot.messages.images.FETCH_*`)."""
 
     def __init__(self, why: str) -> None:
         super().__init__(why)
@@ -143,13 +145,8 @@ class ResponseTooLarge(FetchError):
     """The body is over the caller's bound; `size` is what the server declared, None when cut mid-stream."""
 
     def __init__(self, size: int | None) -> None:
-        super().__init__("it is too large")
+        super().__init__(texts.FETCH_TOO_LARGE)
         self.size = size
-
-
-_NOT_WEB = "it is not a web address (only http and https links can be fetched)"
-_INVALID = "it is not a valid address"
-_PRIVATE = "it points into a private network"
 
 
 # -- addresses ------------------------------------------------------------------------------------
@@ -356,9 +353,9 @@ class GuardedFetcher:
                 plan = await self._plan(url)
                 return await self._download(plan, max_bytes)
         except (TimeoutError, httpx.TimeoutException) as exc:
-            raise FetchFailed("it took too long") from exc
+            raise FetchFailed(texts.FETCH_TOO_SLOW) from exc
         except httpx.HTTPError as exc:
-            raise FetchFailed("the connection failed") from exc
+            raise FetchFailed(texts.FETCH_CONNECTION_FAILED) from exc
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -366,12 +363,12 @@ class GuardedFetcher:
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, TypeError, ValueError) as exc:
-            raise AddressRefused(_INVALID, reason="invalid") from exc
+            raise AddressRefused(texts.FETCH_INVALID, reason="invalid") from exc
         if parsed.scheme not in _DEFAULT_PORTS:
-            raise AddressRefused(_NOT_WEB, reason="scheme")
+            raise AddressRefused(texts.FETCH_NOT_WEB, reason="scheme")
         host = parsed.raw_host.decode("ascii").lower()
         if not host:
-            raise AddressRefused(_INVALID, reason="invalid")
+            raise AddressRefused(texts.FETCH_INVALID, reason="invalid")
         origin = Origin(parsed.scheme, host, parsed.port or _DEFAULT_PORTS[parsed.scheme])
         clean = parsed.copy_with(userinfo=b"", fragment=None)  # no credentials from a URL, ever
         if origin in self.trusted_origins:
@@ -379,7 +376,7 @@ class GuardedFetcher:
 
         addresses = await self._resolve(host, origin.port)
         if not all(is_public_address(address) for address in addresses):
-            raise AddressRefused(_PRIVATE, reason="private")
+            raise AddressRefused(texts.FETCH_PRIVATE, reason="private")
         headers = {"Host": clean.netloc.decode("ascii")}
         extensions: dict[str, Any] = {"sni_hostname": host.rstrip(".")} if parsed.scheme == "https" else {}
         urls = tuple(clean.copy_with(host=address) for address in addresses)
@@ -389,7 +386,7 @@ class GuardedFetcher:
         """Every address `host` reaches: numeric forms read as getaddrinfo reads them, names via the resolver."""
         bare = host[:-1] if host.endswith(".") else host
         if not bare:
-            raise AddressRefused(_INVALID, reason="invalid")
+            raise AddressRefused(texts.FETCH_INVALID, reason="invalid")
         try:
             numeric = await _getaddrinfo(bare, port, numeric=True)
         except socket.gaierror:
@@ -397,13 +394,13 @@ class GuardedFetcher:
         if numeric:
             return [address.split("%", 1)[0] for address in numeric]
         if bare in _LOCAL_NAMES or bare.endswith(_LOCAL_SUFFIXES):
-            raise AddressRefused(_PRIVATE, reason="private")
+            raise AddressRefused(texts.FETCH_PRIVATE, reason="private")
         try:
             addresses = [str(address).split("%", 1)[0] for address in await self.resolver(host, port)]
         except (OSError, UnicodeError) as exc:
-            raise FetchFailed("its address could not be found") from exc
+            raise FetchFailed(texts.FETCH_NOT_FOUND) from exc
         if not addresses:
-            raise FetchFailed("its address could not be found")
+            raise FetchFailed(texts.FETCH_NOT_FOUND)
         return addresses
 
     async def _download(self, plan: _Plan, max_bytes: int) -> bytes:
@@ -421,7 +418,8 @@ class GuardedFetcher:
     async def _stream(client: httpx.AsyncClient, url: httpx.URL, plan: _Plan, max_bytes: int) -> bytes:
         async with client.stream("GET", url, headers=dict(plan.headers), extensions=dict(plan.extensions)) as response:
             if response.status_code != 200:
-                raise FetchFailed(f"HTTP {response.status_code}", status=response.status_code)
+                status = response.status_code
+                raise FetchFailed(texts.FETCH_HTTP_STATUS.format(status=status), status=status)
             length = _int_or_none(response.headers.get("Content-Length"))
             if length is not None and length > max_bytes:
                 raise ResponseTooLarge(length)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 from PIL import ExifTags, Image, ImageOps
 
+from bot.messages import images as texts
+
 __all__ = [
     "MAX_INPUT_BYTES",
     "MAX_PIXELS",
@@ -98,7 +100,7 @@ class ImageRejected(Exception):
     """An image we refuse to process; `str(exc)` is safe to show the member as is.
 
     Callers branch on `reason` (a short, stable machine key) for logging and metrics, and show the message,
-    which always says what the member can do about it.
+    which always says what the member can do about it (its words are in `bot.messages.images`).
     """
 
     reason: str = "rejected"
@@ -410,9 +412,7 @@ def fit_to_size(data: bytes, limit_bytes: int) -> FittedImage:
             )
             return fitted(webp, "image/webp", smaller, how)
     raise ImageRejected(
-        f"The image is too large to post here: even scaled down to {smaller.width}x{smaller.height} it is "
-        f"over the {limit_text} upload limit.",
-        reason="cannot_fit",
+        texts.CANNOT_FIT.format(width=smaller.width, height=smaller.height, limit=limit_text), reason="cannot_fit"
     )
 
 
@@ -473,21 +473,16 @@ def _open_checked(data: bytes, name: str, *, check_bytes: bool = True) -> _Opene
     """Open and run every check that needs only the header: byte size, real format, pixel count, animation."""
     label = _label(name)
     if check_bytes and len(data) > MAX_INPUT_BYTES:
-        raise ImageTooLarge(
-            f"{label} is {_format_size(len(data), round_up=True)}; images can be at most "
-            f"{_format_size(MAX_INPUT_BYTES)}. Upload a smaller or more compressed version, for example a "
-            "JPEG."
-        )
+        raise ImageTooLarge(texts.TOO_LARGE.format(
+            label=label, size=_format_size(len(data), round_up=True), limit=_format_size(MAX_INPUT_BYTES)
+        ))
     if not data:
         raise NotAnImage(_not_an_image_message(label))
     image = _open(data, name)
     found = image.format or "unknown"
     fmt = _FORMAT_ALIASES.get(found, found)
     if fmt not in SUPPORTED_MIME:
-        raise UnsupportedImageFormat(
-            f"{label} is in {found} format, which isn't supported. Convert it to PNG, JPEG, WebP or GIF and "
-            "upload it again."
-        )
+        raise UnsupportedImageFormat(texts.UNSUPPORTED_FORMAT.format(label=label, format=found))
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise _too_many_pixels(label, width, height)
@@ -675,27 +670,20 @@ def _label(name: str) -> str:
 
 def _not_an_image_message(label: str) -> str:
     """Build the message for bytes that are not an image at all."""
-    return f"{label} isn't an image I can read. Upload a PNG, JPEG, WebP or GIF."
+    return texts.NOT_AN_IMAGE.format(label=label)
 
 
 def _damaged_message(label: str, fmt: str) -> str:
     """Build the message for an image whose data is truncated or corrupt."""
-    return (
-        f"{label} looks like a {_FORMAT_NAMES.get(fmt, fmt)} image but is damaged or incomplete. "
-        "Re-export it, or upload it again if the upload was cut off."
-    )
+    return texts.DAMAGED.format(label=label, format=_FORMAT_NAMES.get(fmt, fmt))
 
 
 def _too_many_pixels(label: str, width: int | None, height: int | None) -> TooManyPixels:
     """Build the pixel-count rejection, naming the dimensions when we know them."""
-    limit = f"{MAX_PIXELS / 1_000_000:g} megapixels"
+    limit = texts.PIXEL_LIMIT.format(megapixels=MAX_PIXELS / 1_000_000)
     if width is None or height is None:
-        return TooManyPixels(
-            f"{label} has too many pixels to process safely (the limit is {limit}). "
-            "Scale it down and upload it again."
-        )
+        return TooManyPixels(texts.TOO_MANY_PIXELS.format(label=label, limit=limit))
     megapixels = width * height / 1_000_000
     return TooManyPixels(
-        f"{label} is {width}\u00d7{height} pixels ({megapixels:.1f} megapixels); the limit is {limit}. "
-        "Scale it down and upload it again."
+        texts.TOO_MANY_PIXELS_SIZED.format(label=label, width=width, height=height, megapixels=megapixels, limit=limit)
     )

@@ -16,6 +16,7 @@ from discord import app_commands
 
 from bot.contexts import SERVER_CONTEXTS, SERVER_INSTALLS, ServerOnly, require_server, restrict_to_servers
 from bot.error_messages import describe_error
+from bot.messages.commands import UNEXPECTED
 from bot.openrouter.errors import UpstreamStatusError
 from bot.replies import error_embed, send_private
 
@@ -25,13 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["ImageBotTree"]
 
 log = logging.getLogger(__name__)
-
-UNEXPECTED = (
-    "Something went wrong",
-    "An unexpected error stopped this command. It has been logged for the bot's operator; "
-    "try again, and tell a server admin if it keeps happening.",
-)
-
 
 def interaction_context(interaction: discord.Interaction) -> str:
     """Who, where and what, for log lines (ids only: no message content, no secrets)."""
@@ -97,7 +91,7 @@ class ImageBotTree(app_commands.CommandTree["ImageBot"]):
         described = describe_error(cause)
         if described is None:
             log.error("unexpected error (%s)", interaction_context(interaction), exc_info=cause)
-            described = UNEXPECTED
+            described = UNEXPECTED.pair()
         else:
             log.info(
                 "command refused or failed: %s: %s%s (%s)",

@@ -21,6 +21,7 @@ import discord
 
 from bot.attachments import AttachmentUnavailable, ImageSource, LoadedImage
 from bot.errors import UserFacingError
+from bot.messages.images import IMAGE_GONE_REFERENCE, IMAGE_GONE_RESULT
 from bot.storage.jobs import JobRecord, ReferenceSource
 
 if TYPE_CHECKING:
@@ -32,13 +33,11 @@ __all__ = ["ImageGone", "defer", "fetch_message", "load_references", "load_resul
 class ImageGone(UserFacingError):
     """The image a button needs can no longer be fetched."""
 
-    title = "Image gone"
+    title = IMAGE_GONE_RESULT.title
 
-    def __init__(self, what: str = "The image of this result") -> None:
-        super().__init__(
-            f"{what} is gone: its message was deleted or its link expired, so it can't be used any more. "
-            "Run the command again to make a new one."
-        )
+    def __init__(self, *, reference: bool = False) -> None:
+        """The result's own image is gone, or (`reference`) an image the job used."""
+        super().__init__((IMAGE_GONE_REFERENCE if reference else IMAGE_GONE_RESULT).format())
 
 
 async def defer(interaction: discord.Interaction[Any]) -> None:
@@ -96,7 +95,7 @@ async def _load_reference(
     if parent is not None:
         with contextlib.suppress(ImageGone):
             return await load_result(interaction, parent, None)
-    raise ImageGone("An image this job used")
+    raise ImageGone(reference=True)
 
 
 async def _stored_sources(bot: ImageBot, reference: ReferenceSource) -> AsyncGenerator[ImageSource, None]:

@@ -23,9 +23,11 @@ from bot.contexts import require_server
 from bot.error_messages import describe_error
 from bot.errors import UserFacingError
 from bot.jobs.service import CancelOutcome, CancelResult, cancelled_by
+from bot.messages import jobs as texts
+from bot.messages import upper_first
+from bot.messages.commands import UNEXPECTED
 from bot.replies import error_embed, send_private
 from bot.storage.jobs import INTERRUPTED, JobRecord, JobStatus
-from bot.tree import UNEXPECTED
 
 if TYPE_CHECKING:
     from bot.core import ImageBot
@@ -40,22 +42,19 @@ INFO_COLOUR = discord.Colour.light_grey()
 class CancelNotAllowed(UserFacingError):
     """Only the requester or a member with Manage Messages may cancel a job."""
 
-    title = "Not your job"
+    title = texts.CANCEL_NOT_ALLOWED.title
 
     def __init__(self, requester: int) -> None:
-        super().__init__(
-            f"Only <@{requester}>, who asked for this job, or a member with the Manage Messages permission "
-            "can cancel it."
-        )
+        super().__init__(texts.CANCEL_NOT_ALLOWED.format(requester=requester))
 
 
 class CancelMissing(UserFacingError):
     """The job is not in this server's history (another server's id, a forged click, another database)."""
 
-    title = "Job not on record"
+    title = texts.CANCEL_MISSING.title
 
     def __init__(self, job_id: int) -> None:
-        super().__init__(f"Job #{job_id} is no longer on record, so there is nothing to cancel.")
+        super().__init__(texts.CANCEL_MISSING.format(job_id=job_id))
 
 
 class CancelButton(
@@ -124,46 +123,36 @@ async def cancel_job(interaction: discord.Interaction[ImageBot], job_id: int) ->
     if record is None:
         raise CancelMissing(job_id)
     if record.status in (JobStatus.QUEUED, JobStatus.RUNNING):
-        await _answer(interaction, "Already finished",
-                      f"Job #{job_id} had already finished and its result is being posted, so there was nothing "
-                      "to cancel.")
+        await _answer(interaction, *texts.BEING_POSTED.pair(job_id=job_id))
         return
     await _answer(interaction, *_not_running(record))
 
 
 def _cancelled(job_id: int, result: CancelResult) -> tuple[str, str]:
-    cost = result.cost[:1].upper() + result.cost[1:]
+    cost = upper_first(result.cost)
     if result.outcome is CancelOutcome.ALREADY_CANCELLED:
-        return "Already cancelled", f"Job #{job_id} was already cancelled by <@{result.by}>. {cost}."
-    where = "It left the queue before it started. " if result.was_waiting else "Its request was stopped. "
-    return "Cancelled", f"Job #{job_id} is cancelled. {where}{cost}."
+        return texts.ALREADY_CANCELLED.pair(job_id=job_id, by=result.by, cost=cost)
+    text = texts.CANCELLED_WAITING if result.was_waiting else texts.CANCELLED_RUNNING
+    return text.pair(job_id=job_id, cost=cost)
 
 
 def _not_running(record: JobRecord) -> tuple[str, str]:
     """What to say about a job that is not waiting or running in this process."""
-    number = f"Job #{record.id}"
+    job_id = record.id
     if record.status is JobStatus.DONE:
-        link = record.result_url
-        where = f" Its result is [here]({link})." if link else ""
-        return "Already finished", f"{number} had already finished, so there was nothing to cancel.{where}"
+        return texts.already_finished(job_id, record.result_url)
     if record.status is JobStatus.FAILED:
         kind = record.error_kind
         if kind == INTERRUPTED:
-            return "Job gone", (
-                f"{number} is gone: the bot restarted before it finished, so it was stopped then and no result "
-                "will come. There is nothing left to cancel; run the command again if you still want it."
-            )
+            return texts.JOB_GONE.pair(job_id=job_id)
         by = cancelled_by(kind)
         if by is not None:
-            return "Already cancelled", f"{number} was already cancelled by <@{by}>."
+            return texts.ALREADY_CANCELLED_ON_RECORD.pair(job_id=job_id, by=by)
         if kind == "cancelled":
-            return "Already stopped", f"{number} was already stopped by a restart of the bot."
-        return "Already finished", f"{number} had already ended (it failed), so there was nothing to cancel."
+            return texts.ALREADY_STOPPED.pair(job_id=job_id)
+        return texts.ALREADY_ENDED_FAILED.pair(job_id=job_id)
     # Queued or running on record, but not in this process: another process of the bot has it.
-    return "Not here", (
-        f"{number} is not running in this bot process, so it can't be cancelled from here. "
-        "If the bot just restarted, try again in a minute."
-    )
+    return texts.NOT_HERE.pair(job_id=job_id)
 
 
 async def _record(interaction: discord.Interaction[ImageBot], job_id: int) -> JobRecord | None:
@@ -188,7 +177,7 @@ async def _report_failure(interaction: discord.Interaction[Any], error: BaseExce
     described = describe_error(error)
     if described is None:
         log.error("cancel button failed (interaction %s)", interaction.id, exc_info=error)
-        described = UNEXPECTED
+        described = UNEXPECTED.pair()
     else:
         log.info("cancel refused or failed: %s: %s", type(error).__name__, error)
     await send_private(interaction, embed=error_embed(*described))

@@ -20,6 +20,7 @@ from bot.access import is_spoilered, require_access
 from bot.attachments import ImageSource, LoadedImage, require_images
 from bot.errors import UserFacingError
 from bot.jobs import JobInputs
+from bot.messages.results import EMPTY_ANSWER
 from bot.openrouter.types import AnalysisResult
 from bot.operations import MAX_PROMPT_LENGTH, Operation
 from bot.rendering import RESULT_COLOUR, escape_member_text, format_cost, pack_embeds, shorten, split_text
@@ -41,12 +42,10 @@ MAX_QUESTION = MAX_PROMPT_LENGTH
 class EmptyAnswer(UserFacingError):
     """The vision model answered with no text at all."""
 
-    title = "No answer"
+    title = EMPTY_ANSWER.title
 
     def __init__(self, model: str) -> None:
-        super().__init__(
-            f"`{model}` returned an empty answer. Try again, or ask a more specific question with `/describe`."
-        )
+        super().__init__(EMPTY_ANSWER.format(model=model))
 
 
 class Describe(commands.Cog):

@@ -20,10 +20,11 @@ from discord.ext import commands
 from bot.access import is_spoilered, require_access, spoiler_results
 from bot.attachments import ImageSource, LoadedImage, require_images
 from bot.contexts import require_server
-from bot.errors import UserFacingError
+from bot.errors import UserFacingError, refusal
 from bot.jobs import Job, JobInputs
 from bot.jobs.image_job import run_image_job
 from bot.jobs.planning import MAX_SEED, NOTHING_ASKED, Asked, plan_for
+from bot.messages import images as texts
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
 from bot.rendering import (
     cap_embed,
@@ -56,14 +57,10 @@ REMEMBERED_TARGETS = 500
 class TooManyImages(UserFacingError):
     """More images than the server's max references allow."""
 
-    title = "Too many images"
+    title = texts.TOO_MANY_IMAGES.title
 
     def __init__(self, limit: int, given: int) -> None:
-        allowed = f"{limit} image" if limit == 1 else f"{limit} images"
-        super().__init__(
-            f"This server allows {allowed} per edit, and you gave {given}. Try again with fewer. "
-            "A member with Manage Server can raise the limit (up to 3) with `/config max-references`."
-        )
+        super().__init__(texts.too_many_images(limit, given))
 
 
 def nearest_aspect_ratio(width: int, height: int) -> str:
@@ -84,13 +81,10 @@ def nearest_aspect_ratio(width: int, height: int) -> str:
 class MessageGone(UserFacingError):
     """The message an "Edit image" form was opened on can no longer be read."""
 
-    title = "Message gone"
+    title = texts.MESSAGE_GONE.title
 
     def __init__(self) -> None:
-        super().__init__(
-            "I can no longer find the message you chose (it was deleted, or I can't read that channel). "
-            "Use \u201cEdit image\u201d on another message, or upload the image with `/edit`."
-        )
+        super().__init__(texts.MESSAGE_GONE.format())
 
 
 class Edit(commands.Cog):
@@ -192,7 +186,7 @@ class Edit(commands.Cog):
         """The form's submission: edit the message's first images, up to the server's limit."""
         config = await require_access(self.bot, interaction, Operation.EDIT)
         if not prompt.strip():
-            raise UserFacingError("The prompt was empty. Use \u201cEdit image\u201d again and say what should change.")
+            raise refusal(texts.EMPTY_MENU_PROMPT)
         limit = config.effective_max_references
         notes = []
         if len(sources) > limit:

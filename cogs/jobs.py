@@ -14,8 +14,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import UserFacingError
+from bot.errors import refusal
 from bot.jobs.service import cancelled_by
+from bot.messages.results import OTHER_MEMBERS_JOBS
 from bot.rendering import RESULT_COLOUR, escape_member_text, format_cost
 from bot.storage.jobs import INTERRUPTED, JobRecord, JobStatus
 
@@ -85,11 +86,7 @@ class Jobs(commands.Cog):
         assert interaction.guild_id is not None  # guild_only
         target = member or interaction.user
         if target.id != interaction.user.id and not interaction.permissions.manage_guild:
-            raise UserFacingError(
-                "Looking at another member's jobs needs the Manage Server permission. "
-                "Leave out `member` to see your own.",
-                title="Missing permission",
-            )
+            raise refusal(OTHER_MEMBERS_JOBS)
         records = await self.bot.store.jobs.recent(interaction.guild_id, target.id, limit=RECENT_JOBS)
         whose = "Your" if target.id == interaction.user.id else f"{escape_member_text(target.display_name, 80)}'s"
         await interaction.response.send_message(embed=render_jobs(records, whose=whose), ephemeral=True)

@@ -28,16 +28,17 @@ from bot.access import is_spoilered, require_access, spoiler_results
 from bot.attachments import AttachmentUnavailable, ImageSource
 from bot.contexts import require_server
 from bot.error_messages import describe_error
-from bot.errors import UserFacingError
+from bot.errors import UserFacingError, refusal
 from bot.jobs import InputLoader, Job, JobInputs
 from bot.jobs.image_job import run_image_job
 from bot.jobs.planning import NOTHING_ASKED, Asked, plan_for
+from bot.messages import results as texts
+from bot.messages.commands import UNEXPECTED
 from bot.operations import Operation
 from bot.replies import error_embed, send_private
 from bot.requests import ImageRequest
 from bot.storage.guild_config import OperationConfig
 from bot.storage.jobs import JobRecord
-from bot.tree import UNEXPECTED
 from cogs._prompt_form import PromptForm, PromptRoutes, submitted_prompt
 from cogs._result_images import ImageGone, load_references, load_result, result_source
 
@@ -63,25 +64,19 @@ EDIT_RESULT_FORM = r"job-edit:(?P<id>[0-9]+)(?::[0-9]+)?"
 class JobMissing(UserFacingError):
     """The job a button points at is not in this server's history (removed, another database, another server)."""
 
-    title = "Result not on record"
+    title = texts.JOB_MISSING.title
 
     def __init__(self, job_id: int) -> None:
-        super().__init__(
-            f"This result (job #{job_id}) is no longer on record, so its buttons can't be used. "
-            "Run the command again to make a new one."
-        )
+        super().__init__(texts.JOB_MISSING.format(job_id=job_id))
 
 
 class DeleteNotAllowed(UserFacingError):
     """Only the requester or a member with Manage Messages may delete a result."""
 
-    title = "Not your result"
+    title = texts.DELETE_NOT_ALLOWED.title
 
     def __init__(self) -> None:
-        super().__init__(
-            "Only the member who asked for this result, or someone with the Manage Messages permission, "
-            "can delete it."
-        )
+        super().__init__(texts.DELETE_NOT_ALLOWED.format())
 
 
 # -- the button ---------------------------------------------------------------------------------
@@ -133,7 +128,7 @@ async def report_failure(interaction: discord.Interaction[Any], error: BaseExcep
     described = describe_error(error)
     if described is None:
         log.error("result button failed (interaction %s)", interaction.id, exc_info=error)
-        described = UNEXPECTED
+        described = UNEXPECTED.pair()
     else:
         log.info("result button refused or failed: %s: %s", type(error).__name__, error)
     await send_private(interaction, embed=error_embed(*described))
@@ -153,9 +148,9 @@ async def reroll(interaction: discord.Interaction[ImageBot], job_id: int) -> Non
     record = await _job(interaction, job_id)
     spec = record.spec
     if not spec.operation.needs_image_output:
-        raise UserFacingError("Re-roll works on image results only.", title="Nothing to re-roll")
+        raise refusal(texts.NOTHING_TO_REROLL)
     if not spec.prompt:
-        raise UserFacingError("This result's prompt was not recorded, so it can't be re-rolled.", title="No prompt")
+        raise refusal(texts.NO_PROMPT)
     config = await require_access(bot, interaction, spec.operation)
     references = spec.references
     notes: list[str] = []
@@ -225,7 +220,7 @@ async def edit_result(
     record = await _job(interaction, job_id)
     prompt = prompt.strip()
     if not prompt:
-        raise UserFacingError("The prompt was empty. Press Edit again and say what should change.")
+        raise refusal(texts.EMPTY_BUTTON_PROMPT)
     config = await require_access(bot, interaction, Operation.EDIT)
 
     async def load() -> JobInputs:
@@ -249,7 +244,7 @@ async def describe_result(interaction: discord.Interaction[ImageBot], job_id: in
     await require_access(bot, interaction, Operation.DESCRIBE)  # refused before any look-up
     describe = cast("Describe | None", bot.get_cog("Describe"))
     if describe is None:
-        raise UserFacingError("Describing images is not available on this bot.", title="Not available")
+        raise refusal(texts.DESCRIBE_UNAVAILABLE)
     message = interaction.message
 
     async def find() -> ImageSource:

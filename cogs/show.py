@@ -31,8 +31,9 @@ from discord.ext import commands
 from bot.access import is_spoilered, require_channel, spoiler_results
 from bot.attachments import AttachmentUnavailable, ImageSource
 from bot.contexts import require_server
-from bot.errors import UserFacingError
+from bot.errors import UserFacingError, refusal
 from bot.images import ImageTooLarge
+from bot.messages import results as texts
 from bot.operations import ImageFormat
 from bot.rendering import (
     EMBED_DESCRIPTION_LIMIT,
@@ -71,69 +72,54 @@ _PART = re.compile(r"Part ([0-9]+) of ([0-9]+)")
 class JobNotFound(UserFacingError):
     """No such job in this server (a job of another server is refused with these same words)."""
 
-    title = "No such job"
+    title = texts.JOB_NOT_FOUND.title
 
     def __init__(self, job_id: int) -> None:
-        super().__init__(
-            f"There is no job #{job_id} in this server. Pick one from the list, or see your jobs with `/jobs`."
-        )
+        super().__init__(texts.JOB_NOT_FOUND.format(job_id=job_id))
 
 
 class NotYourJob(UserFacingError):
     """A member without Manage Server asked for someone else's job."""
 
-    title = "Not your job"
+    title = texts.NOT_YOUR_JOB.title
 
     def __init__(self, job_id: int) -> None:
-        super().__init__(
-            f"Job #{job_id} was asked for by another member. You can show your own jobs (see `/jobs`); "
-            "showing other members' jobs needs the Manage Server permission."
-        )
+        super().__init__(texts.NOT_YOUR_JOB.format(job_id=job_id))
 
 
 class NotFinished(UserFacingError):
     """The job is queued, running or failed: there is no result to show."""
 
-    title = "No result to show"
+    title = texts.NOT_FINISHED_TITLE
 
     def __init__(self, record: JobRecord) -> None:
-        number = f"Job #{record.id}"
         if record.status is JobStatus.QUEUED:
-            text = f"{number} is still waiting in line; its result will appear where it was asked for."
+            text = texts.JOB_WAITING
         elif record.status is JobStatus.RUNNING:
-            text = f"{number} is still running; its result will appear where it was asked for."
+            text = texts.JOB_RUNNING
         elif record.error_kind == INTERRUPTED:
-            text = f"{number} was interrupted (the bot stopped before it finished), so it has no result to show."
+            text = texts.JOB_INTERRUPTED
         else:
-            text = f"{number} failed, so it has no result to show. Run the command again to try once more."
-        super().__init__(text)
+            text = texts.JOB_FAILED
+        super().__init__(text.format(job_id=record.id))
 
 
 class ResultGone(UserFacingError):
     """The result was deleted, or its message or images can no longer be fetched."""
 
-    title = "Result gone"
+    title = texts.RESULT_GONE.title
 
     def __init__(self, job_id: int, *, deleted: bool = False) -> None:
-        why = (
-            "its message was deleted"
-            if deleted
-            else "its message was deleted or Discord no longer serves its images"
-        )
-        super().__init__(
-            f"The result of job #{job_id} can't be shown again: {why}. Run the command again to make a new one."
-        )
+        super().__init__((texts.RESULT_DELETED if deleted else texts.RESULT_GONE).format(job_id=job_id))
 
 
 class AnswerNotFound(UserFacingError):
-    """A describe answer that is not (or not wholly) on the stored message."""
+    """A describe answer that is not (or not wholly) on the stored message; `why` is a `texts.ANSWER_*` reason."""
 
-    title = "Answer not found"
+    title = texts.ANSWER_NOT_FOUND.title
 
     def __init__(self, record: JobRecord, why: str) -> None:
-        link = record.result_url
-        where = f" The original is [here]({link})." if link else ""
-        super().__init__(f"The answer of job #{record.id} can't be shown again: {why}.{where}")
+        super().__init__(texts.answer_not_found(record.id, why, record.result_url))
 
 
 # -- pieces -------------------------------------------------------------------------------------
@@ -143,10 +129,7 @@ def parse_job_id(typed: str) -> int:
     """The job number in what the member typed or picked (`12`, `#12`, a pasted choice name)."""
     match = _JOB_NUMBER.match(typed)
     if match is None:
-        raise UserFacingError(
-            "Give the job's number as `/jobs` shows it (like `#12`), or pick a job from the list.",
-            title="Which job?",
-        )
+        raise refusal(texts.WHICH_JOB)
     return int(match[1])
 
 
@@ -233,14 +216,14 @@ def _result_attachments(message: discord.Message, filenames: Sequence[str]) -> l
 def _answer_embeds(record: JobRecord, message: discord.Message | None, *, shown_by: str) -> list[discord.Embed]:
     """A describe answer's embeds from its stored message, marked as shown again; refuses a partial answer."""
     if message is None:
-        raise AnswerNotFound(record, "its message was deleted or can't be read any more")
+        raise AnswerNotFound(record, texts.ANSWER_UNREADABLE)
     embeds = [embed.copy() for embed in message.embeds if embed.description]
     if not embeds:
-        raise AnswerNotFound(record, "its message no longer holds it")
+        raise AnswerNotFound(record, texts.ANSWER_GONE)
     parts = [_PART.search(embed.footer.text or "") for embed in embeds]
     numbered = [(int(part[1]), int(part[2])) for part in parts if part is not None]
     if numbered and max(number for number, _ in numbered) < numbered[0][1]:
-        raise AnswerNotFound(record, "it was too long for one message, and only its first part is on record")
+        raise AnswerNotFound(record, texts.ANSWER_PARTIAL)
     last = embeds[-1]
     link = record.result_url
     last.add_field(name="Original", value=f"[job #{record.id}]({link})" if link else f"job #{record.id}")
@@ -316,22 +299,14 @@ class Show(commands.Cog):
             if message is None or not attachments:
                 raise ResultGone(record.id)
             if any(attachment.size > interaction.filesize_limit for attachment in attachments):
-                raise UserFacingError(
-                    f"An image of job #{record.id} is larger than this server's upload limit now, so it can't be "
-                    "posted again. Its original message still has it.",
-                    title="Too large",
-                )
+                raise refusal(texts.TOO_LARGE_TO_POST, job_id=record.id)
             sources = [ImageSource.from_attachment(attachment, message, job_id=record.id) for attachment in attachments]
             try:
                 data = await _all_in_order([self.bot.attachments.download(source) for source in sources])
             except AttachmentUnavailable as error:
                 raise ResultGone(record.id) from error
             except ImageTooLarge as error:
-                raise UserFacingError(
-                    f"An image of job #{record.id} is larger than I can download again, so it can't be shown "
-                    "again here. Its original message still has it.",
-                    title="Too large",
-                ) from error
+                raise refusal(texts.TOO_LARGE_TO_DOWNLOAD, job_id=record.id) from error
             return [(attachment.filename, blob) for attachment, blob in zip(attachments, data, strict=True)]
 
         images = await self._in_time(interaction, gather())

@@ -46,7 +46,8 @@ from bot.budgets import (
     usd,
     utc_day,
 )
-from bot.errors import UserFacingError
+from bot.errors import UserFacingError, refusal
+from bot.messages import config as texts
 from bot.openrouter import OpenRouterError
 from bot.operations import Operation
 from bot.rendering import RESULT_COLOUR, shorten
@@ -415,7 +416,7 @@ async def config_budget(
     ):
         if value is not None:
             if value < 0:
-                raise UserFacingError("Limits can't be negative. Use 0 to remove one.", title="Invalid limit")
+                raise refusal(texts.NEGATIVE_LIMIT)
             changes[name] = value or None
     if changes:
         old, budget = await bot.store.budgets.update(
@@ -442,7 +443,6 @@ async def config_budget(
 
 CLEAR_WORD = "clear"
 UNLIMITED_WORD = UNLIMITED.value
-QUOTA_VALUE_HELP = "a number, `0` (none allowed), `unlimited`, or `clear` (remove the role's quota)"
 
 
 def _quota_word(text: str, option: str) -> str | None:
@@ -451,19 +451,13 @@ def _quota_word(text: str, option: str) -> str | None:
     if word in (CLEAR_WORD, UNLIMITED_WORD):
         return word
     if word == "none":
-        raise UserFacingError(
-            f"`{option}:none` could mean either: use `0` to allow nothing, or `clear` to remove the role's "
-            "quota. Nothing was changed.",
-            title="Invalid quota",
-        )
+        raise refusal(texts.QUOTA_NONE_AMBIGUOUS, option=option)
     return None
 
 
 def _invalid(option: str, text: str, what: str) -> UserFacingError:
     shown = shorten(text.strip().replace("`", "'"), 30)
-    return UserFacingError(
-        f"`{option}:{shown}` is not {what}. Use {QUOTA_VALUE_HELP}. Nothing was changed.", title="Invalid quota"
-    )
+    return refusal(texts.QUOTA_INVALID, option=option, shown=shown, what=what)
 
 
 def parse_images_quota(text: str, option: str = "images_per_day") -> ImageQuota:
@@ -474,9 +468,9 @@ def parse_images_quota(text: str, option: str = "images_per_day") -> ImageQuota:
     try:
         count = int(text.strip())
     except ValueError:
-        raise _invalid(option, text, "a whole number of images") from None
+        raise _invalid(option, text, texts.QUOTA_COUNT) from None
     if not 0 <= count <= MAX_IMAGES:
-        raise _invalid(option, text, f"between 0 and {MAX_IMAGES:,} images")
+        raise _invalid(option, text, texts.QUOTA_COUNT_RANGE.format(maximum=MAX_IMAGES))
     return count
 
 
@@ -488,9 +482,9 @@ def parse_usd_quota(text: str, option: str = "usd_per_day") -> UsdQuota:
     try:
         amount = float(text.strip().removeprefix("$").strip())
     except ValueError:
-        raise _invalid(option, text, "an amount in USD") from None
+        raise _invalid(option, text, texts.QUOTA_AMOUNT) from None
     if not math.isfinite(amount) or not 0 <= amount <= MAX_USD:
-        raise _invalid(option, text, f"between $0 and {usd(MAX_USD)}")
+        raise _invalid(option, text, texts.QUOTA_AMOUNT_RANGE.format(maximum=usd(MAX_USD)))
     return amount
 
 
@@ -604,7 +598,7 @@ async def config_quota(
     embed = discord.Embed(colour=RESULT_COLOUR)
     if role is None:
         if changes:
-            raise UserFacingError("Pick the `role` the quota is for. Nothing was changed.", title="Which role?")
+            raise refusal(texts.PICK_ROLE)
         embed.title = "Role quotas"
         lines = await quota_lines(bot, guild_id)
         embed.description = (

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Hashable
 
 from bot.errors import UserFacingError
+from bot.messages.jobs import ON_COOLDOWN
 
 __all__ = ["Cooldowns", "OnCooldown"]
 
@@ -21,13 +22,10 @@ _SWEEP_AT = 10_000
 class OnCooldown(UserFacingError):
     """The member used this operation too recently."""
 
-    title = "Slow down"
+    title = ON_COOLDOWN.title
 
     def __init__(self, command: str, remaining_s: float, cooldown_s: int) -> None:
-        super().__init__(
-            f"You can use `/{command}` again in {math.ceil(remaining_s)} s: this server allows it once every "
-            f"{cooldown_s} s per member."
-        )
+        super().__init__(ON_COOLDOWN.format(command=command, remaining=math.ceil(remaining_s), cooldown=cooldown_s))
         self.remaining_s = remaining_s
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from bot.catalog import ImageParams, ModelCatalog
 from bot.errors import UserFacingError
+from bot.messages.jobs import TOO_MANY_IMAGES_ASKED
 from bot.requests import ImageRequest, Route
 from bot.storage.guild_config import OperationConfig
 
@@ -52,13 +53,10 @@ class Plan:
 class TooManyImagesAsked(UserFacingError):
     """More images in one request than the server allows."""
 
-    title = "Too many images"
+    title = TOO_MANY_IMAGES_ASKED.title
 
     def __init__(self, asked: int, allowed: int) -> None:
-        super().__init__(
-            f"This server allows at most {allowed} image(s) per request, and you asked for {asked}. Ask for "
-            f"{allowed} or fewer. A member with Manage Server can change it with `/config count`."
-        )
+        super().__init__(TOO_MANY_IMAGES_ASKED.format(asked=asked, allowed=allowed))
 
 
 def plan_for(

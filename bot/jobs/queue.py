@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Hashable
 
 from bot.errors import UserFacingError
+from bot.messages import jobs as texts
 
 __all__ = ["JobQueue", "MemberBusy", "PositionCallback", "QueueFull", "Ticket"]
 
@@ -27,13 +28,21 @@ _EXTRA = object()
 class MemberBusy(UserFacingError):
     """The member already has as many jobs running or waiting as allowed."""
 
-    title = "One at a time"
+    title = texts.MEMBER_BUSY.title
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(texts.member_busy(limit))
+        self.limit = limit
 
 
 class QueueFull(UserFacingError):
     """Too many jobs are waiting; refusing beats an unbounded queue."""
 
-    title = "The bot is very busy"
+    title = texts.QUEUE_FULL.title
+
+    def __init__(self, ahead: int) -> None:
+        super().__init__(texts.QUEUE_FULL.format(ahead=ahead))
+        self.ahead = ahead
 
 
 class Ticket:
@@ -154,15 +163,9 @@ class JobQueue:
     def admit(self, member: Hashable) -> Ticket:
         """Decide at once whether a job may join; raise MemberBusy or QueueFull if not."""
         if self.max_per_member and self.jobs_of(member) >= self.max_per_member:
-            limit = self.max_per_member
-            raise MemberBusy(
-                "You already have a job running. Wait for it to finish, then try again."
-                if limit == 1
-                else f"You already have {limit} jobs running or queued. Wait for one to finish, then try again."
-            )
+            raise MemberBusy(self.max_per_member)
         if self._admitted >= self.max_concurrent + self.max_queued:
-            ahead = max(self._admitted - self.max_concurrent, 0)
-            raise QueueFull(f"{ahead} jobs are already waiting. Try again in a few minutes.")
+            raise QueueFull(max(self._admitted - self.max_concurrent, 0))
         self._admitted += 1
         self._admissions += 1
         self._per_member[member] = self.jobs_of(member) + 1

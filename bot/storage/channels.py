@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import UserFacingError
+from bot.messages.config import CHANNEL_LIST_FULL
 from bot.operations import Operation
 from bot.storage.database import Database
 
@@ -94,13 +95,10 @@ RecordChannelChange = Callable[
 class ChannelListFull(UserFacingError):
     """A list already holds `MAX_CHANNELS_PER_LIST` channels."""
 
-    title = "Channel list full"
+    title = CHANNEL_LIST_FULL.title
 
     def __init__(self) -> None:
-        super().__init__(
-            f"A list holds at most {MAX_CHANNELS_PER_LIST} channels. Remove one with `/config channels remove` "
-            "first, or list a parent channel: its threads count too. Nothing was changed."
-        )
+        super().__init__(CHANNEL_LIST_FULL.format(maximum=MAX_CHANNELS_PER_LIST))
 
 
 def _scope_value(scope: Scope) -> str:

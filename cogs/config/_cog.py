@@ -11,7 +11,8 @@ from discord.ext import commands
 
 from bot.access import channel_lists, channels_recorder, mention_channels
 from bot.catalog import AUTOCOMPLETE_LIMIT, is_capable
-from bot.errors import UserFacingError
+from bot.errors import refusal
+from bot.messages import config as texts
 from bot.operations import Operation
 from bot.rendering import escape_member_text, shorten
 from bot.requests import Route
@@ -75,7 +76,7 @@ def parse_operation(value: object) -> Operation:
     try:
         return Operation(str(value))
     except ValueError:
-        raise UserFacingError("Pick imagine, edit or describe from the list. Nothing was changed.") from None
+        raise refusal(texts.PICK_OPERATION) from None
 
 
 def parse_scope(value: object) -> Scope:
@@ -123,10 +124,7 @@ ChannelOption = app_commands.Transform[app_commands.AppCommandChannel, ListableC
 def listable(channel: object) -> app_commands.AppCommandChannel:
     """The channel, unless it is a thread or a category (a thread counts as its parent channel)."""
     if not isinstance(channel, app_commands.AppCommandChannel) or channel.type not in LISTABLE_CHANNEL_TYPES:
-        raise UserFacingError(
-            "Pick a text, voice, announcement or forum channel: threads and forum posts follow their "
-            "parent channel, so list that instead. Nothing was changed."
-        )
+        raise refusal(texts.NOT_LISTABLE)
     return channel
 
 
@@ -204,10 +202,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         else:
             known = snapshot.model(typed) or snapshot.model_by_name(typed)
             if known is None and (not typed or any(char.isspace() for char in typed)):
-                raise UserFacingError(
-                    f"{code(shorten(typed, 100))} is not a model id. Ids look like "
-                    "`google/gemini-2.5-flash-image`: pick one from the list. Nothing was changed."
-                )
+                raise refusal(texts.NOT_A_MODEL_ID, typed=code(shorten(typed, 100)))
             chosen = known.id if known else typed
         old, new = await self._change(interaction, op, model=chosen)
         warning = model_warning(snapshot, op, chosen) if chosen else None
@@ -270,7 +265,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         """Limit which OpenRouter providers a command may use in this server."""
         op = parse_operation(operation)
         if only is None and ignore is None:
-            raise UserFacingError("Give `only`, `ignore` or both (`none` clears a list). Nothing was changed.")
+            raise refusal(texts.PROVIDERS_NOTHING_GIVEN)
         snapshot = await self.bot.catalog.snapshot()
         changes: dict[str, object] = {}
         notes: list[str] = []
@@ -320,7 +315,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
     ) -> None:
         """Set how many reference images /edit accepts in this server."""
         if not 1 <= value <= MAX_REFERENCES:  # Discord enforces the range; a stale client might not
-            raise UserFacingError(f"Choose 1 to {MAX_REFERENCES}. Nothing was changed.")
+            raise refusal(texts.MAX_REFERENCES_RANGE, maximum=MAX_REFERENCES)
         old, new = await self._change(interaction, Operation.EDIT, max_references=value)
         before = old.max_references or f"{DEFAULT_MAX_REFERENCES} {DEFAULT_MARK}"
         line = f"**Edit** accepts up to {new.max_references} reference image(s). Before: {before}."
@@ -342,7 +337,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
     ) -> None:
         """Make each member wait between two uses of a command (0: no wait)."""
         if not 0 <= seconds <= MAX_COOLDOWN_S:  # Discord enforces the range; a stale client might not
-            raise UserFacingError(f"Choose 0 to {MAX_COOLDOWN_S} seconds. Nothing was changed.")
+            raise refusal(texts.COOLDOWN_RANGE, maximum=MAX_COOLDOWN_S)
         op = parse_operation(operation)
         old, new = await self._change(interaction, op, cooldown_s=seconds)
         if old == new:
@@ -361,7 +356,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         """Choose which OpenRouter API makes a command's images, for models both serve."""
         op = parse_operation(operation)
         if not op.needs_image_output:
-            raise UserFacingError("Only `/imagine` and `/edit` have a choice of route. Nothing was changed.")
+            raise refusal(texts.ROUTE_NOT_IMAGES)
         forced = None if route == "auto" else Route(route)
         old, new = await self._change(interaction, op, route=forced)
         model = new.model_or(self.bot.default_model(op))
@@ -394,9 +389,9 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         """Set how many images a command makes per request in this server, by default and at most."""
         op = parse_operation(operation)
         if not op.needs_image_output:
-            raise UserFacingError("Only `/imagine` and `/edit` make images. Nothing was changed.")
+            raise refusal(texts.COUNT_NOT_IMAGES)
         if default is None and maximum is None:
-            raise UserFacingError("Give `default`, `maximum` or both. Nothing was changed.")
+            raise refusal(texts.COUNT_NOTHING_GIVEN)
         changes: dict[str, object] = {}
         if default is not None:
             changes["default_count"] = default
@@ -404,9 +399,10 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
             changes["max_count"] = maximum
         current = await self.bot.store.guild_config.get(interaction.guild_id, op)
         if (default or current.effective_default_count) > (maximum or current.effective_max_count):
-            raise UserFacingError(
-                f"The default ({default or current.effective_default_count}) can't be above the maximum "
-                f"({maximum or current.effective_max_count}). Nothing was changed."
+            raise refusal(
+                texts.COUNT_DEFAULT_ABOVE_MAXIMUM,
+                default=default or current.effective_default_count,
+                maximum=maximum or current.effective_max_count,
             )
         old, new = await self._change(interaction, op, **changes)
         line = (
@@ -540,7 +536,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         try:
             chosen = SpoilerMode(mode)
         except ValueError:
-            raise UserFacingError("Pick off, always or outside-age-restricted. Nothing was changed.") from None
+            raise refusal(texts.PICK_SPOILER_MODE) from None
         guild_id, user = interaction.guild_id, interaction.user
 
         async def record(connection: Any, old: ServerSettings, new: ServerSettings) -> None:

@@ -10,7 +10,8 @@ import discord
 
 from bot.access import mention_channels
 from bot.catalog import CatalogSnapshot, is_capable
-from bot.errors import UserFacingError
+from bot.errors import refusal
+from bot.messages import config as texts
 from bot.operations import Operation
 from bot.rendering import escape_member_text, shorten
 from bot.requests import Route
@@ -115,13 +116,13 @@ def parse_provider_list(snapshot: CatalogSnapshot, text: str) -> tuple[tuple[str
     """Comma-separated slugs or names to slugs; `none` clears. Refuses unknown names with suggestions."""
     items = [item.strip() for item in text.split(",") if item.strip()]
     if not items:
-        raise UserFacingError("Give provider slugs or names separated by commas, or `none` to clear.")
+        raise refusal(texts.NO_PROVIDERS_GIVEN)
     if any(item.casefold() == CLEAR for item in items):
         if len(items) > 1:
-            raise UserFacingError("`none` clears the list, so use it on its own. Nothing was changed.")
+            raise refusal(texts.NONE_ALONE)
         return (), None
     if len(items) > MAX_PROVIDERS:
-        raise UserFacingError(f"At most {MAX_PROVIDERS} providers per list. Nothing was changed.")
+        raise refusal(texts.TOO_MANY_PROVIDERS, maximum=MAX_PROVIDERS)
     if not snapshot.has_providers:
         note = "OpenRouter's provider list could not be loaded just now, so the names were saved unchecked."
         return tuple(dict.fromkeys(items)), note
@@ -131,16 +132,12 @@ def parse_provider_list(snapshot: CatalogSnapshot, text: str) -> tuple[tuple[str
         provider = snapshot.provider(item)
         if provider is None:
             close = snapshot.close_providers(item)
-            hint = ", ".join(f"{code(p.slug)} ({p.name})" for p in close) if close else "nothing similar"
-            unknown.append(f"{code(shorten(item, 60))}: did you mean {hint}?")
+            hint = ", ".join(f"{code(p.slug)} ({p.name})" for p in close) if close else texts.NOTHING_SIMILAR
+            unknown.append(texts.UNKNOWN_PROVIDER_LINE.format(name=code(shorten(item, 60)), suggestions=hint))
         elif provider.slug not in slugs:
             slugs.append(provider.slug)
     if unknown:
-        raise UserFacingError(
-            "OpenRouter has no such provider:\n" + "\n".join(unknown[:10])
-            + "\nNothing was changed. Pick slugs or names from the list, separated by commas.",
-            title="Unknown provider",
-        )
+        raise refusal(texts.UNKNOWN_PROVIDER, lines="\n".join(unknown[:10]))
     return tuple(slugs), None
 
 

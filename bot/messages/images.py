@@ -1,0 +1,161 @@
+"""Refused images: uploads the bot cannot read or take, downloads that failed, inputs that are gone.
+
+`label` is always the member's filename already quoted and escaped (`bot.images._label`,
+`ImageSource.label`), and sizes come formatted ("25 MiB").
+"""
+
+from __future__ import annotations
+
+from bot.messages import DEFAULT_TITLE, Text
+
+__all__ = [
+    "ADDRESS_REFUSED_DISCORD",
+    "ADDRESS_REFUSED_EMBED",
+    "ATTACHMENT_UNAVAILABLE_TITLE",
+    "CANNOT_FIT",
+    "DAMAGED",
+    "DOWNLOAD_FAILED_DISCORD",
+    "DOWNLOAD_FAILED_EMBED",
+    "EMPTY_MENU_PROMPT",
+    "FETCH_CONNECTION_FAILED",
+    "FETCH_HTTP_STATUS",
+    "FETCH_INVALID",
+    "FETCH_NOT_FOUND",
+    "FETCH_NOT_WEB",
+    "FETCH_PRIVATE",
+    "FETCH_TOO_LARGE",
+    "FETCH_TOO_SLOW",
+    "IMAGE_GONE_REFERENCE",
+    "IMAGE_GONE_RESULT",
+    "IMAGE_REFUSED_TITLE",
+    "MESSAGE_GONE",
+    "NOT_AN_IMAGE",
+    "NO_IMAGE_FOUND",
+    "PIXEL_LIMIT",
+    "TOO_LARGE",
+    "TOO_LARGE_UNKNOWN_SIZE",
+    "TOO_MANY_IMAGES",
+    "TOO_MANY_IMAGES_ONE",
+    "TOO_MANY_PIXELS",
+    "TOO_MANY_PIXELS_SIZED",
+    "UNSUPPORTED_FORMAT",
+    "too_many_images",
+]
+
+#: The title of every `bot.images.ImageRejected`.
+IMAGE_REFUSED_TITLE = "Image refused"
+
+# -- what decoding found (`bot.images`) -----------------------------------------------------------
+
+NOT_AN_IMAGE = "{label} isn't an image I can read. Upload a PNG, JPEG, WebP or GIF."
+#: `format`: the format the file claims ("PNG", "WebP").
+DAMAGED = (
+    "{label} looks like a {format} image but is damaged or incomplete. "
+    "Re-export it, or upload it again if the upload was cut off."
+)
+#: `format`: the format Pillow found ("BMP", "TIFF").
+UNSUPPORTED_FORMAT = (
+    "{label} is in {format} format, which isn't supported. Convert it to PNG, JPEG, WebP or GIF and "
+    "upload it again."
+)
+#: `size`: the file's size; `limit`: the largest allowed.
+TOO_LARGE = (
+    "{label} is {size}; images can be at most {limit}. Upload a smaller or more compressed version, for "
+    "example a JPEG."
+)
+#: A download cut off at `limit`, whose real size nobody knows.
+TOO_LARGE_UNKNOWN_SIZE = (
+    "{label} is larger than {limit}; images can be at most {limit}. Upload a smaller or more compressed "
+    "version, for example a JPEG."
+)
+#: `megapixels`: the decoding limit, a number.
+PIXEL_LIMIT = "{megapixels:g} megapixels"
+#: `limit`: `PIXEL_LIMIT` filled in.
+TOO_MANY_PIXELS = (
+    "{label} has too many pixels to process safely (the limit is {limit}). Scale it down and upload it again."
+)
+#: `megapixels`: the image's, a number.
+TOO_MANY_PIXELS_SIZED = (
+    "{label} is {width}\u00d7{height} pixels ({megapixels:.1f} megapixels); the limit is {limit}. "
+    "Scale it down and upload it again."
+)
+#: A result that cannot be made small enough for Discord; `limit`: the upload limit.
+CANNOT_FIT = (
+    "The image is too large to post here: even scaled down to {width}x{height} it is over the {limit} "
+    "upload limit."
+)
+
+# -- downloads (`bot.attachments`, `bot.fetcher`) -------------------------------------------------
+
+ATTACHMENT_UNAVAILABLE_TITLE = "Couldn't fetch the image"
+#: `why`: one of the `FETCH_*` phrases.
+DOWNLOAD_FAILED_DISCORD = (
+    "I couldn't download {label} from Discord ({why}). It may have been deleted or expired; "
+    "upload the image again and retry."
+)
+DOWNLOAD_FAILED_EMBED = (
+    "I couldn't download {label} from where the embed points ({why}). It may have been deleted or expired; "
+    "upload the image again and retry."
+)
+ADDRESS_REFUSED_DISCORD = (
+    "I can't fetch {label} from the address Discord gave for it: {why}. Upload the image as an attachment instead."
+)
+ADDRESS_REFUSED_EMBED = (
+    "I can't fetch {label} from the address in that embed: {why}. Upload the image as an attachment instead."
+)
+
+#: Why a URL was not fetched, as the phrases above (and `upstream.IMAGE_ADDRESS_REFUSED`) quote it.
+FETCH_NOT_WEB = "it is not a web address (only http and https links can be fetched)"
+FETCH_INVALID = "it is not a valid address"
+FETCH_PRIVATE = "it points into a private network"
+FETCH_TOO_SLOW = "it took too long"
+FETCH_CONNECTION_FAILED = "the connection failed"
+FETCH_NOT_FOUND = "its address could not be found"
+FETCH_HTTP_STATUS = "HTTP {status}"
+FETCH_TOO_LARGE = "it is too large"
+
+# -- images a command or button needs -------------------------------------------------------------
+
+#: `action`: what the menu does ("edit"); `command`: the command that takes an upload instead.
+NO_IMAGE_FOUND = Text(
+    "No image here",
+    "That message has no image to {action}. Use it on a message with an image attached or "
+    "embedded, or upload one with `/{command}`.",
+)
+MESSAGE_GONE = Text(
+    "Message gone",
+    "I can no longer find the message you chose (it was deleted, or I can't read that channel). "
+    "Use \u201cEdit image\u201d on another message, or upload the image with `/edit`.",
+)
+EMPTY_MENU_PROMPT = Text(
+    DEFAULT_TITLE, "The prompt was empty. Use \u201cEdit image\u201d again and say what should change."
+)
+IMAGE_GONE_RESULT = Text(
+    "Image gone",
+    "The image of this result is gone: its message was deleted or its link expired, so it can't be used any "
+    "more. Run the command again to make a new one.",
+)
+IMAGE_GONE_REFERENCE = Text(
+    IMAGE_GONE_RESULT.title,
+    "An image this job used is gone: its message was deleted or its link expired, so it can't be used any "
+    "more. Run the command again to make a new one.",
+)
+
+#: `given`: how many images the member gave.
+TOO_MANY_IMAGES_ONE = Text(
+    "Too many images",
+    "This server allows 1 image per edit, and you gave {given}. Try again with fewer. "
+    "A member with Manage Server can raise the limit (up to 3) with `/config max-references`.",
+)
+TOO_MANY_IMAGES = Text(
+    TOO_MANY_IMAGES_ONE.title,
+    "This server allows {limit} images per edit, and you gave {given}. Try again with fewer. "
+    "A member with Manage Server can raise the limit (up to 3) with `/config max-references`.",
+)
+
+
+def too_many_images(limit: int, given: int) -> str:
+    """More images given to an edit than the server's max references."""
+    if limit == 1:
+        return TOO_MANY_IMAGES_ONE.format(given=given)
+    return TOO_MANY_IMAGES.format(limit=limit, given=given)

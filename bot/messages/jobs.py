@@ -1,0 +1,109 @@
+"""A job refused at admission (one at a time, a full queue, a cooldown, too many images), and Cancel's answers.
+
+A job is named "Job #{job_id}" everywhere, as `/jobs` shows it.
+"""
+
+from __future__ import annotations
+
+from bot.messages import Text
+
+__all__ = [
+    "ALREADY_CANCELLED",
+    "ALREADY_CANCELLED_ON_RECORD",
+    "ALREADY_ENDED_FAILED",
+    "ALREADY_FINISHED",
+    "ALREADY_FINISHED_LINKED",
+    "ALREADY_STOPPED",
+    "BEING_POSTED",
+    "CANCELLED_RUNNING",
+    "CANCELLED_WAITING",
+    "CANCEL_MISSING",
+    "CANCEL_NOT_ALLOWED",
+    "JOB_GONE",
+    "MEMBER_BUSY",
+    "MEMBER_BUSY_ONE",
+    "NOT_HERE",
+    "ON_COOLDOWN",
+    "QUEUE_FULL",
+    "TOO_MANY_IMAGES_ASKED",
+    "already_finished",
+    "member_busy",
+]
+
+# -- admission ------------------------------------------------------------------------------------
+
+MEMBER_BUSY_ONE = Text("One at a time", "You already have a job running. Wait for it to finish, then try again.")
+#: `limit`: the jobs a member may have at once (more than one).
+MEMBER_BUSY = Text(
+    MEMBER_BUSY_ONE.title,
+    "You already have {limit} jobs running or queued. Wait for one to finish, then try again.",
+)
+
+
+def member_busy(limit: int) -> str:
+    """The member already has `limit` jobs running or waiting."""
+    return MEMBER_BUSY_ONE.format() if limit == 1 else MEMBER_BUSY.format(limit=limit)
+
+
+#: `ahead`: the jobs waiting.
+QUEUE_FULL = Text("The bot is very busy", "{ahead} jobs are already waiting. Try again in a few minutes.")
+#: `remaining`: whole seconds left; `cooldown`: the server's cooldown in seconds.
+ON_COOLDOWN = Text(
+    "Slow down",
+    "You can use `/{command}` again in {remaining} s: this server allows it once every {cooldown} s per member.",
+)
+TOO_MANY_IMAGES_ASKED = Text(
+    "Too many images",
+    "This server allows at most {allowed} image(s) per request, and you asked for {asked}. Ask for "
+    "{allowed} or fewer. A member with Manage Server can change it with `/config count`.",
+)
+
+# -- the Cancel button (`cogs.cancel`) ------------------------------------------------------------
+
+#: `requester`: the id of the member who asked for the job.
+CANCEL_NOT_ALLOWED = Text(
+    "Not your job",
+    "Only <@{requester}>, who asked for this job, or a member with the Manage Messages permission "
+    "can cancel it.",
+)
+CANCEL_MISSING = Text("Job not on record", "Job #{job_id} is no longer on record, so there is nothing to cancel.")
+
+#: `cost`: what the cancellation cost, as a sentence of its own ("Nothing was charged").
+CANCELLED_WAITING = Text("Cancelled", "Job #{job_id} is cancelled. It left the queue before it started. {cost}.")
+CANCELLED_RUNNING = Text(CANCELLED_WAITING.title, "Job #{job_id} is cancelled. Its request was stopped. {cost}.")
+#: `by`: the id of the member who cancelled it.
+ALREADY_CANCELLED = Text("Already cancelled", "Job #{job_id} was already cancelled by <@{by}>. {cost}.")
+ALREADY_CANCELLED_ON_RECORD = Text(ALREADY_CANCELLED.title, "Job #{job_id} was already cancelled by <@{by}>.")
+BEING_POSTED = Text(
+    "Already finished",
+    "Job #{job_id} had already finished and its result is being posted, so there was nothing to cancel.",
+)
+ALREADY_FINISHED = Text(BEING_POSTED.title, "Job #{job_id} had already finished, so there was nothing to cancel.")
+#: `link`: the result message's URL.
+ALREADY_FINISHED_LINKED = Text(
+    BEING_POSTED.title,
+    "Job #{job_id} had already finished, so there was nothing to cancel. Its result is [here]({link}).",
+)
+
+
+def already_finished(job_id: int, link: str | None) -> tuple[str, str]:
+    """A click on a finished job, linking its result when it is known."""
+    if link:
+        return ALREADY_FINISHED_LINKED.pair(job_id=job_id, link=link)
+    return ALREADY_FINISHED.pair(job_id=job_id)
+
+
+ALREADY_ENDED_FAILED = Text(
+    BEING_POSTED.title, "Job #{job_id} had already ended (it failed), so there was nothing to cancel."
+)
+ALREADY_STOPPED = Text("Already stopped", "Job #{job_id} was already stopped by a restart of the bot.")
+JOB_GONE = Text(
+    "Job gone",
+    "Job #{job_id} is gone: the bot restarted before it finished, so it was stopped then and no result "
+    "will come. There is nothing left to cancel; run the command again if you still want it.",
+)
+NOT_HERE = Text(
+    "Not here",
+    "Job #{job_id} is not running in this bot process, so it can't be cancelled from here. "
+    "If the bot just restarted, try again in a minute.",
+)
