@@ -409,36 +409,24 @@ class OpenRouterClient:
         )
 
     async def _collect_images_api(self, answer: dict[str, Any], *, model: str) -> tuple[list[GeneratedImage], int]:
-        """The images of an Images API answer (`data[].b64_json`), as `_collect_images` does for chat.
+        """The images of an Images API answer (`data[].b64_json`), under the same cap and rules as chat's.
 
         An entry with a `url` instead (not in the spec) is downloaded through the guarded fetcher.
         """
-        entries = _data_list(answer)
-        dropped = max(0, len(entries) - MAX_IMAGES_PER_ANSWER)
-        if dropped:
-            log.info("%s answered with %d images; taking the first %d", model, len(entries), MAX_IMAGES_PER_ANSWER)
-        images: list[GeneratedImage] = []
-        refused: ImageAddressRefusedError | None = None
-        for entry in entries[:MAX_IMAGES_PER_ANSWER]:
-            encoded = entry.get("b64_json")
-            url = entry.get("url")
-            try:
-                if isinstance(encoded, str) and encoded:
-                    data = await _decode_b64(encoded, model=model)
-                    mime = sniff_mime(data)
-                    if mime is None:
-                        raise ImageDecodeError(f"{model} returned data that is not an image", model=model)
-                    images.append(GeneratedImage(data=data, mime=mime))
-                elif isinstance(url, str) and url:
-                    images.append(await self._load_image(url, model=model))
-                else:
-                    raise ImageDecodeError(f"{model} returned an image in an unknown form", model=model)
-            except ImageAddressRefusedError as error:
-                refused = refused or error
-                dropped += 1
-        if refused is not None and not images:
-            raise refused
-        return images, dropped
+
+        async def load(entry: dict[str, Any]) -> GeneratedImage:
+            encoded, url = entry.get("b64_json"), entry.get("url")
+            if isinstance(encoded, str) and encoded:
+                data = await _decode_b64(encoded, model=model)
+                mime = sniff_mime(data)
+                if mime is None:
+                    raise ImageDecodeError(f"{model} returned data that is not an image", model=model)
+                return GeneratedImage(data=data, mime=mime)
+            if isinstance(url, str) and url:
+                return await self._load_image(url, model=model)
+            raise ImageDecodeError(f"{model} returned an image in an unknown form", model=model)
+
+        return await _capped(_data_list(answer), load, model=model)
 
     async def _get_json(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         return await self._request("GET", path, params=params, model=None)
@@ -536,26 +524,12 @@ class OpenRouterClient:
         return message
 
     async def _collect_images(self, message: dict[str, Any], *, model: str) -> tuple[list[GeneratedImage], int]:
-        """The answer's images (at most `MAX_IMAGES_PER_ANSWER`), and how many were dropped.
+        """The answer's images (at most `MAX_IMAGES_PER_ANSWER`), and how many were dropped (see `_capped`)."""
 
-        Dropped: those past the cap (never decoded nor fetched) and links the fetcher refused. A refused
-        link does not sink the others; when none is left, the first refusal is raised.
-        """
-        urls = _image_urls(message)
-        dropped = max(0, len(urls) - MAX_IMAGES_PER_ANSWER)
-        if dropped:
-            log.info("%s answered with %d images; taking the first %d", model, len(urls), MAX_IMAGES_PER_ANSWER)
-        images: list[GeneratedImage] = []
-        refused: ImageAddressRefusedError | None = None
-        for url in urls[:MAX_IMAGES_PER_ANSWER]:
-            try:
-                images.append(await self._load_image(url, model=model))
-            except ImageAddressRefusedError as error:
-                refused = refused or error
-                dropped += 1
-        if refused is not None and not images:
-            raise refused
-        return images, dropped
+        async def load(url: str) -> GeneratedImage:
+            return await self._load_image(url, model=model)
+
+        return await _capped(_image_urls(message), load, model=model)
 
     async def _load_image(self, url: str, *, model: str) -> GeneratedImage:
         if url.startswith("data:"):
@@ -942,6 +916,30 @@ def _image_urls(message: dict[str, Any]) -> list[str]:
         if url:
             urls.append(url)
     return urls
+
+
+async def _capped(
+    entries: Sequence[T], load: Callable[[T], Awaitable[GeneratedImage]], *, model: str
+) -> tuple[list[GeneratedImage], int]:
+    """Load at most `MAX_IMAGES_PER_ANSWER` of an answer's images, both routes alike; returns them and the dropped.
+
+    Dropped: those past the cap (never decoded nor fetched) and links the fetcher refused. A refused
+    link does not sink the others; when none is left, the first refusal is raised.
+    """
+    dropped = max(0, len(entries) - MAX_IMAGES_PER_ANSWER)
+    if dropped:
+        log.info("%s answered with %d images; taking the first %d", model, len(entries), MAX_IMAGES_PER_ANSWER)
+    images: list[GeneratedImage] = []
+    refused: ImageAddressRefusedError | None = None
+    for entry in entries[:MAX_IMAGES_PER_ANSWER]:
+        try:
+            images.append(await load(entry))
+        except ImageAddressRefusedError as error:
+            refused = refused or error
+            dropped += 1
+    if refused is not None and not images:
+        raise refused
+    return images, dropped
 
 
 def _entry_url(entry: Any) -> str | None:
