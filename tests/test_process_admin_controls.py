@@ -12,15 +12,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.core import DEFAULT_EXTENSIONS
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.conversation import Reply
 from tests.kit.fake_discord import FakeDiscord
 from tests.kit.harness import make_settings
 from tests.kit.payloads import Actor, PayloadFactory
-from tests.kit.process import BotProcess, process_environment
+from tests.kit.process import start_identified
 from tests.kit.shadow import shadow_bot
 from tests.test_process import _wait_for_result
 
@@ -30,20 +28,6 @@ async def _factory(tmp_path: Path, discord_api: FakeDiscord, openrouter: FakeOpe
     async with shadow_bot(make_settings(tmp_path / "shadow.sqlite3", discord_api, openrouter),
                           load=DEFAULT_EXTENSIONS) as shadow:
         return PayloadFactory(shadow.tree, discord_api)
-
-
-async def _start(tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter, database: Path,
-                 **env: str) -> BotProcess:
-    process = BotProcess(process_environment(fake_discord, fake_openrouter, database, LOG_LEVEL="WARNING", **env),
-                         cwd=tmp_path)
-    fake_discord.identified.clear()
-    await process.start()
-    try:
-        await asyncio.wait_for(fake_discord.identified.wait(), 30)
-    except TimeoutError:
-        await process.kill()
-        pytest.fail(f"the bot never identified on the gateway; it printed:\n{process.text[-3000:]}")
-    return process
 
 
 async def _answer(fake_discord: FakeDiscord, payload: dict[str, Any]) -> Reply:
@@ -82,7 +66,7 @@ async def test_admin_controls_hold_in_a_real_process(
     member, patron = Actor("member"), Actor("patron", roles=[int(patron_role["id"])])
     fake_discord.guilds = [factory.guild_dict()]
     database = tmp_path / "db" / "bot.sqlite3"
-    process = await _start(tmp_path, fake_discord, fake_openrouter, database, MAX_CONCURRENT_JOBS="1")
+    process = await start_identified(fake_discord, fake_openrouter, database, tmp_path, MAX_CONCURRENT_JOBS="1")
     admin = factory.admin
     try:
         assert f"<#{art['id']}>" in (await _answer(fake_discord, factory.slash(
@@ -145,7 +129,7 @@ async def test_admin_controls_hold_in_a_real_process(
     stored["id"], stored["channel_id"] = str(message_id), str(channel_id)
     stored["author"] = fake_discord.bot_user()
     fake_discord.messages[(channel_id, message_id)] = stored
-    restarted = await _start(tmp_path, fake_discord, fake_openrouter, database)
+    restarted = await start_identified(fake_discord, fake_openrouter, database, tmp_path)
     try:
         with factory.in_channel(art):
             shown = await _answer(fake_discord, factory.slash("show", actor=member, job=str(job_id)))

@@ -20,7 +20,7 @@ from aiohttp import web
 from tests.fake_openrouter import FakeOpenRouter, render_png
 from tests.kit.fake_discord import FakeDiscord
 from tests.kit.payloads import PayloadFactory
-from tests.kit.process import BotProcess, process_environment
+from tests.kit.process import start_identified
 from tests.test_process import _payload_factory, _wait_for_result
 
 
@@ -46,20 +46,6 @@ async def listener() -> AsyncIterator[tuple[int, list[str]]]:
         await runner.cleanup()
 
 
-async def _started(tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter,
-                   database: Path) -> BotProcess:
-    env = process_environment(fake_discord, fake_openrouter, database, LOG_LEVEL="WARNING")
-    process = BotProcess(env, cwd=tmp_path)
-    fake_discord.identified.clear()
-    await process.start()
-    try:
-        await asyncio.wait_for(fake_discord.identified.wait(), 30)
-    except TimeoutError:
-        await process.kill()
-        pytest.fail(f"the bot never identified on the gateway; it printed:\n{process.text[-3000:]}")
-    return process
-
-
 async def _answer(fake_discord: FakeDiscord, payload: dict[str, Any]) -> Any:
     await fake_discord.dispatch("INTERACTION_CREATE", payload)
     return (await _wait_for_result(fake_discord, payload["token"])).last
@@ -75,7 +61,7 @@ async def test_an_attacker_gets_refusals_and_the_bot_reaches_nothing_it_must_not
     port, seen = listener
     factory = await _payload_factory(tmp_path, fake_discord, fake_openrouter)
     fake_discord.guilds = [factory.guild_dict()]
-    process = await _started(tmp_path, fake_discord, fake_openrouter, tmp_path / "db" / "bot.sqlite3")
+    process = await start_identified(fake_discord, fake_openrouter, tmp_path / "db" / "bot.sqlite3", tmp_path)
     try:
         dm = await _answer(fake_discord, factory.slash("imagine", in_guild=False, prompt="free images"))
         assert dm.ephemeral and "server" in dm.text
@@ -131,7 +117,7 @@ async def test_kill_9_mid_job_then_restart_marks_the_job_interrupted_and_answers
     factory = await _payload_factory(tmp_path, fake_discord, fake_openrouter)
     fake_discord.guilds = [factory.guild_dict()]
     database = tmp_path / "db" / "bot.sqlite3"
-    process = await _started(tmp_path, fake_discord, fake_openrouter, database)
+    process = await start_identified(fake_discord, fake_openrouter, database, tmp_path)
     photo = factory.attachment("cat.png", render_png(64, 64), "image/png", width=64, height=64)
     target = factory.message(attachments=[photo])
     try:
@@ -159,7 +145,7 @@ async def test_kill_9_mid_job_then_restart_marks_the_job_interrupted_and_answers
     finally:
         connection.close()
 
-    restarted = await _started(tmp_path, fake_discord, fake_openrouter, database)
+    restarted = await start_identified(fake_discord, fake_openrouter, database, tmp_path)
     try:
         connection = sqlite3.connect(database)
         try:

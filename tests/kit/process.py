@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.fake_discord import BOT_TOKEN, FakeDiscord
 
@@ -78,3 +80,21 @@ class BotProcess:
     def text(self) -> str:
         """Everything the process printed."""
         return self.output.decode(errors="replace")
+
+
+async def start_identified(discord_api: FakeDiscord, openrouter: FakeOpenRouter, database_path: Path, cwd: Path,
+                           **extra: str) -> BotProcess:
+    """Start `python -m bot` (WARNING logs unless `extra` says otherwise) and wait until it identified.
+
+    Fails the test with the process's last output when it never does, after killing it.
+    """
+    extra.setdefault("LOG_LEVEL", "WARNING")
+    process = BotProcess(process_environment(discord_api, openrouter, database_path, **extra), cwd=cwd)
+    discord_api.identified.clear()
+    await process.start()
+    try:
+        await asyncio.wait_for(discord_api.identified.wait(), 30)
+    except TimeoutError:
+        await process.kill()
+        pytest.fail(f"the bot never identified on the gateway; it printed:\n{process.text[-3000:]}")
+    return process
