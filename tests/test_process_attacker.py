@@ -140,8 +140,10 @@ async def test_kill_9_mid_job_then_restart_marks_the_job_interrupted_and_answers
 
     connection = sqlite3.connect(database)
     try:
-        assert connection.execute("SELECT status FROM jobs WHERE prompt = 'lost in the crash'").fetchone() == (
-            "running",)
+        # The mark-running write is in the background (off the upstream call's path): at the kill it
+        # may not have landed, but the row exists, so the restart can find it either way.
+        assert connection.execute("SELECT status FROM jobs WHERE prompt = 'lost in the crash'").fetchone() in {
+            ("queued",), ("running",)}
     finally:
         connection.close()
 

@@ -13,6 +13,14 @@ the job's completion, and a job that would run a server over a daily budget is r
 even deferred, holding a reservation of its estimated cost from admission until its real cost is in
 the ledger (see `bot.budgets`).
 
+The row's first two writes stay off the way to the upstream call: the INSERT is begun in the
+background at admission, while the job defers, and the mark-running UPDATE when it gets its slot. A
+job that runs at once waits for neither, except for an INSERT that has not landed by then (the row
+must exist before anything is spent, so that a crash leaves it to be marked interrupted, and the
+caller gets the job with its id); while jobs wait in line both are written first, as before, so the
+line's order and positions hold. The first progress edit, which carries the Cancel button and so
+the id, waits for the INSERT; the outcome waits for both.
+
 And it keeps every admitted job of this process by id while it waits or runs, so that a Cancel click
 (`cancel()`, the button is `cogs.cancel`) finds its task: a waiting job leaves the queue at once, a
 running one has its upstream call aborted, and either ends through the same path as any other
@@ -137,7 +145,8 @@ class Job:
     upstream_finished: float | None = None
     cost: float | None = None
     generation_id: str | None = None
-    #: The job's row in the history (None when no store is bound); result buttons carry it.
+    #: The job's row in the history (None when no store is bound); result buttons carry it. Set once the
+    #: row's INSERT has landed: always before the caller gets the job (see `JobService.run`).
     id: int | None = None
     #: Images delivered (counted against a member's daily image limit).
     images: int = 0
@@ -155,6 +164,38 @@ class Job:
     #: An upstream request may be on its way (sent, no answer yet): cancelling it may still be billed.
     _in_flight: bool = field(default=False, repr=False)
     _delivering: bool = field(default=False, repr=False)
+    #: The background writes of the job's row: the INSERT (which sets `id`), then the mark-running UPDATE.
+    _opened: asyncio.Task[int] | None = field(default=None, repr=False)
+    _marked_running: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def recorded(self) -> int | None:
+        """Wait until the job's history row exists and return its id (None: no store, or its INSERT failed).
+
+        Never raises and never cancels the write: a job cancelled meanwhile still gets its row.
+        """
+        opened = self._opened
+        if opened is None:
+            return None
+        if not opened.done():
+            await asyncio.wait({opened})
+        if opened.cancelled() or opened.exception() is not None:  # (retrieved: the job raises it, if anyone)
+            return None
+        return self.id
+
+    async def _require_row(self) -> None:
+        """Before the upstream call: the row must exist, so a crash from now on leaves it to be found.
+
+        Raises what the INSERT raised, as the job always did when its row could not be written.
+        """
+        if self._opened is not None and await self.recorded() is None:
+            error = None if self._opened.cancelled() else self._opened.exception()
+            raise error or RuntimeError("the job's history row was not written")
+
+    async def _writes_done(self) -> None:
+        """Wait for the background writes of the row (the INSERT, then the mark-running UPDATE)."""
+        pending = {task for task in (self._opened, self._marked_running) if task is not None and not task.done()}
+        if pending:
+            await asyncio.wait(pending)
 
     @property
     def delivering(self) -> bool:
@@ -310,6 +351,31 @@ class _FileSnapshot:
                             spoiler=self.spoiler)
 
 
+class _RecordedProgress(Progress):
+    """`Progress` whose first edit waits until the job's history row exists.
+
+    Every progress edit carries the Cancel button, whose custom id is the job's id, and the row's INSERT
+    runs in the background (the upstream call does not wait for it): so the first edit waits for it
+    instead, and a job that waits in the queue shows its position and Cancel together, as before.
+    """
+
+    def __init__(self, interaction: discord.Interaction[Any], *, min_interval_s: float) -> None:
+        super().__init__(interaction, min_interval_s=min_interval_s)
+        #: Awaited once, before the first edit (the job's `recorded`).
+        self.ready: Callable[[], Awaitable[object]] | None = None
+
+    async def _flush(self) -> None:
+        ready, self.ready = self.ready, None
+        if ready is not None:
+            await ready()
+        await super()._flush()
+
+    async def close(self) -> None:
+        """Stop editing; drop `ready` too (the job's method), so that job and progress are no cycle."""
+        self.ready = None
+        await super().close()
+
+
 class CancelOutcome(enum.Enum):
     """What a Cancel click achieved."""
 
@@ -384,6 +450,8 @@ class JobService:
         self._active: set[asyncio.Task[Any]] = set()
         #: Background retries of history/ledger writes that failed (see `_keep_until_recorded`).
         self._record_retries: set[asyncio.Task[None]] = set()
+        #: Each job's row writes before its outcome (the INSERT, mark-running), off the path to the upstream.
+        self._row_writes: set[asyncio.Task[Any]] = set()
         #: Waits before each retry of a failed record; public so tests can retry at once.
         self.record_retry_delays_s: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)
         self._idle = asyncio.Event()
@@ -482,9 +550,10 @@ class JobService:
             if task is not None:
                 self._untrack(task)
             raise
-        progress = Progress(interaction, min_interval_s=self.progress_interval_s)
+        progress = _RecordedProgress(interaction, min_interval_s=self.progress_interval_s)
         job = Job(operation=operation, interaction=interaction, model=request.model, progress=progress,
                   request=request)
+        progress.ready = job.recorded
         failure: BaseException | None = None
         live: LiveJob | None = None
         try:
@@ -496,19 +565,39 @@ class JobService:
                     aspect_ratio=job.inputs.aspect_ratio or spec.request.aspect_ratio,
                 ))
             job.request = spec.request
+            live = LiveJob(job=job, spec=spec, task=task) if task is not None else None
+            # The row is written in the background from here, while the job defers (and `live` is
+            # registered for Cancel once it has an id); what needs the id waits for it.
+            self._open_record(job, spec, live)
             if not interaction.response.is_done():
                 await interaction.response.defer(thinking=True)
-            job.id = await self._open_record(spec)
-            live = self._register(job, spec, task)
             deadline = asyncio.timeout(_seconds_left(interaction))
+            waited = False
+
+            def on_position(position: int) -> None:
+                nonlocal waited
+                waited = True
+                progress.set(_queued_text(position))
+
             try:
                 async with deadline:
-                    await ticket.acquire(on_position=lambda position: progress.set(_queued_text(position)))
-                    await self._mark_running(job)
+                    await ticket.acquire(on_position=on_position)
+                    self._mark_running(job)
                     if live is not None:
                         live.running = True
                     # No edit before the upstream call: only a job still running by then shows "Working on it…".
                     progress.set_later(WORKING, self.working_notice_after_s)
+                    if waited or self.queue.admitted > self.queue.max_concurrent:
+                        # The line is in use: this job's row writes go before its upstream call, as they
+                        # always did, so that waiting members are shown their place (with Cancel, which
+                        # needs their row) before the calls take the loop, and jobs leave the line for
+                        # the upstream in the order they were let in.
+                        await job._writes_done()
+                    # A job that runs at once does not wait for its mark-running write, and for its INSERT
+                    # (begun before the deferral) only if that has not landed yet: the row must exist
+                    # before anything is spent upstream, so that a crash leaves it to be marked interrupted
+                    # at the next start.
+                    await job._require_row()
                     yield job
             except TimeoutError as exc:
                 if deadline.expired():
@@ -538,11 +627,11 @@ class JobService:
             try:
                 ticket.release()
                 await progress.close()
-                recorded = await self._close_record(job, spec, failure)
-                if recorded:
+                unrecorded = await self._close_record(job, spec, failure)
+                if unrecorded is None:
                     reservation.release()  # after the ledger write: the real cost now counts instead
                 else:
-                    self._keep_until_recorded(job, spec, failure, reservation)
+                    self._keep_until_recorded(job, unrecorded, reservation)
                 log_finished_job(job, error=failure)
             finally:
                 if live is not None:
@@ -594,30 +683,75 @@ class JobService:
             count=spec.request.count,
         )
 
-    async def _open_record(self, spec: JobSpec) -> int | None:
+    def _open_record(self, job: Job, spec: JobSpec, live: LiveJob | None) -> None:
+        """Start writing the job's row ("queued", with its owner) in the background.
+
+        Once it has an id, `live` is registered (`_register`: Cancel finds the job, its progress shows
+        the button). If the INSERT fails, the job fails before its upstream call (`Job._require_row`),
+        as it did when the INSERT was awaited in line.
+        """
         if self._store is None:
-            return None
-        return await self._store.jobs.create(spec, created_at=self.clock())
+            return
+        created_at = self.clock()
+        job._opened = self._row_write(self._create_row(job, spec, live, created_at),
+                                      f"open a job record of {spec.member_id}")
 
-    async def _mark_running(self, job: Job) -> None:
-        if self._store is not None and job.id is not None:
-            await self._store.jobs.mark_running(job.id, started_at=self.clock())
+    async def _create_row(self, job: Job, spec: JobSpec, live: LiveJob | None, created_at: Any) -> int:
+        assert self._store is not None
+        job_id = await self._store.jobs.create(spec, created_at=created_at)
+        job.id = job_id
+        if live is not None and not live.ended:
+            self._register(live)
+        return job_id
 
-    async def _close_record(self, job: Job, spec: JobSpec, failure: BaseException | None) -> bool:
+    def _mark_running(self, job: Job) -> None:
+        """Mark the row running (at this moment) in the background, once its INSERT has landed."""
+        if job._opened is None:
+            return
+        job._marked_running = self._row_write(self._write_running(job, self.clock()), "mark a job running")
+
+    async def _write_running(self, job: Job, started_at: Any) -> None:
+        assert self._store is not None
+        job_id = await job.recorded()
+        if job_id is None:
+            return
+        try:
+            await self._store.jobs.mark_running(job_id, started_at=started_at)
+        except Exception:
+            log.warning("could not mark job %s running; its outcome is still written", job_id, exc_info=True)
+
+    def _row_write(self, write: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(write)
+        task.set_name(name)
+        self._row_writes.add(task)
+        task.add_done_callback(self._row_writes.discard)
+        return task
+
+    async def _close_record(self, job: Job, spec: JobSpec, failure: BaseException | None) -> _Outcome | None:
         """Write the outcome and, if the upstream was called, its ledger row, in one transaction.
 
-        Returns False when the write failed (logged). Never raises: losing a history row must not turn a
-        delivered result into an error.
+        Waits for the row's own writes first (the INSERT and mark-running, so that the outcome is the
+        last word). Returns None once written, or when there is nothing to write (no store, or no row:
+        the job ended before its INSERT began, or that failed and the job with it); else the outcome to
+        retry (the failure is logged). Never raises: losing a history row must not turn a delivered
+        result into an error.
         """
-        if self._store is None or job.id is None:
-            return True
+        if self._store is None:
+            return None
+        await job._writes_done()
+        if await job.recorded() is None:
+            opened = job._opened
+            error = opened.exception() if opened is not None and not opened.cancelled() else None
+            if error is not None and error is not failure:  # the job ended before it could raise it
+                log.error("could not write the history row of a job of member %s", spec.member_id, exc_info=error)
+            return None
         outcome = _Outcome.of(job, spec, failure, self.clock())
         try:
             await self._write_outcome(outcome)
         except Exception:
             log.exception("could not record the outcome of job %s; keeping its budget reservation", job.id)
-            return False
-        return True
+            return outcome
+        return None
 
     async def _write_outcome(self, outcome: _Outcome) -> None:
         assert self._store is not None
@@ -626,9 +760,7 @@ class JobService:
             for entry in outcome.entries:
                 await UsageLedger.add(connection, entry)
 
-    def _keep_until_recorded(
-        self, job: Job, spec: JobSpec, failure: BaseException | None, reservation: Reservation
-    ) -> None:
+    def _keep_until_recorded(self, job: Job, outcome: _Outcome, reservation: Reservation) -> None:
         """The ledger write failed: hold the reservation (at the real cost if known) and retry the write.
 
         Releasing it would let the server spend this job's money again, unseen by any budget. The
@@ -637,7 +769,6 @@ class JobService:
         """
         if job.cost is not None:
             reservation.hold(job.cost)
-        outcome = _Outcome.of(job, spec, failure, self.clock())
         retry = asyncio.create_task(self._retry_record(outcome, reservation), name=f"record job {job.id}")
         self._record_retries.add(retry)
         retry.add_done_callback(self._record_retries.discard)
@@ -664,20 +795,18 @@ class JobService:
             retry.cancel()
 
     async def wait_for_records(self) -> None:
-        """Wait until every pending retry of a failed record has landed or given up (tests, shutdown)."""
-        while self._record_retries:
-            await asyncio.gather(*list(self._record_retries), return_exceptions=True)
+        """Wait until every row write has landed and every retry of a failed record landed or gave up."""
+        while self._row_writes or self._record_retries:
+            await asyncio.gather(*list(self._row_writes), *list(self._record_retries), return_exceptions=True)
 
-    def _register(self, job: Job, spec: JobSpec, task: asyncio.Task[Any] | None) -> LiveJob | None:
+    def _register(self, live: LiveJob) -> None:
         """Keep the job findable by id while it waits or runs, and give its progress a Cancel button."""
-        if job.id is None or task is None:
-            return None
-        live = LiveJob(job=job, spec=spec, task=task)
-        self._live[job.id] = live
-        factory, job_id = self.cancel_view, job.id
+        job_id = live.job.id
+        assert job_id is not None
+        self._live[job_id] = live
+        factory = self.cancel_view
         if factory is not None:
-            job.progress.attach(lambda: factory(job_id))
-        return live
+            live.job.progress.attach(lambda: factory(job_id))
 
     def _unregister(self, live: LiveJob, failure: BaseException | None) -> None:
         """The job is recorded: forget it, and tell whoever is waiting in `cancel` how it ended."""
@@ -706,17 +835,23 @@ class JobService:
         (the tree's error handler turns the cancellation into a message).
         """
         self.accepting = False
-        if self._idle.is_set():
-            return 0
         try:
-            await asyncio.wait_for(self._idle.wait(), grace_s)
-            return 0
-        except TimeoutError:
-            leftover = list(self._active)
-            for task in leftover:
-                task.cancel(msg="shutdown")
-            await asyncio.gather(*leftover, return_exceptions=True)
-            return len(leftover)
+            if self._idle.is_set():
+                return 0
+            try:
+                await asyncio.wait_for(self._idle.wait(), grace_s)
+                return 0
+            except TimeoutError:
+                leftover = list(self._active)
+                for task in leftover:
+                    task.cancel(msg="shutdown")
+                await asyncio.gather(*leftover, return_exceptions=True)
+                return len(leftover)
+        finally:
+            # Each job waits for its own row writes before it ends; any left (a job whose clean-up was
+            # itself interrupted) are waited for here, before the store may close.
+            while self._row_writes:
+                await asyncio.wait(set(self._row_writes))
 
 
 @dataclass(frozen=True)
