@@ -153,7 +153,7 @@ class StallSampler:
             if time.perf_counter() - self._heartbeat < self.threshold_s:
                 continue
             frame = sys._current_frames().get(self._loop_thread)
-            stack = []
+            stack: list[str] = []
             while frame is not None and len(stack) < self.depth:
                 code = frame.f_code
                 stack.append(f"{Path(code.co_filename).name}:{frame.f_lineno}:{code.co_name}")

@@ -3,11 +3,16 @@
 `/imagine` defers, calls the upstream with one shared `httpx.AsyncClient`, decodes the image and
 uploads it; nothing else: no database, no queue, no limits, no retries, no validation, no progress
 edits, work done on the event loop wherever it lands. Whatever the project's bot costs beyond this
-is the price of its features. For the rows that are not about `/imagine`, equally bare equivalents:
-`/describe` (defer, download the attachment, send it upstream as it is, show the text), `/config
-model` autocomplete (a substring filter over the model ids fetched once at start) and a per-guild
-configuration read from a dict. `max_concurrent` (off unless set) is a plain semaphore around the
-upstream call, for the memory scenario where the project's bot holds 200 jobs behind a bound.
+is the price of its features. With `count` it asks for that many images: on a model only OpenRouter's
+Images API serves (the ids `GET /images/models` lists that `GET /models` does not list as making
+images, fetched once at start) in one `POST /images` with `n`, decoding every `data[].b64_json` and
+uploading them in one message; on the chat route, `count` calls at once. For the rows that are not
+about `/imagine`, equally bare equivalents: `/describe` (defer, download the attachment, send it
+upstream as it is, show the text), `/config model` autocomplete (a substring filter over the model
+ids fetched once at start) and a per-guild configuration read from a dict. `max_concurrent` (off
+unless set) is a plain semaphore around the upstream call and upload, for the memory scenario where
+the project's bot holds 200 jobs behind a bound, and for the scaling scenario's steps beyond the
+HTTP pool's 256 connections.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ class MinimalBot(discord.Client):
         self.upstream = httpx.AsyncClient(timeout=httpx.Timeout(180.0, connect=10.0),
                                           limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
         self.model_ids: list[str] = []
+        #: Models only the Images API serves: `/imagine` sends them to `POST /images`.
+        self.images_api_models: set[str] = set()
         #: guild id -> model chosen there: the whole "configuration" of the minimal bot.
         self.guild_models: dict[int, str] = {}
         self._gate = asyncio.Semaphore(max_concurrent) if max_concurrent else None
@@ -49,7 +56,12 @@ class MinimalBot(discord.Client):
         """Fetch the model ids once, for autocomplete."""
         response = await self.upstream.get(f"{self.openrouter_base}/models", params={"output_modalities": "all"},
                                            headers=self.auth)
-        self.model_ids = [str(item["id"]) for item in response.json()["data"]]
+        chat = response.json()["data"]
+        self.model_ids = [str(item["id"]) for item in chat]
+        makes_images = {str(item["id"]) for item in chat
+                        if "image" in item.get("architecture", {}).get("output_modalities", [])}
+        response = await self.upstream.get(f"{self.openrouter_base}/images/models", headers=self.auth)
+        self.images_api_models = {str(item["id"]) for item in response.json()["data"]} - makes_images
 
     async def close(self) -> None:
         """Close the gateway side and the shared client."""
@@ -74,19 +86,36 @@ class MinimalBot(discord.Client):
         answer: dict[str, Any] = response.json()
         return answer["choices"][0]["message"]
 
+    async def _images(self, model: str, prompt: str, count: int) -> list[bytes]:
+        body: dict[str, Any] = {"model": model, "prompt": prompt, "aspect_ratio": "1:1"}
+        if count > 1:
+            body["n"] = count
+        response = await self.upstream.post(f"{self.openrouter_base}/images", json=body, headers=self.auth)
+        response.raise_for_status()
+        return [base64.b64decode(item["b64_json"]) for item in response.json()["data"]]
+
+    async def _chat_image(self, model: str, prompt: str) -> bytes:
+        message = await self._chat({
+            "model": model, "modalities": ["image", "text"], "messages": [{"role": "user", "content": prompt}],
+            "image_config": {"aspect_ratio": "1:1"},
+        })
+        return base64.b64decode(message["images"][0]["image_url"]["url"].partition(",")[2])
+
     def _register(self) -> None:
         @self.tree.command(name="imagine")
-        async def imagine(interaction: discord.Interaction, prompt: str) -> None:
+        async def imagine(interaction: discord.Interaction, prompt: str, count: int = 1) -> None:
             """Create an image from a text prompt."""
             await interaction.response.defer(thinking=True)
             async with self._slot():
-                message = await self._chat({
-                    "model": await self.guild_model(interaction.guild_id), "modalities": ["image", "text"],
-                    "messages": [{"role": "user", "content": prompt}], "image_config": {"aspect_ratio": "1:1"},
-                })
-                url = message["images"][0]["image_url"]["url"]
-                data = base64.b64decode(url.partition(",")[2])
-                await interaction.edit_original_response(attachments=[discord.File(io.BytesIO(data), "image.png")])
+                model = await self.guild_model(interaction.guild_id)
+                if model in self.images_api_models:
+                    images = await self._images(model, prompt, count)
+                elif count > 1:
+                    images = list(await asyncio.gather(*(self._chat_image(model, prompt) for _ in range(count))))
+                else:
+                    images = [await self._chat_image(model, prompt)]
+                files = [discord.File(io.BytesIO(data), f"image_{number}.png") for number, data in enumerate(images, 1)]
+                await interaction.edit_original_response(attachments=files)
 
         @self.tree.command(name="describe")
         async def describe(interaction: discord.Interaction, image: discord.Attachment) -> None:

@@ -1,7 +1,7 @@
 """Run every benchmark scenario against the project's bot, the minimal bot and direct httpx; print a table.
 
-    python -m bench                 # the full run of issue 8 (about two and a half minutes here)
-    python -m bench --quick         # half the load, shorter probes (about a minute and a half)
+    python -m bench                 # the full run (about four and a half minutes here)
+    python -m bench --quick         # half the load, shorter probes (about three minutes)
     python -m bench --only load,burst --targets project,minimal
     python -m bench --markdown out.md   # also write the report as Markdown
 
@@ -9,7 +9,8 @@ Each scenario runs once per target in a fresh worker process (`bench.worker`), a
 stand-ins process (`bench.standins`); everything listens on 127.0.0.1. The whole run is bounded: a
 worker is stopped after `WORKER_TIMEOUT_S`, and scenarios left when `--budget` seconds are spent are
 reported as skipped. `--in-process` runs everything in this process instead (the smoke test does,
-with tiny counts): quicker to start, but the stand-ins then share the bot's loop and memory.
+with tiny counts): quicker to start, but the stand-ins then share the bot's loop and memory. The
+scaling scenario's figures are printed as a table of their own, one line per step, after the main one.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ from pathlib import Path
 
 import discord
 
-from bench.scenarios import ROWS, SCENARIOS, SIZES, TARGETS, Result, Row, Sizes, describe_result
+from bench.scenarios import POOL_CONNECTIONS, ROWS, SCENARIOS, SIZES, TARGETS, Result, Row, Sizes, describe_result
 from bench.standins import LocalStandins, start_process, stop_process
 from bench.worker import run_one
 
-__all__ = ["format_report", "format_table", "main", "run_in_process", "run_in_subprocesses"]
+__all__ = ["format_report", "format_scaling_table", "format_table", "main", "run_in_process", "run_in_subprocesses"]
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER_TIMEOUT_S = 120.0
-DEFAULT_BUDGET_S = 175.0
+DEFAULT_BUDGET_S = 420.0
 TARGET_NAMES = {"project": "project bot", "minimal": "minimal bot", "httpx": "direct httpx"}
 
 Results = dict[str, dict[str, Result]]
@@ -176,6 +177,42 @@ def format_table(results: Results, sizes: Sizes) -> str:
     return "\n".join(lines)
 
 
+def format_scaling_table(results: Results, sizes: Sizes) -> str:
+    """The scaling scenario as one table: a line per step, the project beside the minimal bot (and httpx)."""
+    by_target = results.get("scaling", {})
+
+    def cell(target: str, key: str, unit: str) -> str:
+        figures = by_target.get(target)
+        if not figures:
+            return "—"
+        if "error" in figures:
+            return f"error: {figures['error']}"
+        value = figures.get(key)
+        return _format(float(value), unit) if isinstance(value, int | float) else "—"
+
+    def ratio(key: str, step: int) -> str:
+        values = [by_target.get(target, {}).get(f"{key}_{step}") for target in ("project", "minimal")]
+        project, minimal = (float(v) if isinstance(v, int | float) else None for v in values)
+        return f"{project / minimal:.2f}" if project is not None and minimal else "—"
+
+    lines = [
+        f"Scaling: N concurrent /imagine at once (upstream {sizes.upstream_s:g} s), each step in a fresh bot; "
+        f"beyond {POOL_CONNECTIONS} every target waits in front of its HTTP pool ({POOL_CONNECTIONS} connections).",
+        "",
+        "| concurrent /imagine | end-to-end / upstream p50: project | minimal | direct httpx | project / minimal "
+        "| first response p99: project | minimal | direct httpx | project / minimal "
+        "| upstream request sent, p50 after the burst: project | minimal | direct httpx |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for step in sizes.scaling:
+        e2e = [cell(target, f"e2e_ratio_{step}", "x") for target in TARGETS]
+        first = [cell(target, f"ttfr_p99_{step}", "ms") for target in TARGETS]
+        sent = [cell(target, f"upstream_start_p50_{step}", "ms") for target in TARGETS]
+        lines.append(f"| {step} | {' | '.join(e2e)} | {ratio('e2e_ratio', step)} | {' | '.join(first)} "
+                     f"| {ratio('ttfr_p99', step)} | {' | '.join(sent)} |")
+    return "\n".join(lines)
+
+
 def machine() -> str:
     """What the figures were measured on."""
     cpu = platform.processor() or "unknown CPU"
@@ -211,6 +248,7 @@ def format_report(results: Results, sizes: Sizes, *, mode: str, elapsed_s: float
         "",
         format_table(results, sizes),
         "",
+        *([format_scaling_table(results, sizes), ""] if "scaling" in results else []),
         "All figures of each run (times in ms, RSS in MB):",
         *details,
     ])

@@ -5,13 +5,20 @@
 - "httpx":   no bot at all, the same HTTP calls made directly with one `httpx.AsyncClient`.
 
 Each scenario returns its figures by name (milliseconds, ratios, megabytes); `ROWS` says which of
-them the table shows, with which target. Every loop here is bounded in count and in time.
+them the table shows, with which target; the scaling scenario's figures (per step) have a table of
+their own (`bench.run.format_scaling_table`). Every loop here is bounded in count and in time.
+
+Besides the first response and end to end, the bursts report when their upstream requests reached
+the stand-in (`upstream_start_p50`/`_max`, ms after the burst began): what the bot does before the
+call shows there first. The Images API scenario (issue 14) sets the server's /imagine model to one
+only `POST /images` serves, through `/config model`, and asks for `count` 4 of 1 MiB images.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import gc
 import io
 import itertools
@@ -28,17 +35,19 @@ from PIL import Image
 from bench.drivers import UnderTest, bot_under_test
 from bench.measure import LoopTicker, peak_rss_bytes, percentile, reset_peak_rss, rss_bytes
 from bench.pictures import jpeg_of_size, png_of_size
-from bench.standins import Standins
+from bench.standins import Records, Standins
 from bot.settings import Settings
 from tests.kit.payloads import Actor
 
-__all__ = ["ROWS", "SCENARIOS", "SIZES", "Result", "Row", "Sizes"]
+__all__ = ["IMAGES_MODEL", "POOL_CONNECTIONS", "ROWS", "SCENARIOS", "SIZES", "Result", "Row", "Sizes"]
 
 MIB = 1024 * 1024
 Result = dict[str, float | None]
 #: What every scenario waits for its own interactions at most; a stuck bot fails the row, not the run.
 SCENARIO_TIMEOUT_S = 90.0
 DEFAULT_BOUND = int(Settings.model_fields["max_concurrent_jobs"].default)
+#: Connections in the HTTP pools: the project's OpenRouter client's (`build_http_client`), the floors' alike.
+POOL_CONNECTIONS = 256
 _ids = itertools.count(1)
 
 
@@ -61,18 +70,23 @@ class Sizes:
     cold_reads: int = 200
     describe_runs: int = 5
     attachment_bytes: int = 10 * MIB
+    #: The Images API scenario: `burst` commands, each asking for `images_count` images of `images_image` bytes.
+    images_count: int = 4
+    images_image: int = 1 * MIB
+    #: The scaling scenario's steps: that many concurrent /imagine, one burst after another.
+    scaling: tuple[int, ...] = (100, 200, 400, 800)
 
 
 SIZES = {
     "full": Sizes("full"),
     # Half the load and shorter probes: a check that nothing regressed badly, not figures to hold to the targets.
     "quick": Sizes("quick", in_flight=100, probe_s=2.0, burst=100, queued_jobs=100, queued_upstream_s=0.05,
-                   autocomplete_n=100, config_reads=2000, cold_reads=50, describe_runs=2),
+                   autocomplete_n=100, config_reads=2000, cold_reads=50, describe_runs=2, scaling=(50, 100, 200, 400)),
 }
 SIZES["tiny"] = replace(
     SIZES["full"], name="tiny", upstream_s=0.05, in_flight=3, probe_s=0.3, burst=4, big_image=64 * 1024,
     queued_jobs=5, queued_upstream_s=0.01, catalog_models=40, autocomplete_n=3, config_reads=20, cold_reads=3,
-    describe_runs=1, attachment_bytes=256 * 1024,
+    describe_runs=1, attachment_bytes=256 * 1024, images_image=16 * 1024, scaling=(2, 3),
 )
 
 
@@ -91,14 +105,18 @@ class Row:
 
     def title(self, sizes: Sizes) -> str:
         """The scenario's label with this run's counts filled in."""
-        return self.label.format(**vars(sizes), big_mib=sizes.big_image / MIB,
+        return self.label.format(**vars(sizes), big_mib=sizes.big_image / MIB, images_mib=sizes.images_image / MIB,
                                  attachment_mib=sizes.attachment_bytes / MIB, bound=DEFAULT_BOUND)
 
 
 _LOAD = "{in_flight} /imagine in flight (upstream {upstream_s:g} s), {probe_rate:g} new/s"
 _BURST = "{burst} concurrent /imagine (upstream {upstream_s:g} s)"
 _BIG = "{burst} concurrent /imagine, {big_mib:g} MiB PNGs"
+_IMAGES = ("{burst} concurrent /imagine count {images_count}, Images API model, "
+           "{images_mib:g} MiB images (upstream {upstream_s:g} s)")
 _BOT_SIDE = "bot-side time p50 (download, decode, scale, encode)"
+#: The model of the Images API scenario: served by `POST /images` only (not by the chat route), up to 4 per call.
+IMAGES_MODEL = "bytedance-seed/seedream-4.5"
 
 ROWS: tuple[Row, ...] = (
     Row("load", "ttfr_p50", _LOAD, "first response p50", None, "ms"),
@@ -109,6 +127,10 @@ ROWS: tuple[Row, ...] = (
     Row("burst", "e2e_ratio", _BURST, "end-to-end / upstream p50", 1.05, "x", "<="),
     Row("big", "lag_max", _BIG, "event-loop lag max", 50, "ms"),
     Row("big", "e2e_ratio", _BIG, "end-to-end / upstream p50", None, "x"),
+    Row("images", "ttfr_max", _IMAGES, "first response max", 1000, "ms"),
+    Row("images", "ttfr_p99", _IMAGES, "first response p99", None, "ms"),
+    Row("images", "e2e_ratio", _IMAGES, "end-to-end / upstream p50", None, "x"),
+    Row("images", "lag_max", _IMAGES, "event-loop lag max", None, "ms"),
     Row("queue", "rss_growth", "{queued_jobs} jobs behind the default bound ({bound}), {big_mib:g} MiB PNGs",
         "peak RSS growth over idle", 300, "MB"),
     Row("autocomplete", "p99", "/config model autocomplete, {catalog_models} models", "reply time p99", 50, "ms"),
@@ -137,9 +159,10 @@ async def _gather(tasks: list[asyncio.Task[Any]]) -> None:
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), SCENARIO_TIMEOUT_S)
 
 
-async def _warm_up(sut: UnderTest) -> None:
+async def _warm_up(sut: UnderTest, *, images: int = 1) -> None:
     """One command first, as a bot that has been up a while: caches, pools and lazy imports are warm."""
-    await sut.dispatcher.run(sut.payloads.slash("imagine", Actor("warmup"), prompt="warm up"))
+    options: dict[str, Any] = {"count": images} if images > 1 else {}
+    await sut.dispatcher.run(sut.payloads.slash("imagine", Actor("warmup"), prompt="warm up", **options))
     await sut.config_read(sut.payloads.guild_id)
 
 
@@ -155,7 +178,7 @@ class Direct:
         self.standins = standins
         # One client per origin, each with the pool limits the project's OpenRouter client uses: httpcore 1.0's
         # pool does work quadratic in its size on every request, so one shared, larger pool would be slower.
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+        limits = httpx.Limits(max_connections=POOL_CONNECTIONS, max_keepalive_connections=64)
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0), limits=limits)
         self.discord = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0), limits=limits)
         self.auth = {"Authorization": f"Bearer {standins.api_key}"}
@@ -168,12 +191,14 @@ class Direct:
         await self.http.aclose()
         await self.discord.aclose()
 
-    async def callback(self, token: str, body: dict[str, Any] | None = None) -> None:
+    async def callback(self, token: str, body: dict[str, Any] | None = None, *,
+                       gate: asyncio.Semaphore | None = None) -> None:
         """An interaction response, as discord.py posts it (the first response of a command)."""
         self.sent_at[token] = time.perf_counter()
         url = f"{self.standins.discord_api_base}/interactions/{next(_ids)}/{token}/callback"
-        response = await self.discord.post(url, params={"with_response": "1"},
-                                        json=body or {"type": 5, "data": {"flags": 0}})
+        async with gate or contextlib.nullcontext():
+            response = await self.discord.post(url, params={"with_response": "1"},
+                                               json=body or {"type": 5, "data": {"flags": 0}})
         response.raise_for_status()
 
     async def imagine(self) -> bytes:
@@ -184,14 +209,31 @@ class Direct:
         url = response.json()["choices"][0]["message"]["images"][0]["image_url"]["url"]
         return base64.b64decode(url.partition(",")[2])
 
-    async def timed_imagine(self, gate: asyncio.Semaphore | None = None) -> float:
+    async def images(self, model: str, count: int) -> list[bytes]:
+        """One `POST /images` for `count` images (`n`), every `data[].b64_json` decoded."""
+        body: dict[str, Any] = {"model": model, "prompt": "a lighthouse at dusk", "aspect_ratio": "1:1"}
+        if count > 1:
+            body["n"] = count
+        response = await self.http.post(f"{self.standins.openrouter_base}/images", json=body, headers=self.auth)
+        response.raise_for_status()
+        return [base64.b64decode(item["b64_json"]) for item in response.json()["data"]]
+
+    async def generate(self, model: str | None = None, count: int = 1) -> None:
+        """A chat-route image (no `model`), or `count` images of an Images API model."""
+        if model is None:
+            await self.imagine()
+        else:
+            await self.images(model, count)
+
+    async def timed_generate(self, gate: asyncio.Semaphore | None = None, model: str | None = None,
+                             count: int = 1) -> float:
         """One generation (behind `gate`, if any); returns its seconds, waiting for the gate included."""
         begun = time.perf_counter()
         if gate is None:
-            await self.imagine()
+            await self.generate(model, count)
         else:
             async with gate:
-                await self.imagine()
+                await self.generate(model, count)
         return time.perf_counter() - begun
 
 
@@ -290,50 +332,89 @@ async def scenario_load(kind: str, sizes: Sizes, standins: Standins, workdir: Pa
 
 async def _burst(kind: str, sizes: Sizes, standins: Standins, workdir: Path, *, count: int,
                  max_concurrent: int, max_queued: int, ticker: LoopTicker | None = None,
-                 minimal_gate: int | None = None) -> tuple[Result, dict[str, float], dict[str, float]]:
-    """Send `count` /imagine at once; returns extra figures, and per token: first response and delivery."""
+                 minimal_gate: int | None = None, model: str | None = None,
+                 images: int = 1) -> tuple[Result, dict[str, float], dict[str, float]]:
+    """Send `count` /imagine at once; returns extra figures, and per token: first response and delivery.
+
+    `model` (an Images API model) is chosen for the server with `/config model` first, through the tree;
+    `images` is each command's `count` option (the direct floor asks `POST /images` for `n` instead).
+    """
     extra: Result = {}
     if kind == "httpx":
         gate = asyncio.Semaphore(minimal_gate) if minimal_gate else None
         async with Direct(standins) as direct:
-            await direct.imagine()
+            await direct.generate(model, images)
             idle = _settle_rss()
             reset_peak_rss()
-            tokens = [_token("burst") for _ in range(count)]
             async with (ticker or LoopTicker()) as ticking:
-                # The floor of each figure on its own: first the answers at once, then the upstream calls at once.
-                await _gather([asyncio.create_task(direct.callback(token)) for token in tokens])
-                calls = [asyncio.create_task(direct.timed_imagine(gate)) for _ in tokens]
-                await _gather(calls)
+                extra_step, first, e2e = await _direct_step(direct, standins, count, gate=gate, model=model,
+                                                            images=images)
             extra.update(_rss_figures(idle, ticking))
-            sent_at = {token: direct.sent_at[token] for token in tokens if token in direct.sent_at}
-            done = {token: sent_at[token] + call.result() for token, call in zip(tokens, calls, strict=True)
-                    if call.done() and not call.cancelled() and call.exception() is None}
     else:
         async with bot_under_test(kind, standins, workdir, max_concurrent=max_concurrent, max_queued=max_queued,
                                   minimal_gate=minimal_gate) as sut:
-            await _warm_up(sut)
-            payloads = [sut.payloads.slash("imagine", Actor(f"burst{number}"), prompt=f"burst {number}")
-                        for number in range(count)]
+            if model is not None:
+                await _choose_model(sut, model)
+            await _warm_up(sut, images=images)
             idle = _settle_rss()
             reset_peak_rss()
             async with (ticker or LoopTicker()) as ticking:
-                tasks: list[asyncio.Task[Any]] = []
-                for payload in payloads:
-                    tasks += sut.dispatcher.dispatch(payload)
-                await _gather(tasks)
+                extra_step, first, e2e = await _bot_step(sut, standins, count, "burst", images=images)
             extra.update(_rss_figures(idle, ticking))
-            sent_at = {payload["token"]: sut.dispatcher.sent_at[payload["token"]] for payload in payloads}
-        done = {}
-    records = await standins.records()
-    first = {token: at - sent_at[token] for token, at in records.first_callback().items() if token in sent_at}
-    if kind != "httpx":
-        done = {token: at for token, at in records.last_delivery(with_files=True).items() if token in sent_at}
-    e2e = {token: at - sent_at[token] for token, at in done.items()}
-    extra["delivered"] = len(e2e)
-    extra["sent"] = count
+    extra.update(extra_step)
     extra["lag_max"] = _ms(ticking.max_lag)
     return extra, first, e2e
+
+
+async def _choose_model(sut: UnderTest, model: str) -> None:
+    """`/config model` for /imagine, by the server's admin, through the bot's command tree."""
+    await sut.dispatcher.run(sut.payloads.slash("config model", sut.payloads.admin, operation="imagine", model=model))
+    chosen = await sut.config_read(sut.payloads.guild_id)
+    if (chosen if isinstance(chosen, str) else getattr(chosen, "model", None)) != model:
+        raise RuntimeError(f"/config model did not set {model} (reads {chosen!r})")
+
+
+async def _bot_step(sut: UnderTest, standins: Standins, count: int, prefix: str, *,
+                    images: int = 1) -> tuple[Result, dict[str, float], dict[str, float]]:
+    """`count` /imagine dispatched at once, each from a member of its own, and waited for."""
+    options: dict[str, Any] = {"count": images} if images > 1 else {}
+    payloads = [sut.payloads.slash("imagine", Actor(f"{prefix}{number}"), prompt=f"{prefix} {number}", **options)
+                for number in range(count)]
+    tasks: list[asyncio.Task[Any]] = []
+    for payload in payloads:
+        tasks += sut.dispatcher.dispatch(payload)
+    await _gather(tasks)
+    sent_at = {payload["token"]: sut.dispatcher.sent_at[payload["token"]] for payload in payloads}
+    records = await standins.records()
+    first = {token: at - sent_at[token] for token, at in records.first_callback().items() if token in sent_at}
+    done = {token: at for token, at in records.last_delivery(with_files=True).items() if token in sent_at}
+    e2e = {token: at - sent_at[token] for token, at in done.items()}
+    return {**_upstream_figures(records, min(sent_at.values()), count), "delivered": len(e2e)}, first, e2e
+
+
+async def _direct_step(direct: Direct, standins: Standins, count: int, *, gate: asyncio.Semaphore | None = None,
+                       model: str | None = None, images: int = 1) -> tuple[Result, dict[str, float], dict[str, float]]:
+    """The floor of each figure on its own: first the answers at once, then the upstream calls at once."""
+    tokens = [_token("burst") for _ in range(count)]
+    await _gather([asyncio.create_task(direct.callback(token, gate=gate)) for token in tokens])
+    began = time.perf_counter()
+    calls = [asyncio.create_task(direct.timed_generate(gate, model, images)) for _ in tokens]
+    await _gather(calls)
+    records = await standins.records()
+    sent_at = {token: direct.sent_at[token] for token in tokens if token in direct.sent_at}
+    first = {token: at - sent_at[token] for token, at in records.first_callback().items() if token in sent_at}
+    e2e = {token: call.result() for token, call in zip(tokens, calls, strict=True)
+           if call.done() and not call.cancelled() and call.exception() is None}
+    return {**_upstream_figures(records, began, count), "delivered": len(e2e)}, first, e2e
+
+
+def _upstream_figures(records: Records, began: float, count: int) -> Result:
+    """When the upstream requests of a burst begun at `began` arrived: the median and last, in ms after it."""
+    arrivals = [at - began for at in records.generation_arrivals() if at >= began]
+    return {"sent": count, "upstream_calls": len(arrivals),
+            "images_calls": sum(1 for at in records.generation_arrivals("/images") if at >= began),
+            "upstream_start_p50": _ms(percentile(arrivals, 50)) if arrivals else None,
+            "upstream_start_max": _ms(max(arrivals)) if arrivals else None}
 
 
 def _settle_rss() -> int:
@@ -366,6 +447,75 @@ async def scenario_big(kind: str, sizes: Sizes, standins: Standins, workdir: Pat
     return {**extra, "ttfr_max": _ms(max(first.values(), default=None)),
             "e2e_ratio": percentile(list(e2e.values()), 50) / sizes.upstream_s if e2e else None,
             "e2e_p50": _ms(percentile(list(e2e.values()), 50))}
+
+
+def _timing_figures(first: dict[str, float], e2e: dict[str, float], upstream_s: float) -> Result:
+    """First response p50/p99/max and end to end p50/max (ms), and end to end over the upstream's latency."""
+    firsts, ends = list(first.values()), list(e2e.values())
+    return {"ttfr_p50": _ms(percentile(firsts, 50)) if firsts else None,
+            "ttfr_p99": _ms(percentile(firsts, 99)) if firsts else None,
+            "ttfr_max": _ms(max(firsts, default=None)),
+            "e2e_ratio": percentile(ends, 50) / upstream_s if ends else None,
+            "e2e_p50": _ms(percentile(ends, 50)) if ends else None, "e2e_max": _ms(max(ends, default=None))}
+
+
+async def scenario_images(kind: str, sizes: Sizes, standins: Standins, workdir: Path) -> Result:
+    """200 /imagine at once with `count` 4 on a model only the Images API serves, each image 1 MiB.
+
+    The server's /imagine model is set with `/config model` through the tree first (both bots), so each
+    command is one `POST /images` with `n` 4 whose answer carries four 1 MiB PNGs (5.6 MB of JSON),
+    then one upload of four files; the direct floor makes the same calls with httpx.
+    """
+    await standins.configure(latency_s=sizes.upstream_s, image_bytes=png_of_size(sizes.images_image, fast=True))
+    extra, first, e2e = await _burst(kind, sizes, standins, workdir, count=sizes.burst,
+                                     max_concurrent=max(sizes.burst, DEFAULT_BOUND), max_queued=10 * sizes.burst,
+                                     ticker=LoopTicker(), model=IMAGES_MODEL, images=sizes.images_count)
+    return {**extra, **_timing_figures(first, e2e, sizes.upstream_s)}
+
+
+async def scenario_scaling(kind: str, sizes: Sizes, standins: Standins, workdir: Path) -> Result:
+    """100, 200, 400 and 800 concurrent /imagine, each step the burst scenario at that count.
+
+    Every command of a step at once (upstream 2 s, small images), waited for to the last delivery;
+    figures are keyed by step (`e2e_ratio_400`, `ttfr_p99_800`, ...). Each step starts a fresh bot (and
+    the direct floor a fresh client), warmed up with one command as in the burst scenario: httpcore
+    1.0's pool handles a burst much worse when it already holds many idle connections (requests are all
+    offered the same idle connection, fail over and retry), and a step must not inherit the previous
+    one's pool. The project's OpenRouter client's pool holds `POOL_CONNECTIONS` (256) connections, as
+    do the floors', so from 400 on part of the calls must wait, and every target waits in front of the
+    pool: the project in its own queue (its bound is raised to the step, up to the pool's size), the
+    floors behind a semaphore of that size (around the upstream call, and the direct floor's answers
+    to Discord too). httpcore's pool does work for every waiting request on every change: 800 requests
+    at once in it take a bare httpx client ~18 s to send, and the project with a bound of 800 gets
+    3.6x the upstream's latency against the floor's 2.7x.
+    """
+    await standins.configure(latency_s=sizes.upstream_s)
+    result: Result = {}
+
+    def add(step: int, figures: Result, first: dict[str, float], e2e: dict[str, float]) -> None:
+        for key, value in {**figures, **_timing_figures(first, e2e, sizes.upstream_s)}.items():
+            if key != "sent":
+                result[f"{key}_{step}"] = value
+
+    for step in sizes.scaling:
+        if kind == "httpx":
+            async with Direct(standins) as direct:
+                await direct.imagine()
+                add(step, *await _direct_step(direct, standins, step, gate=asyncio.Semaphore(POOL_CONNECTIONS)))
+        else:
+            bound = max(min(step, POOL_CONNECTIONS), DEFAULT_BOUND)
+            async with bot_under_test(kind, standins, workdir / f"step-{step}", minimal_gate=POOL_CONNECTIONS,
+                                      max_concurrent=bound, max_queued=10 * step) as sut:
+                await _warm_up(sut)
+                add(step, *await _bot_step(sut, standins, step, f"scale{step}-"))
+        await _pause_between_steps()
+    return result
+
+
+async def _pause_between_steps() -> None:
+    """Let the last step's closing work (connections, logs, garbage) settle before the next burst."""
+    gc.collect()
+    await asyncio.sleep(0.3)
 
 
 async def scenario_queue(kind: str, sizes: Sizes, standins: Standins, workdir: Path) -> Result:
@@ -508,6 +658,8 @@ SCENARIOS: dict[str, Scenario] = {
     "load": scenario_load,
     "burst": scenario_burst,
     "big": scenario_big,
+    "images": scenario_images,
+    "scaling": scenario_scaling,
     "queue": scenario_queue,
     "autocomplete": scenario_autocomplete,
     "config": scenario_config,

@@ -8,18 +8,26 @@ client. `LocalStandins` runs the same two servers in the caller's loop, for the 
 
 Both stand-ins stamp every request on arrival with the system-wide monotonic clock (CLOCK_MONOTONIC,
 what `time.perf_counter` and `time.monotonic` read on Linux), so a time taken in the bot's process
-and an arrival time taken here can be subtracted.
+and an arrival time taken here can be subtracted. They listen with a deep backlog (`LISTEN_BACKLOG`):
+with aiohttp's default of 128, hundreds of connections opened at once overflow it and the kernel's
+one-second SYN retry would be counted against the bot.
+
+The OpenRouter stand-in answers both image routes (`/chat/completions` and the Images API's
+`POST /images` with `n`) from one pre-encoded image when the scenario sets one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,16 +142,18 @@ class BenchOpenRouter(FakeOpenRouter):
         super().__init__()
         self.validate_input_images = False  # decoding every input image would cost the stand-in, not the bot
         self._image_json: bytes | None = None
+        self._b64_json: bytes | None = None
 
     def set_image(self, png: bytes | None) -> None:
-        """Answer image requests with `png` (None: the default small solid-colour images)."""
+        """Answer image requests (both routes) with `png` (None: the default small solid-colour images)."""
         if png is None:
-            self._image_json = None
+            self._image_json = self._b64_json = None
             return
         import base64
 
-        url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-        self._image_json = json.dumps(url).encode()
+        encoded = base64.b64encode(png).decode("ascii")
+        self._image_json = json.dumps("data:image/png;base64," + encoded).encode()
+        self._b64_json = json.dumps(encoded).encode()
 
     def _completion_response(self, payload: dict[str, Any], provider: str, message: dict[str, Any], *,
                              image_count: int, finish_reason: str = "stop",
@@ -158,6 +168,21 @@ class BenchOpenRouter(FakeOpenRouter):
         assert isinstance(response, web.Response) and isinstance(response.body, bytes)
         body = response.body.replace(json.dumps(_IMAGE_PLACEHOLDER).encode(), self._image_json)
         return web.Response(body=body, status=response.status, content_type="application/json")
+
+    async def _image_answer(self, request: web.Request, record: Any, plan: Any, kind: str | None) -> web.StreamResponse:
+        """`POST /images` answered buffered with the fixed image, `plan.count` times, spliced in the same way.
+
+        Faults, streams and the default images go through the base class. The answer is the spec's
+        `ImageGenerationResponse` as the base class builds it (`data[].b64_json`, `media_type`, `usage`).
+        """
+        if self._b64_json is None or kind is not None or plan.stream:
+            return await super()._image_answer(request, record, plan, kind)
+        items = [{"b64_json": _IMAGE_PLACEHOLDER, "media_type": "image/png"} for _ in range(plan.count)]
+        usage = self._image_usage(plan, len(items))
+        text = json.dumps({"created": int(time.time()), "data": items, "usage": usage})
+        body = text.encode().replace(json.dumps(_IMAGE_PLACEHOLDER).encode(), self._b64_json)
+        record.cost = usage["cost"]
+        return web.Response(body=body, content_type="application/json")
 
 
 @dataclass(frozen=True)
@@ -188,7 +213,12 @@ class Records:
 
     def chat_arrivals(self) -> list[float]:
         """Arrival times of chat completion requests, in order."""
-        return [r["at"] for r in self.openrouter if r["method"] == "POST" and r["path"] == "/chat/completions"]
+        return self.generation_arrivals("/chat/completions")
+
+    def generation_arrivals(self, path: str | None = None) -> list[float]:
+        """Arrival times of generations (`path`: only chat completions or only `/images`), in order."""
+        paths = (path,) if path else ("/chat/completions", "/images")
+        return [r["at"] for r in self.openrouter if r["method"] == "POST" and r["path"] in paths]
 
 
 class Standins:
@@ -252,6 +282,27 @@ def _discord_record(request: DiscordRequest) -> dict[str, Any]:
             "type": body.get("type"), "files": len(request.files)}
 
 
+#: Listen backlog of the stand-ins' sockets. aiohttp's default (128) overflows when hundreds of connections
+#: open at once: the kernel drops the SYNs beyond it and the client retries a second later, which the
+#: benchmarks would count against the bot. Discord's and OpenRouter's edges accept far more.
+LISTEN_BACKLOG = 4096
+
+
+@contextlib.contextmanager
+def _wide_backlog() -> Iterator[None]:
+    """Sites created meanwhile listen with `LISTEN_BACKLOG` (the stand-ins make theirs in `start()`)."""
+    original = web.TCPSite.__init__
+
+    def init(site: web.TCPSite, *args: Any, backlog: int = LISTEN_BACKLOG, **kwargs: Any) -> None:
+        original(site, *args, backlog=backlog, **kwargs)
+
+    web.TCPSite.__init__ = init  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        web.TCPSite.__init__ = original  # type: ignore[method-assign]
+
+
 class _Servers:
     """The two stand-ins in one loop, and the operations the control API exposes."""
 
@@ -260,8 +311,9 @@ class _Servers:
         self.openrouter = BenchOpenRouter()
 
     async def start(self) -> None:
-        await self.discord.start()
-        await self.openrouter.start()
+        with _wide_backlog():
+            await self.discord.start()
+            await self.openrouter.start()
 
     async def stop(self) -> None:
         await self.openrouter.stop()
