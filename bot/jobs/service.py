@@ -50,6 +50,7 @@ from bot.job_log import log_finished_job
 from bot.jobs.cooldowns import Cooldowns
 from bot.jobs.progress import Progress
 from bot.jobs.queue import JobQueue, Ticket
+from bot.messages import jobs as texts
 from bot.operations import Operation
 from bot.rendering import MAX_FILES_PER_MESSAGE, format_cost
 from bot.replies import error_embed, post_in_channel, send_private, token_expired
@@ -74,18 +75,11 @@ INTERACTION_LIFETIME = timedelta(minutes=15)
 DEADLINE_MARGIN = timedelta(seconds=45)
 
 
-CANCELLED_BY_SHUTDOWN = (
-    "Cancelled by a restart",
-    "The bot restarted before your job finished, so it was stopped. Try again in a minute.",
-)
-
-
 #: `error_kind` of a job a member cancelled (`{}`: their id); /jobs shows it as "cancelled by <@id>".
 CANCELLED_BY_KIND = "cancelled by <@{}>"
 _CANCELLED_BY = re.compile(r"cancelled by <@(?P<id>[0-9]+)>")
 #: Seconds a running job may take before its message says "Working on it…" and shows Cancel.
 WORKING_NOTICE_AFTER_S = 1.5
-WORKING = "Working on it…"
 
 
 def cancelled_by(error_kind: str | None) -> int | None:
@@ -97,22 +91,19 @@ def cancelled_by(error_kind: str | None) -> int | None:
 class JobTooSlow(UserFacingError):
     """The job could not finish within the interaction's lifetime."""
 
-    title = "Took too long"
+    title = texts.JOB_TOO_SLOW.title
 
     def __init__(self) -> None:
-        super().__init__(
-            "The job was still running after almost 15 minutes, the longest Discord lets a bot answer. "
-            "It was stopped; try again, perhaps when the bot is less busy or with a faster model."
-        )
+        super().__init__(texts.JOB_TOO_SLOW.format())
 
 
 class ShuttingDown(UserFacingError):
     """The bot is restarting and takes no new jobs."""
 
-    title = "Restarting"
+    title = texts.SHUTTING_DOWN.title
 
     def __init__(self) -> None:
-        super().__init__("The bot is restarting right now. Try again in a minute.")
+        super().__init__(texts.SHUTTING_DOWN.format())
 
 
 @dataclass(frozen=True)
@@ -207,7 +198,7 @@ class Job:
         self.upstream_started = time.perf_counter()
         self._in_flight = True
         if self.progress.latest is not None:
-            self.progress.set(WORKING)
+            self.progress.set(texts.WORKING)
 
     def record_answer(self, cost: float | None, generation_id: str | None) -> None:
         """The upstream answered: keep what it billed, whatever happens to the job after this.
@@ -242,7 +233,8 @@ class Job:
     def on_retry(self, attempt: int, attempts: int, delay_s: float) -> None:
         """Tell the member that the upstream is busy and we are trying again."""
         self._in_flight = True  # the next attempt follows the delay: count it as sent, to say "may be billed"
-        self.progress.set(f"Upstream busy, retrying in {delay_s:.0f} s (attempt {attempt + 1} of {attempts})…")
+        self.progress.set(
+            texts.UPSTREAM_RETRYING.format(delay=f"{delay_s:.0f}", attempt=attempt + 1, attempts=attempts))
 
     def cancel_cost(self) -> str:
         """What a cancellation now costs, as honestly as the bot can know it.
@@ -251,16 +243,14 @@ class Job:
         may still be billed by OpenRouter, which the bot cannot see; nothing sent costs nothing.
         """
         if self.upstream_started is None:
-            return "nothing was charged"
-        unseen = "the bot can't see that charge"
+            return texts.NOTHING_CHARGED
         if self._answered and self._in_flight:
-            return (f"cost {format_cost(self.cost)} so far, plus whatever OpenRouter bills for the request "
-                    f"that was stopped ({unseen})")
+            return texts.COST_SO_FAR_PLUS_STOPPED.format(cost=format_cost(self.cost))
         if self._answered:
-            return f"cost {format_cost(self.cost)} (the model had already answered)"
+            return texts.COST_ALREADY_ANSWERED.format(cost=format_cost(self.cost))
         if self._in_flight:
-            return f"cost unknown: the request had already reached OpenRouter, which may still bill it, and {unseen}"
-        return "nothing was charged"
+            return texts.COST_UNKNOWN_IN_FLIGHT
+        return texts.NOTHING_CHARGED
 
     @property
     def elapsed_s(self) -> float:
@@ -404,8 +394,7 @@ class CancelResult:
     @property
     def summary(self) -> str:
         """The line that replaces the job's progress message: "Cancelled by … · cost …"."""
-        where = " while it waited in the queue" if self.was_waiting else ""
-        return f"🚫 Cancelled by <@{self.by}>{where} · {self.cost}."
+        return texts.cancel_summary(self.by, self.cost, was_waiting=self.was_waiting)
 
 
 @dataclass(eq=False)
@@ -577,7 +566,7 @@ class JobService:
             def on_position(position: int) -> None:
                 nonlocal waited
                 waited = True
-                progress.set(_queued_text(position))
+                progress.set(texts.QUEUED.format(position=position))
 
             try:
                 async with deadline:
@@ -586,7 +575,7 @@ class JobService:
                     if live is not None:
                         live.running = True
                     # No edit before the upstream call: only a job still running by then shows "Working on it…".
-                    progress.set_later(WORKING, self.working_notice_after_s)
+                    progress.set_later(texts.WORKING, self.working_notice_after_s)
                     if waited or self.queue.admitted > self.queue.max_concurrent:
                         # The line is in use: this job's row writes go before its upstream call, as they
                         # always did, so that waiting members are shown their place (with Cancel, which
@@ -612,7 +601,7 @@ class JobService:
                 await _tell_cancelled(interaction, _cancel_result(job, live))
             elif not self.accepting:
                 await progress.close()
-                await send_private(interaction, embed=error_embed(*CANCELLED_BY_SHUTDOWN))
+                await send_private(interaction, embed=error_embed(*texts.CANCELLED_BY_SHUTDOWN.pair()))
             raise
         except BaseException as exc:
             failure = exc
@@ -955,9 +944,6 @@ async def _tell_cancelled(interaction: discord.Interaction[Any], result: CancelR
         await interaction.edit_original_response(content=result.summary, embeds=[], attachments=[], view=None)
     except discord.HTTPException:
         log.debug("could not edit the cancelled job's message (interaction %s)", interaction.id, exc_info=True)
-        embed = discord.Embed(title="Cancelled", description=result.summary, colour=discord.Colour.light_grey())
+        embed = discord.Embed(
+            title=texts.CANCELLED_TITLE, description=result.summary, colour=discord.Colour.light_grey())
         await send_private(interaction, embed=embed)
-
-
-def _queued_text(position: int) -> str:
-    return f"Queued: position {position}. Your job starts when the ones ahead of it finish."

@@ -1,4 +1,6 @@
-"""A job refused at admission (one at a time, a full queue, a cooldown, too many images), and Cancel's answers.
+"""A job's refusals at admission, its progress lines, how it ends when stopped, and Cancel's answers.
+
+Admission refuses one at a time, a full queue, a cooldown, too many images.
 
 A job is named "Job #{job_id}" everywhere, as `/jobs` shows it.
 """
@@ -8,6 +10,20 @@ from __future__ import annotations
 from bot.messages import Text
 
 __all__ = [
+    "CANCELLED_BY_SHUTDOWN",
+    "CANCELLED_TITLE",
+    "CANCEL_SUMMARY",
+    "CANCEL_SUMMARY_WAITING",
+    "COST_ALREADY_ANSWERED",
+    "COST_SO_FAR_PLUS_STOPPED",
+    "COST_UNKNOWN_IN_FLIGHT",
+    "JOB_TOO_SLOW",
+    "NOTHING_CHARGED",
+    "QUEUED",
+    "SHUTTING_DOWN",
+    "UPSTREAM_RETRYING",
+    "WORKING",
+    "cancel_summary",
     "ALREADY_CANCELLED",
     "ALREADY_CANCELLED_ON_RECORD",
     "ALREADY_ENDED_FAILED",
@@ -107,3 +123,45 @@ NOT_HERE = Text(
     "Job #{job_id} is not running in this bot process, so it can't be cancelled from here. "
     "If the bot just restarted, try again in a minute.",
 )
+
+
+# -- a job's own progress and end (`bot.jobs.service`) --------------------------------------------
+
+#: The progress line of a job still running after a moment.
+WORKING = "Working on it…"
+#: `position`: the job's place in the line (1 is next).
+QUEUED = "Queued: position {position}. Your job starts when the ones ahead of it finish."
+#: `delay`: whole seconds until the next attempt; `attempt`/`attempts`: which try of how many.
+UPSTREAM_RETRYING = "Upstream busy, retrying in {delay} s (attempt {attempt} of {attempts})…"
+JOB_TOO_SLOW = Text(
+    "Took too long",
+    "The job was still running after almost 15 minutes, the longest Discord lets a bot answer. "
+    "It was stopped; try again, perhaps when the bot is less busy or with a faster model.",
+)
+SHUTTING_DOWN = Text("Restarting", "The bot is restarting right now. Try again in a minute.")
+CANCELLED_BY_SHUTDOWN = Text(
+    "Cancelled by a restart",
+    "The bot restarted before your job finished, so it was stopped. Try again in a minute.",
+)
+
+# What a cancellation cost, a phrase that ends the Cancel summary (`cost`: formatted, "$0.0039").
+NOTHING_CHARGED = "nothing was charged"
+COST_SO_FAR_PLUS_STOPPED = (
+    "cost {cost} so far, plus whatever OpenRouter bills for the request that was stopped "
+    "(the bot can't see that charge)"
+)
+COST_ALREADY_ANSWERED = "cost {cost} (the model had already answered)"
+COST_UNKNOWN_IN_FLIGHT = (
+    "cost unknown: the request had already reached OpenRouter, which may still bill it, "
+    "and the bot can't see that charge"
+)
+#: The line that replaces a cancelled job's message (`by`: the member's id; `cost`: one of the phrases above).
+CANCEL_SUMMARY = "🚫 Cancelled by <@{by}> · {cost}."
+CANCEL_SUMMARY_WAITING = "🚫 Cancelled by <@{by}> while it waited in the queue · {cost}."
+#: The title of the private notice when the cancelled job's message could not be edited.
+CANCELLED_TITLE = CANCELLED_WAITING.title
+
+
+def cancel_summary(by: int | None, cost: str, *, was_waiting: bool) -> str:
+    """The line that replaces a cancelled job's progress message."""
+    return (CANCEL_SUMMARY_WAITING if was_waiting else CANCEL_SUMMARY).format(by=by, cost=cost)
