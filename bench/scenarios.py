@@ -10,7 +10,7 @@ their own (`bench.run.format_scaling_table`). Every loop here is bounded in coun
 
 Besides the first response and end to end, the bursts report when their upstream requests reached
 the stand-in (`upstream_start_p50`/`_max`, ms after the burst began): what the bot does before the
-call shows there first. The Images API scenario (issue 14) sets the server's /imagine model to one
+call shows there first. The Images API scenario (issue 13) sets the server's /imagine model to one
 only `POST /images` serves, through `/config model`, and asks for `count` 4 of 1 MiB images.
 """
 
@@ -46,7 +46,8 @@ Result = dict[str, float | None]
 #: What every scenario waits for its own interactions at most; a stuck bot fails the row, not the run.
 SCENARIO_TIMEOUT_S = 90.0
 DEFAULT_BOUND = int(Settings.model_fields["max_concurrent_jobs"].default)
-#: Connections in the HTTP pools: the project's OpenRouter client's (`build_http_client`), the floors' alike.
+#: Connections in the HTTP pools: the project's OpenRouter client's (`build_http_client`, which adds 16 for side
+#: calls once the bound passes 240, `pool_limits`), the floors' alike.
 POOL_CONNECTIONS = 256
 _ids = itertools.count(1)
 

@@ -76,7 +76,8 @@ async def open_clients(
         )
         stack.push_async_callback(fetcher.aclose)
         openrouter = OpenRouterClient(
-            build_http_client(timeout_s=timeout, app_name=settings.app_name, app_url=settings.app_url),
+            build_http_client(timeout_s=timeout, app_name=settings.app_name, app_url=settings.app_url,
+                              concurrent_calls=settings.max_concurrent_jobs),
             api_key=settings.openrouter_api_key.get_secret_value(),
             base_url=settings.openrouter_base,
             timeout_s=timeout,

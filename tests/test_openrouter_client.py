@@ -495,3 +495,13 @@ def test_model_info_keeps_the_chat_routes_supported_parameters() -> None:
     info = ModelInfo.from_api({"id": "a/b", "supported_parameters": ["seed", "max_tokens"]})
     assert info.supported_parameters == {"seed", "max_tokens"}
     assert ModelInfo.from_api({"id": "a/b", "supported_parameters": "seed"}).supported_parameters == frozenset()
+
+
+def test_the_pool_gives_every_call_the_job_queue_lets_run_a_connection() -> None:
+    from bot.openrouter import pool_limits
+
+    assert pool_limits().max_connections == 256  # the default bound (8) and anything up to 240
+    assert pool_limits(240).max_connections == 256
+    # Above that the pool grows with the bound, so calls wait in the job queue, not inside httpcore's pool.
+    assert pool_limits(800).max_connections == 816
+    assert pool_limits(800).max_keepalive_connections == 64

@@ -7,6 +7,7 @@ from bot.openrouter.client import (
     OpenRouterClient,
     PartialCallback,
     build_http_client,
+    pool_limits,
 )
 from bot.openrouter.errors import *  # noqa: F403
 from bot.openrouter.errors import __all__ as _error_names
@@ -50,5 +51,6 @@ __all__ = [
     "ProviderInfo",
     "RangeParam",
     "build_http_client",
+    "pool_limits",
     *_error_names,
 ]

@@ -66,6 +66,7 @@ __all__ = [
     "OpenRouterClient",
     "PartialCallback",
     "build_http_client",
+    "pool_limits",
 ]
 
 T = TypeVar("T")
@@ -101,11 +102,35 @@ Previews are not billed; an exception it raises is logged and does not fail the 
 OFF_LOOP_BYTES = 256 * 1024
 
 
-def build_http_client(*, timeout_s: float, app_name: str, app_url: str) -> httpx.AsyncClient:
+#: Connections the pool always allows; more when more upstream calls may run at once (`pool_limits`).
+MIN_POOL_CONNECTIONS = 256
+#: Room in the pool beside the job calls: catalog refreshes, key checks, /usage.
+SIDE_CALLS = 16
+
+
+def pool_limits(concurrent_calls: int = 0) -> httpx.Limits:
+    """The pool's limits, sized so that every call the job queue lets run gets a connection at once.
+
+    Each upstream call holds a slot of `MAX_CONCURRENT_JOBS` (also the parallel calls of one job), so the
+    bound is how many can be in flight. A pool smaller than that makes the calls above it wait inside
+    httpcore's pool, whose hand-out is quadratic in its size and far slower than the job queue's line
+    (bench/RESULTS.md: end to end 1.81 against 1.34 at 400, 3.65 against 2.84 at 800): the waiting
+    belongs in the job queue, where members are shown their place.
+    """
+    return httpx.Limits(
+        max_connections=max(MIN_POOL_CONNECTIONS, concurrent_calls + SIDE_CALLS),
+        max_keepalive_connections=64,
+        keepalive_expiry=60,
+    )
+
+
+def build_http_client(
+    *, timeout_s: float, app_name: str, app_url: str, concurrent_calls: int = 0
+) -> httpx.AsyncClient:
     """The pooled HTTP client: short connect time-out, long read time-out for slow image models."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(connect=10.0, read=timeout_s, write=60.0, pool=timeout_s),
-        limits=httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=60),
+        limits=pool_limits(concurrent_calls),
         headers={"HTTP-Referer": app_url, "X-OpenRouter-Title": app_name, "X-Title": app_name},
         follow_redirects=False,
     )
