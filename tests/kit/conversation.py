@@ -27,6 +27,8 @@ class Reply:
     allowed_mentions: dict[str, Any] | None = None
     loading: bool = False
     deleted: bool = False
+    #: The message's flags (`IS_COMPONENTS_V2` = 1 << 15 for a layout of components).
+    flags: int = 0
 
     def apply(self, body: dict[str, Any], files: list[SentFile]) -> None:
         """Apply a create or edit body."""
@@ -44,12 +46,45 @@ class Reply:
             self.files = list(files)
         if "allowed_mentions" in body:
             self.allowed_mentions = body["allowed_mentions"]
+        if "flags" in body:
+            self.flags = int(body["flags"] or 0)
         self.loading = False
+
+    @property
+    def components_v2(self) -> bool:
+        """Whether the message is laid out with Components V2 (its text is in text displays)."""
+        return bool(self.flags & (1 << 15))
+
+    def _walk(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+
+        def walk(items: list[Any]) -> None:
+            for item in items:
+                if isinstance(item, dict):
+                    found.append(item)
+                    walk(item.get("components", []))
+                    if isinstance(item.get("accessory"), dict):
+                        walk([item["accessory"]])
+
+        walk(self.components)
+        return found
+
+    @property
+    def gallery(self) -> list[dict[str, Any]]:
+        """The media gallery items (`media.url`, `description`, `spoiler`) of every gallery, in order."""
+        return [entry for item in self._walk() if item.get("type") == 12 for entry in item.get("items", [])]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Custom id -> label of every button."""
+        return {item["custom_id"]: item.get("label", "") for item in self._walk()
+                if item.get("type") == 2 and "custom_id" in item}
 
     @property
     def text(self) -> str:
         """Content plus every embed's title, description and fields: what a member reads."""
         parts = [self.content]
+        parts += [item.get("content", "") for item in self._walk() if item.get("type") == 10]
         for embed in self.embeds:
             parts += [embed.get("title", ""), embed.get("description", "")]
             for embed_field in embed.get("fields", []):
@@ -88,6 +123,8 @@ class Conversation:
             self._apply(request)
 
     def _apply(self, request: DiscordRequest) -> None:
+        if request.refusal is not None:
+            return  # Discord refused it (400): nothing changed
         body = request.json if isinstance(request.json, dict) else {}
         if request.path.endswith("/callback"):
             kind = int(body.get("type", 0))

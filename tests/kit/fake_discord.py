@@ -34,6 +34,131 @@ TEAM_ID = 900000000000000003
 TEAM_PSEUDO_USER = 1 << 10
 
 
+#: Message flag IS_COMPONENTS_V2 (Discord's spec: `MessageFlags`): the message is laid out by its components.
+IS_COMPONENTS_V2 = 1 << 15
+#: Component types allowed at the top of a Components V2 message, and inside a container.
+V2_TOP_LEVEL = frozenset({1, 9, 10, 12, 13, 14, 17})
+V2_IN_CONTAINER = frozenset({1, 9, 10, 12, 13, 14})
+#: Interactive components (they carry a custom id, or a URL for link buttons).
+BUTTON, SELECTS = 2, frozenset({3, 5, 6, 7, 8})
+MAX_COMPONENTS_V2 = 40
+MAX_ACTION_ROWS = 5
+MAX_CUSTOM_ID = 100
+MAX_TEXT_DISPLAY_CHARS = 4000
+
+
+def invalid_form_body(errors: dict[str, Any]) -> dict[str, Any]:
+    """Discord's error shape for a message it refuses (400, code 50035), `errors` keyed by field path."""
+    return {"message": "Invalid Form Body", "code": 50035,
+            "errors": {path: {"_errors": [{"code": code, "message": text}]} for path, (code, text) in errors.items()}}
+
+
+def message_problems(body: Any, uploaded: list[str]) -> dict[str, tuple[str, str]]:
+    """What Discord would refuse in a message create or edit body: field path -> (error code, message).
+
+    `uploaded` are the file names of the request's multipart parts; the body's `attachments` (kept ones)
+    count too. Checked as Discord does: with `IS_COMPONENTS_V2` no `content`, `embeds`, `poll` or
+    `sticker_ids`, only V2 top-level types, at most 40 components (nested ones counted, gallery items
+    not), media galleries of 1-10 items with alt text of at most 1024, text displays of 1-4000 characters
+    (4000 in all), and every `attachment://` reference naming a file of this message; without it only
+    action rows, at most 5. Always: action rows of 1-5 buttons or one select, custom ids of 1-100
+    characters, unique within the message.
+    """
+    problems: dict[str, tuple[str, str]] = {}
+    if not isinstance(body, dict):
+        return problems
+    components = body.get("components") or []
+    v2 = bool(int(body.get("flags") or 0) & IS_COMPONENTS_V2)
+    names = set(uploaded) | {str(item.get("filename")) for item in body.get("attachments") or []
+                             if isinstance(item, dict) and item.get("filename")}
+    custom_ids: list[str] = []
+    counted = 0
+    text_chars = 0
+
+    def walk(items: Any, path: str, allowed: frozenset[int] | None) -> None:
+        nonlocal counted, text_chars
+        if not isinstance(items, list):
+            problems[path] = ("BASE_TYPE_BAD_ARRAY", "Must be an array.")
+            return
+        for index, item in enumerate(items):
+            here = f"{path}.{index}"
+            kind = item.get("type") if isinstance(item, dict) else None
+            if not isinstance(kind, int):
+                problems[here] = ("BASE_TYPE_REQUIRED", "This field is required")
+                continue
+            counted += 1
+            if allowed is not None and kind not in allowed:
+                problems[here] = ("UNION_TYPE_CHOICES", f"Value of field \"type\" must be one of {sorted(allowed)}.")
+                continue
+            if kind in (BUTTON, *SELECTS) and "custom_id" in item:
+                custom_id = item["custom_id"]
+                if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
+                    problems[f"{here}.custom_id"] = ("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+                custom_ids.append(str(custom_id))
+            if kind == 1:
+                children = item.get("components") or []
+                buttons = [c for c in children if isinstance(c, dict) and c.get("type") == BUTTON]
+                selects = [c for c in children if isinstance(c, dict) and c.get("type") in SELECTS]
+                if not children or len(children) > 5 or (selects and len(children) > 1):
+                    problems[f"{here}.components"] = (
+                        "BASE_TYPE_BAD_LENGTH", "An action row holds 1-5 buttons or one select menu.")
+                if len(buttons) + len(selects) != len(children):
+                    problems[f"{here}.components"] = ("UNION_TYPE_CHOICES", "Only buttons and select menus.")
+                walk(children, f"{here}.components", None)
+            elif kind == 17:
+                walk(item.get("components") or [], f"{here}.components", V2_IN_CONTAINER)
+            elif kind == 9:
+                walk(item.get("components") or [], f"{here}.components", frozenset({10}))
+                accessory = item.get("accessory")
+                if accessory is not None:
+                    walk([accessory], f"{here}.accessory", frozenset({2, 11}))
+            elif kind == 10:
+                content = item.get("content")
+                if not isinstance(content, str) or not 1 <= len(content) <= MAX_TEXT_DISPLAY_CHARS:
+                    problems[f"{here}.content"] = ("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 4000 in length.")
+                text_chars += len(content) if isinstance(content, str) else 0
+            elif kind == 12:
+                gallery = item.get("items")
+                if not isinstance(gallery, list) or not 1 <= len(gallery) <= 10:
+                    problems[f"{here}.items"] = ("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 10 in length.")
+                    continue
+                for number, entry in enumerate(gallery):
+                    description = entry.get("description") if isinstance(entry, dict) else None
+                    if description is not None and not 1 <= len(str(description)) <= 1024:
+                        problems[f"{here}.items.{number}.description"] = (
+                            "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 1024 in length.")
+                    check_media(entry.get("media") if isinstance(entry, dict) else None, f"{here}.items.{number}")
+            elif kind in (11, 13):
+                check_media(item.get("media") if kind == 11 else item.get("file"), here)
+
+    def check_media(media: Any, path: str) -> None:
+        url = media.get("url") if isinstance(media, dict) else None
+        if not isinstance(url, str) or not url:
+            problems[f"{path}.media.url"] = ("BASE_TYPE_REQUIRED", "This field is required")
+        elif url.startswith("attachment://") and url.removeprefix("attachment://") not in names:
+            problems[f"{path}.media.url"] = (
+                "UNFURLED_MEDIA_ITEM_ATTACHMENT_NOT_FOUND", f"No attachment named {url.removeprefix('attachment://')}")
+
+    if v2:
+        for legacy in ("content", "embeds", "poll", "sticker_ids"):
+            if body.get(legacy):
+                problems[legacy] = ("MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                                    "The 'content', 'embeds', 'sticker_ids' and 'poll' fields cannot be used "
+                                    "when the IS_COMPONENTS_V2 flag is set.")
+        walk(components, "components", V2_TOP_LEVEL)
+        if counted > MAX_COMPONENTS_V2:
+            problems["components"] = ("BASE_TYPE_MAX_LENGTH", "Must be 40 or fewer in length (nested included).")
+        if text_chars > MAX_TEXT_DISPLAY_CHARS:
+            problems["components"] = ("MAX_TEXT_DISPLAY_CHARS", "Text displays may hold 4000 characters in all.")
+    else:
+        walk(components, "components", frozenset({1}))
+        if len(components) > MAX_ACTION_ROWS:
+            problems["components"] = ("BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
+    if len(set(custom_ids)) != len(custom_ids):
+        problems["components"] = ("COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated")
+    return problems
+
+
 def user_object(user_id: int, username: str, *, flags: int = 0) -> dict[str, Any]:
     """A user object as Discord sends it (UserResponse), for application owners and team members."""
     return {"id": str(user_id), "username": username, "discriminator": "0", "global_name": None,
@@ -75,6 +200,8 @@ class DiscordRequest:
     files: list[SentFile] = field(default_factory=list)
     #: `time.perf_counter()` when the request (body included) had arrived: what benchmarks time against.
     received_at: float = field(default_factory=time.perf_counter)
+    #: Discord's 400 answer when the stand-in refused the body (`message_problems`), else None.
+    refusal: dict[str, Any] | None = None
 
     @property
     def token(self) -> str | None:
@@ -114,6 +241,8 @@ class FakeDiscord:
         self.expired_tokens: set[str] = set()
         #: Set to an HTTP status to make follow-up messages (POST /webhooks/...) fail.
         self.followup_status: int | None = None
+        #: Message bodies refused as Discord would (invalid components), with the error answered.
+        self.refused: list[tuple[DiscordRequest, dict[str, Any]]] = []
         self._ids = itertools.count(1_100_000_000_000_000_000)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -260,6 +389,9 @@ class FakeDiscord:
         if path.startswith("/webhooks/"):
             return self._webhook(recorded)
         if path.startswith("/channels/") and path.endswith("/messages") and method == "POST":
+            refused = self._refuse_invalid(recorded, recorded.json)
+            if refused is not None:
+                return refused
             return _json(self.message_from(recorded, channel_id=int(path.split("/")[2])))
         if path.startswith("/channels/") and "/messages/" in path and method == "GET":
             parts = path.split("/")
@@ -285,6 +417,10 @@ class FakeDiscord:
                                       "code": 40060}, status=400)
         interaction_id = recorded.path.split("/")[2]
         body = recorded.json or {}
+        if body.get("type") in (4, 7):
+            refused = self._refuse_invalid(recorded, body.get("data"))
+            if refused is not None:
+                return refused
         message = None
         if body.get("type") in (4, 5, 7):
             message = self.message_from(recorded)
@@ -309,9 +445,23 @@ class FakeDiscord:
             return web.Response(status=204)
         if recorded.method == "POST" and self.followup_status:
             return _json({"message": "Invalid Form Body", "code": 50035}, status=self.followup_status)
+        if recorded.method in ("PATCH", "POST"):
+            refused = self._refuse_invalid(recorded, recorded.json)
+            if refused is not None:
+                return refused
         if recorded.method in ("PATCH", "POST", "GET"):
             return _json(self.message_from(recorded))
         return _json({"message": "405: Method Not Allowed", "code": 0}, status=405)
+
+    def _refuse_invalid(self, recorded: DiscordRequest, body: Any) -> web.Response | None:
+        """Discord's 400 (code 50035) for a message body it would refuse, recorded in `refused`; else None."""
+        problems = message_problems(body, [sent.filename for sent in recorded.files])
+        if not problems:
+            return None
+        answer = invalid_form_body(problems)
+        recorded.refusal = answer
+        self.refused.append((recorded, answer))
+        return _json(answer, status=400)
 
     # -- the gateway (just enough for a real bot process: hello, identify, ready, heartbeats) -------
 
@@ -395,6 +545,23 @@ class FakeDiscord:
             "author": self.bot_user(), "attachments": attachments, "embeds": data.get("embeds") or [],
             "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False,
             "timestamp": "2026-11-24T00:00:00+00:00", "edited_timestamp": None,
-            "flags": data.get("flags") or 0, "components": data.get("components") or [],
+            "flags": data.get("flags") or 0, "components": _numbered(data.get("components") or []),
             "webhook_id": str(APPLICATION_ID),
         }
+
+
+def _numbered(components: list[Any]) -> list[Any]:
+    """Components as Discord answers them: each with an `id` (numbered in order where the bot gave none)."""
+    counter = itertools.count(1)
+
+    def number(item: Any) -> Any:
+        if not isinstance(item, dict):
+            return item
+        copied = {**item, "id": item.get("id") or next(counter)}
+        if isinstance(item.get("components"), list):
+            copied["components"] = [number(child) for child in item["components"]]
+        if isinstance(item.get("accessory"), dict):
+            copied["accessory"] = number(item["accessory"])
+        return copied
+
+    return [number(item) for item in components]
