@@ -67,6 +67,10 @@ class JobSpec:
     guild_id: int | None = None
     channel_id: int | None = None
     parent_job_id: int | None = None
+    #: Which image of the parent this job was made from (1-based; None: no parent, or not one image).
+    parent_image_index: int | None = None
+    #: How it was made from that image ("upscale", "vary"), for `/jobs`; None for the other kinds of child.
+    parent_action: str | None = None
 
     @property
     def prompt(self) -> str:
@@ -132,7 +136,7 @@ _COLUMNS = (
     "id, guild_id, channel_id, member_id, operation, prompt, image_format, aspect_ratio, model, "
     "provider_filter, reference_images, parent_job_id, status, result_channel_id, result_message_id, "
     "result_files, result_deleted, cost, generation_id, error_kind, created_at, started_at, finished_at, "
-    "upstream_ms, route, resolution, quality, image_count, seed"
+    "upstream_ms, route, resolution, quality, image_count, seed, parent_image_index, parent_action"
 )
 
 
@@ -151,8 +155,8 @@ class JobStore:
             cursor = await connection.execute(
                 "INSERT INTO jobs (guild_id, channel_id, member_id, operation, prompt, image_format, "
                 "aspect_ratio, model, provider_filter, reference_images, parent_job_id, status, created_at, owner, "
-                "route, resolution, quality, image_count, seed) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+                "route, resolution, quality, image_count, seed, parent_image_index, parent_action) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     spec.guild_id,
                     spec.channel_id,
@@ -172,6 +176,8 @@ class JobStore:
                     request.quality,
                     request.count,
                     request.seed,
+                    spec.parent_image_index,
+                    spec.parent_action,
                 ),
             )
             job_id = cursor.lastrowid
@@ -354,6 +360,8 @@ def _from_row(row: Any) -> JobRecord:
         guild_id=_int(row["guild_id"]),
         channel_id=_int(row["channel_id"]),
         parent_job_id=_int(row["parent_job_id"]),
+        parent_image_index=_int(row["parent_image_index"]),
+        parent_action=row["parent_action"],
     )
     return JobRecord(
         id=int(row["id"]),
