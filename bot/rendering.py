@@ -22,6 +22,7 @@ __all__ = [
     "EMBED_DESCRIPTION_LIMIT",
     "MAX_EMBEDS_PER_MESSAGE",
     "MAX_FILES_PER_MESSAGE",
+    "MAX_UPLOAD_BYTES_PER_MESSAGE",
     "MESSAGE_EMBED_CHARS",
     "RESULT_COLOUR",
     "ResultFile",
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 MAX_FILES_PER_MESSAGE = 10
+#: Discord refuses a request over 25 MiB; keep room for the JSON part of the multipart body.
+MAX_UPLOAD_BYTES_PER_MESSAGE = 24 * 1024 * 1024
 RESULT_COLOUR = discord.Colour.blurple()
 
 
@@ -145,9 +148,19 @@ def result_uploads(embed: discord.Embed, files: Sequence[ResultFile], *, spoiler
 
 
 async def prepare_result_files(
-    images: Sequence[GeneratedImage], *, stem: str, limit_bytes: int
+    images: Sequence[GeneratedImage], *, stem: str, limit_bytes: int, together: bool = False,
+    total_limit_bytes: int | None = None,
 ) -> list[ResultFile]:
-    """Name each image and shrink, off the event loop, any that exceeds Discord's upload limit."""
+    """Name each image and shrink, off the event loop, any that exceeds Discord's upload limit.
+
+    `limit_bytes` is the interaction's `attachment_size_limit`, per file. With `together` (the files of
+    a grid, which must share one message because its gallery can only show that message's files) their
+    sum must also fit one request (`total_limit_bytes`, default `MAX_UPLOAD_BYTES_PER_MESSAGE`): when it
+    does not, each file gets an equal share and the larger ones are re-encoded or downscaled to it.
+    """
+    total = MAX_UPLOAD_BYTES_PER_MESSAGE if total_limit_bytes is None else total_limit_bytes
+    if together and images and sum(len(image.data) for image in images) > total:
+        limit_bytes = min(limit_bytes, total // len(images))
     prepared = []
     for number, image in enumerate(images, start=1):
         data, extension, note = image.data, image.extension, None

@@ -47,26 +47,33 @@ async def defer(interaction: discord.Interaction[Any]) -> None:
 
 
 async def result_source(
-    interaction: discord.Interaction[ImageBot], record: JobRecord, message: discord.Message | None
+    interaction: discord.Interaction[ImageBot], record: JobRecord, message: discord.Message | None,
+    index: int = 1,
 ) -> ImageSource:
-    """A result's image: on the clicked message (fresh URLs), else on the stored message, fetched again."""
+    """A result's image `index` (1-based): on the clicked message (fresh URLs), else on the stored one.
+
+    Per image: when the clicked message lacks that image (no attachments, or a copy with fewer), the
+    stored result message is fetched again for its fresh URLs.
+    """
     if record.result_deleted:
         raise ImageGone()
-    if (message is None or not message.attachments) and record.result_message_id is not None:
+    attachment = _pick_attachment(message.attachments, record.result_files, index) if message is not None else None
+    if attachment is None and record.result_message_id is not None:
         await defer(interaction)  # the look-up is a REST call
         channel_id = record.result_channel_id or record.spec.channel_id
         message = await fetch_message(interaction.client, channel_id, record.result_message_id)
-    attachment = _pick_attachment(message.attachments, record.result_files) if message is not None else None
+        attachment = _pick_attachment(message.attachments, record.result_files, index) if message else None
     if message is None or attachment is None:
         raise ImageGone()
     return ImageSource.from_attachment(attachment, message, job_id=record.id)
 
 
 async def load_result(
-    interaction: discord.Interaction[ImageBot], record: JobRecord, message: discord.Message | None
+    interaction: discord.Interaction[ImageBot], record: JobRecord, message: discord.Message | None,
+    index: int = 1,
 ) -> tuple[ReferenceSource, LoadedImage]:
-    """A result's image loaded through the pipeline, with the reference the new job records."""
-    source = await result_source(interaction, record, message)
+    """A result's image `index` loaded through the pipeline, with the reference the new job records."""
+    source = await result_source(interaction, record, message, index)
     try:
         (image,) = await interaction.client.attachments.load_for(interaction, [source])
     except AttachmentUnavailable as error:
@@ -123,11 +130,18 @@ async def fetch_message(bot: ImageBot, channel_id: int | None, message_id: int |
 
 
 def _pick_attachment(
-    attachments: Sequence[discord.Attachment], filenames: Sequence[str]
+    attachments: Sequence[discord.Attachment], filenames: Sequence[str], index: int = 1
 ) -> discord.Attachment | None:
-    """The result's first image: by stored filename when known, else the first attachment."""
-    for filename in filenames:
+    """The result's image `index`: by its stored filename when known, else by position.
+
+    The first image falls back to any stored name, then to the first attachment, as single-image
+    results always did (their records may name files a `/show` copy lacks).
+    """
+    wanted = filenames[index - 1 : index] if index > 1 else filenames
+    for filename in wanted:
         for attachment in attachments:
             if attachment.filename == filename:
                 return attachment
+    if index > 1:
+        return attachments[index - 1] if not filenames and len(attachments) >= index else None
     return attachments[0] if attachments else None

@@ -244,6 +244,7 @@ class Edit(commands.Cog):
         job = await run_image_job(
             self.bot, interaction, Operation.EDIT, plan.request, title="Edit", spoiler=hide, load=load,
             per_call=plan.per_call, stream=plan.stream, notes=[*notes, *plan.notes], decorate=with_sources,
+            grid_fields=lambda job: [_sources_field(job.inputs.images)],
         )
         log.info(
             "edit done guild=%s user=%s model=%s images=%d cost=%s ms=%d",
@@ -256,11 +257,16 @@ class Edit(commands.Cog):
         )
 
 
+def _sources_field(images: Sequence[LoadedImage]) -> tuple[str, str]:
+    """The sources of an edit as a (name, value) field: numbered links to them."""
+    return ("Source image" if len(images) == 1 else "Source images", _source_links(images))
+
+
 def _with_sources(embed: discord.Embed, images: Sequence[LoadedImage]) -> discord.Embed:
     """An edit result shows its sources: the first as thumbnail, all of them as links."""
     after_time = next((n + 1 for n, field in enumerate(embed.fields) if field.name == "Time"), len(embed.fields))
-    embed.insert_field_at(after_time, name="Source image" if len(images) == 1 else "Source images",
-                          value=_source_links(images), inline=False)
+    name, value = _sources_field(images)
+    embed.insert_field_at(after_time, name=name, value=value, inline=False)
     if images:
         embed.set_thumbnail(url=images[0].source.url)
     return cap_embed(embed)

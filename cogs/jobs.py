@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.errors import refusal
 from bot.jobs.service import cancelled_by
+from bot.messages.grid import derived_label
 from bot.messages.results import OTHER_MEMBERS_JOBS
 from bot.rendering import RESULT_COLOUR, escape_member_text, format_cost
 from bot.storage.jobs import INTERRUPTED, JobRecord, JobStatus
@@ -51,6 +52,9 @@ def _line(record: JobRecord) -> str:
     link = record.result_url
     result = f"[result]({link})" if link else ("result deleted" if record.result_deleted else "no result")
     head = f"**#{record.id}** · {record.spec.operation.label} · {status} · {cost} · {when} · {result}"
+    spec = record.spec
+    if spec.parent_action and spec.parent_image_index and spec.parent_job_id is not None:
+        head += f" · {derived_label(spec.parent_action, spec.parent_image_index, spec.parent_job_id)}"
     prompt = " ".join(record.spec.prompt.split()) or "(no prompt recorded)"
     return f"{head}\n> {escape_member_text(prompt, 150)}"
 

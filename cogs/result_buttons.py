@@ -1,9 +1,17 @@
-"""The buttons under a result (Re-roll, Edit, Describe, Delete), working across restarts.
+"""The buttons under a result (Re-roll, Edit, Describe, Delete, Upscale, Vary), working across restarts.
 
-Each button's `custom_id` is `job:<action>:<job id>`, served by one `DynamicItem` registered when
-this cog loads (during `setup_hook`). A click therefore needs nothing from the process that posted
-the result: the job row holds the prompt, format, model and reference images, and
-`cogs._result_images` finds the images again once their stored URLs have expired.
+Each whole-result button's `custom_id` is `job:<action>:<job id>` (`JobButton`, the template every
+result before grids carries, still registered unchanged), and each per-image button's is
+`job:<action>:<job id>:<image number>` (`ImageButton`: Upscale, Vary, Edit and Describe of one image
+of a grid; Upscale and Vary of a single image are its image 1). Both are `DynamicItem`s registered
+when this cog loads (during `setup_hook`). A click therefore needs nothing from the process that
+posted the result: the job row holds the prompt, format, model and reference images, and
+`cogs._result_images` finds the images again, one by one, once their stored URLs have expired.
+
+Upscale is the same prompt with that image as a reference at the next resolution tier the model
+offers (`bot.jobs.planning.next_resolution`; refused when there is none), keeping the seed; Vary is
+the same prompt and settings with that image as a reference and a new seed. Both are new jobs whose
+parent is the result, with the image's number recorded (`/jobs`: "Upscale of image 2 of job #12").
 
 The buttons do what the commands do, through the same code: images load through the bot's
 attachment pipeline (`bot.attachments`, with its limits and refusals), Describe is the Describe
@@ -29,9 +37,11 @@ from bot.attachments import AttachmentUnavailable, ImageSource
 from bot.contexts import require_server
 from bot.error_messages import describe_error
 from bot.errors import UserFacingError, refusal
+from bot.grid import MAX_PER_IMAGE_BUTTONS
 from bot.jobs import InputLoader, Job, JobInputs
 from bot.jobs.image_job import run_image_job
-from bot.jobs.planning import NOTHING_ASKED, Asked, plan_for
+from bot.jobs.planning import DEFAULT_RESOLUTION, NOTHING_ASKED, Asked, next_resolution, plan_for
+from bot.messages import grid as grid_texts
 from bot.messages import results as texts
 from bot.messages.commands import UNEXPECTED
 from bot.operations import Operation
@@ -46,7 +56,7 @@ if TYPE_CHECKING:
     from bot.core import ImageBot
     from cogs.describe import Describe
 
-__all__ = ["JobButton", "ResultButtons", "result_view"]
+__all__ = ["ImageButton", "JobButton", "ResultButtons", "result_rows", "result_view"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +69,15 @@ _LOOK: dict[str, tuple[str, str, discord.ButtonStyle]] = {
 }
 #: The Edit button's prompt form: the job id (older forms also carried the opener's interaction id).
 EDIT_RESULT_FORM = r"job-edit:(?P<id>[0-9]+)(?::[0-9]+)?"
+#: The prompt form of "Edit <n>" on a grid: the job id and the image's number.
+EDIT_IMAGE_FORM = r"job-edit-image:(?P<id>[0-9]+):(?P<index>[0-9]{1,2})"
+#: Per-image actions, and how each one's button looks (label template, emoji, style).
+IMAGE_BUTTONS: dict[str, tuple[str, str | None, discord.ButtonStyle]] = {
+    "upscale": (grid_texts.BUTTON_UPSCALE, None, discord.ButtonStyle.primary),
+    "vary": (grid_texts.BUTTON_VARY, None, discord.ButtonStyle.secondary),
+    "edit": (grid_texts.BUTTON_EDIT, "✏️", discord.ButtonStyle.secondary),
+    "describe": (grid_texts.BUTTON_DESCRIBE, "🔎", discord.ButtonStyle.secondary),
+}
 
 
 class JobMissing(UserFacingError):
@@ -113,14 +132,67 @@ class JobButton(
             await report_failure(interaction, error)
 
 
+class ImageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"job:(?P<action>upscale|vary|edit|describe):(?P<id>[0-9]+):(?P<index>[0-9]{1,2})",
+):
+    """A button acting on one image of a result; its custom id carries the job and the image's number."""
+
+    def __init__(self, action: str, job_id: int, index: int, *, label: str | None = None) -> None:
+        template, emoji, style = IMAGE_BUTTONS[action]
+        super().__init__(
+            discord.ui.Button(label=label or template.format(number=index), emoji=emoji, style=style,
+                              custom_id=f"job:{action}:{job_id}:{index}")
+        )
+        self.action = action
+        self.job_id = job_id
+        self.index = index
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: Any, /
+    ) -> ImageButton:
+        """Rebuild the button from a click, in whichever process receives it."""
+        return cls(str(match["action"]), int(match["id"]), int(match["index"]))
+
+    async def callback(self, interaction: discord.Interaction[ImageBot]) -> None:  # type: ignore[override]
+        """Run the action on this image; answer any failure privately."""
+        actions = {"upscale": upscale_image, "vary": vary_image, "edit": open_edit_image_modal,
+                   "describe": describe_image}
+        try:
+            require_server(interaction)
+            await actions[self.action](interaction, self.job_id, self.index)
+        except Exception as error:
+            await report_failure(interaction, error)
+
+
 def result_view(job: Job | None) -> discord.ui.View | None:
-    """The buttons for a delivered job: all four under images, Delete alone under text; None without an id."""
+    """The buttons for a delivered job of one image: the four, then Upscale and Vary; Delete alone under text.
+
+    None without an id.
+    """
     if job is None or job.id is None:
         return None
     view = discord.ui.View(timeout=None)
     for action in IMAGE_ACTIONS if job.operation.needs_image_output else ("delete",):
         view.add_item(JobButton(action, job.id))
+    if job.operation.needs_image_output:
+        for action, label in (("upscale", grid_texts.TITLE_UPSCALE), ("vary", grid_texts.TITLE_VARY)):
+            button = ImageButton(action, job.id, 1, label=label)
+            button.row = 1
+            view.add_item(button)
     return view
+
+
+def result_rows(job: Job, count: int) -> list[list[discord.ui.Item[Any]]]:
+    """The button rows of a grid of `count` images: U, V, Edit and Describe per image, then Re-roll and Delete."""
+    assert job.id is not None
+    numbers = range(1, min(count, MAX_PER_IMAGE_BUTTONS) + 1)
+    rows: list[list[discord.ui.Item[Any]]] = [
+        [ImageButton(action, job.id, number) for number in numbers] for action in IMAGE_BUTTONS
+    ]
+    rows.append([JobButton("reroll", job.id), JobButton("delete", job.id)])
+    return rows
 
 
 async def report_failure(interaction: discord.Interaction[Any], error: BaseException) -> None:
@@ -213,7 +285,8 @@ def _carries_button(message: discord.Message | None, custom_id: str) -> bool:
 
 
 async def edit_result(
-    interaction: discord.Interaction[ImageBot], job_id: int, prompt: str, message: discord.Message | None
+    interaction: discord.Interaction[ImageBot], job_id: int, prompt: str, message: discord.Message | None,
+    *, index: int = 1,
 ) -> None:
     """Edit a result's image with the server's edit model; the result is a new message with buttons."""
     bot = interaction.client
@@ -224,7 +297,7 @@ async def edit_result(
     config = await require_access(bot, interaction, Operation.EDIT)
 
     async def load() -> JobInputs:
-        _, image = await load_result(interaction, record, message)
+        _, image = await load_result(interaction, record, message, index)
         return JobInputs(images=[image])
 
     request = ImageRequest(
@@ -234,10 +307,11 @@ async def edit_result(
         aspect_ratio=record.spec.aspect_ratio,
         providers=config.provider_filter,
     )
-    await _run_from(interaction, record, Operation.EDIT, request, config, NOTHING_ASKED, load=load, title="Edit")
+    await _run_from(interaction, record, Operation.EDIT, request, config, NOTHING_ASKED, load=load, title="Edit",
+                    image_index=index if index > 1 or len(record.result_files) > 1 else None)
 
 
-async def describe_result(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
+async def describe_result(interaction: discord.Interaction[ImageBot], job_id: int, *, index: int = 1) -> None:
     """Describe a result's image exactly as `/describe` would, noting which result it was."""
     bot = interaction.client
     record = await _job(interaction, job_id)
@@ -248,12 +322,107 @@ async def describe_result(interaction: discord.Interaction[ImageBot], job_id: in
     message = interaction.message
 
     async def find() -> ImageSource:
-        return await result_source(interaction, record, message)
+        return await result_source(interaction, record, message, index)
 
+    origin = _origin(record, index if len(record.result_files) > 1 else None)
     try:
-        await describe.run_describe(interaction, find, None, parent_job_id=record.id, extra_fields=[_origin(record)])
+        await describe.run_describe(interaction, find, None, parent_job_id=record.id, extra_fields=[origin])
     except AttachmentUnavailable as error:  # only the download raises it, before anything is paid or shown
         raise ImageGone() from error
+
+
+async def upscale_image(interaction: discord.Interaction[ImageBot], job_id: int, index: int) -> None:
+    """Image `index` again at the next resolution tier the model offers: same prompt, seed, shape."""
+    await _from_image(interaction, job_id, index, action="upscale")
+
+
+async def vary_image(interaction: discord.Interaction[ImageBot], job_id: int, index: int) -> None:
+    """A new image from the same prompt and settings with image `index` as its reference, and a new seed."""
+    await _from_image(interaction, job_id, index, action="vary")
+
+
+async def _from_image(interaction: discord.Interaction[ImageBot], job_id: int, index: int, *, action: str) -> None:
+    """Upscale or Vary: one new image from image `index` of the job, a child job recording which image.
+
+    Under the server's settings of today (model, providers, route), like a re-roll; refused before
+    anything is spent when the model takes no reference image, or (Upscale) offers no larger tier.
+    """
+    bot = interaction.client
+    record = await _job(interaction, job_id)
+    spec = record.spec
+    if not spec.operation.needs_image_output:
+        raise refusal(grid_texts.NOTHING_TO_UPSCALE)
+    _require_image(record, index)
+    config = await require_access(bot, interaction, spec.operation)
+    model = config.model_or(bot.default_model(spec.operation))
+    route = bot.catalog.route_for(model, config.route)
+    params = bot.catalog.image_params(model, route=route)
+    if params.known and params.max_references == 0:
+        raise refusal(grid_texts.CANNOT_TAKE_REFERENCE, model=model)
+    resolution = spec.request.resolution
+    notes: list[str] = []
+    if action == "upscale":
+        higher = next_resolution(resolution, params)
+        if higher is None:
+            raise refusal(grid_texts.NO_HIGHER_RESOLUTION, model=model, resolution=resolution or DEFAULT_RESOLUTION,
+                          number=index)
+        resolution = higher
+        notes.append(grid_texts.UPSCALED_TO.format(resolution=higher))
+    message = interaction.message
+
+    async def load() -> JobInputs:
+        _, image = await load_result(interaction, record, message, index)
+        return JobInputs(images=[image], notes=notes)
+
+    request = replace(spec.request, model=model, providers=config.provider_filter, references=(), count=1)
+    # Upscale keeps the seed (the same picture, larger); Vary lets the plan pick a new one.
+    asked = Asked(count=1, seed=spec.request.seed if action == "upscale" else None, resolution=resolution,
+                  quality=spec.request.quality)
+    title = grid_texts.TITLE_UPSCALE if action == "upscale" else grid_texts.TITLE_VARY
+    await _run_from(interaction, record, spec.operation, request, config, asked, load=load, title=title,
+                    image_index=index, action=action)
+
+
+def _require_image(record: JobRecord, index: int) -> None:
+    """Refuse a number the result has no image for (a forged or stale custom id)."""
+    known = len(record.result_files) or record.spec.request.count
+    if not 1 <= index <= max(known, 1):
+        raise refusal(grid_texts.NO_SUCH_IMAGE, job_id=record.id, number=index)
+
+
+async def open_edit_image_modal(interaction: discord.Interaction[ImageBot], job_id: int, index: int) -> None:
+    """"Edit <n>": ask for the prompt; the edit of that image runs when the form is submitted, in any process."""
+    bot = interaction.client
+    record = await _job(interaction, job_id)
+    _require_image(record, index)
+    await require_access(bot, interaction, Operation.EDIT)
+    if record.result_deleted:
+        raise ImageGone()
+    title = grid_texts.BUTTON_EDIT.format(number=index)
+    await interaction.response.send_modal(PromptForm(title=title, custom_id=f"job-edit-image:{record.id}:{index}"))
+
+
+async def edit_image_submitted(interaction: discord.Interaction[ImageBot], ids: dict[str, str]) -> None:
+    """The "Edit <n>" form was submitted (perhaps after a restart): edit that image, answering every failure."""
+    try:
+        require_server(interaction)
+        job_id, index = int(ids["id"]), int(ids["index"])
+        record = await _job(interaction, job_id)
+        if interaction.channel_id not in (record.result_channel_id, record.spec.channel_id) and not _carries_button(
+            interaction.message, f"job:edit:{job_id}:{index}"
+        ):
+            raise JobMissing(job_id)  # submitted from where no result of the job is: a forged form
+        _require_image(record, index)
+        await edit_result(interaction, job_id, submitted_prompt(interaction), interaction.message, index=index)
+    except Exception as error:
+        await report_failure(interaction, error)
+
+
+async def describe_image(interaction: discord.Interaction[ImageBot], job_id: int, index: int) -> None:
+    """"Describe <n>": image `index` of the result, exactly as `/describe` would."""
+    record = await _job(interaction, job_id)
+    _require_image(record, index)
+    await describe_result(interaction, job_id, index=index)
 
 
 async def delete_result(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
@@ -305,22 +474,33 @@ async def _run_from(
     *,
     load: InputLoader,
     title: str,
+    image_index: int | None = None,
+    action: str | None = None,
 ) -> None:
-    """A new job made from a result, through the one image-job path; a spoilered result stays spoilered."""
+    """A new job made from a result, through the one image-job path; a spoilered result stays spoilered.
+
+    `image_index`: the one image of the parent it is made from (its reference), recorded with `action`.
+    """
     bot = interaction.client
     hide = await spoiler_results(bot, interaction, asked=is_spoilered(parent.result_files))
     plan = plan_for(bot.catalog, replace(request, seed=None), asked, config)
+    inputs = 1 if image_index is not None else len(request.references)
     await run_image_job(
         bot, interaction, operation, plan.request, title=title, spoiler=hide, load=load,
         per_call=plan.per_call, stream=plan.stream, notes=plan.notes,
-        input_count=max(len(request.references), 1 if operation is Operation.EDIT else 0),
-        parent_job_id=parent.id, extra_fields=[_origin(parent)],
+        input_count=max(inputs, 1 if operation is Operation.EDIT else 0),
+        parent_job_id=parent.id, parent_image_index=image_index, parent_action=action,
+        extra_fields=[_origin(parent, image_index)],
     )
 
 
-def _origin(parent: JobRecord) -> tuple[str, str]:
-    """The "From" field: the job whose result was used, linked to it while its message is known."""
+def _origin(parent: JobRecord, image_index: int | None = None) -> tuple[str, str]:
+    """The "From" field: the job (and image) whose result was used, linked to it while its message is known."""
     link = parent.result_url
+    if image_index is not None:
+        if link:
+            return "From", grid_texts.FROM_IMAGE_LINKED.format(number=image_index, job_id=parent.id, link=link)
+        return "From", grid_texts.FROM_IMAGE.format(number=image_index, job_id=parent.id)
     return "From", f"[job #{parent.id}]({link})" if link else f"job #{parent.id}"
 
 
@@ -331,11 +511,13 @@ class ResultButtons(commands.Cog):
         self.bot = bot
         self.forms = PromptRoutes()
         self.forms.add(EDIT_RESULT_FORM, edit_submitted)
+        self.forms.add(EDIT_IMAGE_FORM, edit_image_submitted)
 
     async def cog_load(self) -> None:
         """Register the dynamic item (this runs inside `setup_hook`, before the gateway connects)."""
-        self.bot.add_dynamic_items(JobButton)
+        self.bot.add_dynamic_items(JobButton, ImageButton)
         self.bot.jobs.result_view = result_view
+        self.bot.jobs.result_rows = result_rows
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[ImageBot]) -> None:
@@ -344,9 +526,11 @@ class ResultButtons(commands.Cog):
 
     async def cog_unload(self) -> None:
         """Stop serving the buttons."""
-        self.bot.remove_dynamic_items(JobButton)
+        self.bot.remove_dynamic_items(JobButton, ImageButton)
         if self.bot.jobs.result_view is result_view:
             self.bot.jobs.result_view = None
+        if self.bot.jobs.result_rows is result_rows:
+            self.bot.jobs.result_rows = None
 
 
 async def setup(bot: ImageBot) -> None:

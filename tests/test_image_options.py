@@ -74,7 +74,8 @@ async def test_count_and_seed_go_in_one_call_where_the_model_takes_them(harness:
     assert len(reply.files) == 3
     (sent,) = harness.openrouter.image_requests()
     assert (sent.json["n"], sent.json["seed"], sent.json["resolution"]) == (3, 1234, "2K")
-    assert fields(reply)["Seed"] == "`1234`", "the seed is shown so the result can be reproduced"
+    assert reply.components_v2, "several images: one grid message"
+    assert "**Seed** `1234`" in reply.text, "the seed is shown so the result can be reproduced"
 
 
 async def test_a_seed_is_picked_and_shown_when_the_member_gave_none(harness: BotHarness) -> None:
@@ -220,7 +221,8 @@ async def test_edit_on_the_images_api_sends_its_references(harness: BotHarness) 
     await use(harness, SEEDREAM, operation="edit")
     photo = harness.payloads.attachment("cat.png", render_png(64, 48), "image/png", width=64, height=48)
     reply = (await harness.run(harness.payloads.slash("edit", prompt="add a hat", image=photo, count=2))).last
-    assert len(reply.files) == 2 and reply.embeds[0]["title"] == "Edit"
+    assert len(reply.files) == 2 and reply.components_v2 and "### Edit" in reply.text
+    assert "cat.png" in reply.text, "the grid names its source image"
     (sent,) = harness.openrouter.image_requests()
     (reference,) = sent.json["input_references"]
     assert reference["type"] == "image_url" and reference["image_url"]["url"].startswith("data:image/")

@@ -118,28 +118,33 @@ async def test_an_answer_with_more_than_ten_images_delivers_ten_and_counts_the_r
     assert "2 more images that I left out" in conversation.original.text, "the reply says some were dropped"
 
 
-#: Three results of 9 MiB each are over one message's 24 MiB: the third must go in a follow-up.
+#: Three results of 9 MiB each are over one message's 24 MiB: a grid, whose gallery shows only its own message's
+#: files, must fit them into one message.
 LARGE_RESULT_PADDING = 9 * 1024 * 1024
 
 
-async def test_results_over_one_messages_size_arrive_in_follow_ups(harness: BotHarness) -> None:
+async def test_a_grid_over_one_messages_size_is_fitted_into_it_and_says_so(harness: BotHarness) -> None:
+    from bot.rendering import MAX_UPLOAD_BYTES_PER_MESSAGE
+
     harness.payloads.filesize_limit = 25 * 1024 * 1024  # each file fits the server's limit untouched
     harness.openrouter.image_count = 3
     harness.openrouter.image_padding = LARGE_RESULT_PADDING
     conversation = await harness.run(harness.payloads.slash("imagine", prompt="a contact sheet"))
-    assert conversation.original is not None and len(conversation.original.files) == 2
-    assert [len(reply.files) for reply in conversation.followups] == [1]
-    assert not conversation.followups[0].ephemeral
+    assert conversation.original is not None and len(conversation.original.files) == 3
+    assert conversation.followups == [], "one message: the gallery can only show its own files"
+    assert sum(len(sent.data) for sent in conversation.original.files) <= MAX_UPLOAD_BYTES_PER_MESSAGE
+    assert "to fit Discord's" in conversation.original.text
+    assert harness.discord.refused == []
 
 
-async def test_an_error_after_the_result_was_delivered_never_removes_it(harness: BotHarness) -> None:
+async def test_a_grid_needs_no_follow_up_so_a_failing_follow_up_cannot_touch_it(harness: BotHarness) -> None:
     harness.payloads.filesize_limit = 25 * 1024 * 1024
     harness.openrouter.image_count = 3
     harness.openrouter.image_padding = LARGE_RESULT_PADDING
     harness.discord.followup_status = 400
     conversation = await harness.run(harness.payloads.slash("imagine", prompt="many"))
     assert conversation.original is not None and not conversation.original.deleted
-    assert len(conversation.original.files) == 2
+    assert len(conversation.original.files) == 3 and conversation.original.components_v2
 
 
 def test_files_are_batched_by_count_and_by_discords_request_size() -> None:

@@ -93,6 +93,7 @@ async def result_message(harness: BotHarness, reply: Reply, *, with_files: bool 
             attachments.append(harness.payloads.attachment(sent.filename, sent.data, "image/png",
                                                            url=f"http://127.0.0.1:{harness.discord.port}/attachments/0/{sent.filename}"))
     message = harness.payloads.message(attachments=attachments, embeds=reply.embeds, components=reply.components)
+    message["flags"] = reply.flags
     message["id"] = str(record.result_message_id)
     message["author"] = harness.discord.bot_user()
     return message

@@ -6,8 +6,9 @@ It used to be written out three times (in the imagine and edit cogs and the resu
 passing the request's parts by hand; now a caller says only what differs: the request, how to load
 its images, the title, and what to add to the embed.
 
-The result's buttons come from `JobService.result_view`, which the result-buttons cog sets when it
-loads: the job path does not import a cog.
+The result's buttons come from `JobService.result_view` (one image: an embed and a classic view) and
+`JobService.result_rows` (several: a Components V2 grid, `bot.grid`), which the result-buttons cog
+sets when it loads: the job path does not import a cog.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.grid import MAX_GALLERY_ITEMS, GridText, channel_fallback, grid_layout
 from bot.jobs.service import InputLoader, Job
+from bot.messages import grid as grid_texts
 from bot.openrouter.types import GeneratedImage, ImageInput, ImageResult
 from bot.operations import ImageFormat, Operation
-from bot.rendering import image_result_embed, prepare_result_files, result_uploads
+from bot.rendering import ResultFile, image_result_embed, prepare_result_files, result_uploads
 from bot.requests import ImageRequest
 
 if TYPE_CHECKING:
@@ -56,32 +59,52 @@ async def run_image_job(
     load: InputLoader | None = None,
     input_count: int | None = None,
     parent_job_id: int | None = None,
+    parent_image_index: int | None = None,
+    parent_action: str | None = None,
     notes: Sequence[str] = (),
     extra_fields: Sequence[tuple[str, str]] = (),
     decorate: EmbedDecorator | None = None,
+    grid_fields: Callable[[Job], Sequence[tuple[str, str]]] | None = None,
 ) -> Job:
     """Run one image job to its delivered result (errors propagate to the caller's handler).
 
     `request.count` images are made `per_call` at a time (what the model's endpoint returns per
     call); calls beyond the first run in parallel on slots that are free at that moment, each holding
     one of MAX_CONCURRENT_JOBS, and the rest one after another on the job's own slot. `stream` asks a
-    streaming endpoint for partial images, shown in the progress message.
+    streaming endpoint for partial images, shown in the progress message. A result of several images
+    is a grid (`bot.grid`), which has no embed: `decorate` then does not apply, and `grid_fields` adds
+    what it would have (an edit's sources) to the grid's text.
     """
     async with bot.jobs.run(
-        interaction, operation, request, parent_job_id=parent_job_id, load=load, input_count=input_count
+        interaction, operation, request, parent_job_id=parent_job_id, parent_image_index=parent_image_index,
+        parent_action=parent_action, load=load, input_count=input_count,
     ) as job:
         sent = job.request
         job.mark_upstream_start()
         references = [image.as_input() for image in job.inputs.images]
         result, shortfall = await _make_images(bot, job, sent, references, per_call=per_call, stream=stream)
         job.settle(cost=result.cost, generation_id=result.generation_id)
-        files = await prepare_result_files(result.images, stem=operation.value, limit_bytes=interaction.filesize_limit)
+        images = result.images
+        more_notes = [*notes, *job.inputs.notes]
+        if len(images) > MAX_GALLERY_ITEMS:  # a chat model may answer with more than one message can show
+            more_notes.append(grid_texts.IMAGES_LEFT_OUT.format(left=len(images) - MAX_GALLERY_ITEMS,
+                                                                shown=MAX_GALLERY_ITEMS))
+            images = images[:MAX_GALLERY_ITEMS]
+        files = await prepare_result_files(
+            images, stem=operation.value, limit_bytes=interaction.filesize_limit, together=len(images) > 1
+        )
+        if shortfall:
+            more_notes.append(shortfall)
+        if len(files) > 1:
+            if result.dropped:
+                more_notes.append(grid_texts.dropped(result.dropped))
+            await _deliver_grid(bot, job, files, title=title, spoiler=spoiler, shape=shape_label(operation, sent),
+                                notes=more_notes,
+                                extra_fields=[*extra_fields, *(grid_fields(job) if grid_fields else ())])
+            return job
         fields = [*extra_fields]
         if sent.seed is not None:
             fields.append(("Seed", f"`{sent.seed}`"))
-        more_notes = [*notes, *job.inputs.notes]
-        if shortfall:
-            more_notes.append(shortfall)
         embed = image_result_embed(
             title=title,
             prompt=sent.prompt,
@@ -98,6 +121,30 @@ async def run_image_job(
         view = bot.jobs.result_view(job) if bot.jobs.result_view is not None else None
         await job.deliver(embeds=[embed], files=result_uploads(embed, files, spoiler=spoiler), view=view)
     return job
+
+
+async def _deliver_grid(
+    bot: ImageBot, job: Job, files: Sequence[ResultFile], *, title: str, spoiler: bool, shape: str | None,
+    notes: Sequence[str], extra_fields: Sequence[tuple[str, str]],
+) -> None:
+    """Deliver several images as one Components V2 message (`bot.grid`), with a classic fallback."""
+    text = GridText(
+        title=title, prompt=job.request.prompt, model=job.model, shape=shape, seed=job.request.seed, cost=job.cost,
+        elapsed_s=job.elapsed_s, count=len(files), requester=job.interaction.user.display_name,
+        notes=[*notes, *(file.note for file in files if file.note)], extra_fields=extra_fields,
+    )
+    uploads = [file.to_discord(spoiler=spoiler) for file in files]
+    rows = bot.jobs.result_rows
+
+    def controls() -> list[list[discord.ui.Item[Any]]]:
+        return [list(row) for row in rows(job, len(files))] if rows is not None and job.id is not None else []
+
+    layout = grid_layout(text, uploads, controls(), spoiler=spoiler)
+
+    def fallback() -> tuple[Sequence[discord.Embed], discord.ui.View | None]:
+        return channel_fallback(text, uploads, controls(), spoiler=spoiler)
+
+    await job.deliver(embeds=[], files=uploads, view=layout, fallback=fallback)
 
 
 async def _make_images(

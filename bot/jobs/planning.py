@@ -13,13 +13,16 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 
-from bot.catalog import ImageParams, ModelCatalog
+from bot.catalog import IMAGES_RESOLUTIONS, ImageParams, ModelCatalog
 from bot.errors import UserFacingError
 from bot.messages.jobs import TOO_MANY_IMAGES_ASKED
 from bot.requests import ImageRequest, Route
 from bot.storage.guild_config import OperationConfig
 
-__all__ = ["MAX_SEED", "NOTHING_ASKED", "Asked", "Plan", "TooManyImagesAsked", "plan_for", "plan_request"]
+__all__ = [
+    "DEFAULT_RESOLUTION", "MAX_SEED", "NOTHING_ASKED", "Asked", "Plan", "TooManyImagesAsked", "next_resolution",
+    "plan_for", "plan_request",
+]
 
 #: Seeds are picked from this range: every provider that takes a seed takes a 31-bit one.
 MAX_SEED = 2**31 - 1
@@ -109,3 +112,21 @@ def _supported(
         )
         return None
     return value
+
+
+#: The tier a request without `resolution` gets (every route's default is about 1 megapixel).
+DEFAULT_RESOLUTION = "1K"
+
+
+def next_resolution(current: str | None, params: ImageParams) -> str | None:
+    """The next resolution tier above `current` (None: the default, 1K) that the model offers; None if none.
+
+    Tiers rank as the Images API's enum does (512 < 1K < 2K < 4K). For a model the catalogs do not know,
+    the next tier of that enum is tried (the member is told it was asked for; the model may ignore it).
+    """
+    order = list(IMAGES_RESOLUTIONS)
+    start = order.index(current) if current in order else order.index(DEFAULT_RESOLUTION)
+    higher = order[start + 1 :]
+    if params.known:
+        higher = [tier for tier in higher if tier in params.resolutions]
+    return higher[0] if higher else None

@@ -52,7 +52,7 @@ from bot.jobs.progress import Progress
 from bot.jobs.queue import JobQueue, Ticket
 from bot.messages import jobs as texts
 from bot.operations import Operation
-from bot.rendering import MAX_FILES_PER_MESSAGE, format_cost
+from bot.rendering import MAX_FILES_PER_MESSAGE, MAX_UPLOAD_BYTES_PER_MESSAGE, format_cost
 from bot.replies import error_embed, post_in_channel, send_private, token_expired
 from bot.requests import ImageRequest
 from bot.storage.jobs import JobSpec, JobStatus, JobStore
@@ -63,8 +63,8 @@ if TYPE_CHECKING:
     from bot.storage import Store
 
 __all__ = [
-    "CancelOutcome", "CancelResult", "InputLoader", "Job", "JobInputs", "JobService", "LiveJob", "ShuttingDown",
-    "cancelled_by",
+    "CancelOutcome", "CancelResult", "Fallback", "InputLoader", "Job", "JobInputs", "JobService", "LiveJob",
+    "ShuttingDown", "cancelled_by",
 ]
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,8 @@ class JobInputs:
 
 #: Loads a job's inputs; awaited after admission, so a refused job downloads and decodes nothing.
 InputLoader = Callable[[], Awaitable[JobInputs]]
+#: The embeds and classic view that stand in for a Components V2 result where one cannot be posted.
+Fallback = Callable[[], tuple[Sequence[discord.Embed], discord.ui.View | None]]
 
 
 @dataclass
@@ -262,7 +264,8 @@ class Job:
         *,
         embeds: Sequence[discord.Embed],
         files: Sequence[discord.File] = (),
-        view: discord.ui.View | None = None,
+        view: discord.ui.View | discord.ui.LayoutView | None = None,
+        fallback: Fallback | None = None,
     ) -> discord.Message:
         """Replace the "thinking" message with the result.
 
@@ -270,6 +273,10 @@ class Job:
         token has expired (a job that ran for most of 15 minutes), the result is posted in the
         channel instead, mentioning the member, so the work is never lost. The result's `view`
         replaces the progress message's components (the Cancel button); without one they are removed.
+
+        A Components V2 result (`view` a `LayoutView`, `embeds` empty) carries no text of its own, so
+        the channel post that stands in for it, which must mention the member in its `content`, takes
+        `fallback()` instead: embeds and a classic view showing the same images and buttons.
         """
         self._delivering = True  # a Cancel click from now on is too late: the result is on its way
         await self.progress.close()
@@ -287,6 +294,9 @@ class Job:
         except discord.HTTPException as exc:
             if not token_expired(exc):
                 raise
+            if fallback is not None:
+                embeds, view = fallback()
+            assert view is None or isinstance(view, discord.ui.View)
             posted = await post_in_channel(
                 self.interaction, embeds=list(embeds), files=[f.file() for f in first], view=view
             )
@@ -302,8 +312,7 @@ class Job:
         return message
 
 
-#: Discord refuses a request over 25 MiB; keep room for the JSON part of the multipart body.
-MAX_BYTES_PER_MESSAGE = 24 * 1024 * 1024
+MAX_BYTES_PER_MESSAGE = MAX_UPLOAD_BYTES_PER_MESSAGE
 
 
 def _batches(files: list[_FileSnapshot]) -> list[list[_FileSnapshot]]:
@@ -451,6 +460,8 @@ class JobService:
         self.cancel_view: Callable[[int], discord.ui.View] | None = None
         #: Builds a delivered job's result buttons; set by the result-buttons cog (None: results get none).
         self.result_view: Callable[[Job], discord.ui.View | None] | None = None
+        #: The button rows of a delivered job of several images (`bot.grid`); set by the same cog.
+        self.result_rows: Callable[[Job, int], Sequence[Sequence[discord.ui.Item[Any]]]] | None = None
         #: Seconds before a running job's message first says "Working on it…" (with Cancel); tests shorten it.
         self.working_notice_after_s = WORKING_NOTICE_AFTER_S
 
@@ -505,6 +516,8 @@ class JobService:
         request: ImageRequest,
         *,
         parent_job_id: int | None = None,
+        parent_image_index: int | None = None,
+        parent_action: str | None = None,
         load: InputLoader | None = None,
         input_count: int | None = None,
     ) -> AsyncIterator[Job]:
@@ -527,6 +540,8 @@ class JobService:
             guild_id=guild_id,
             channel_id=interaction.channel_id,
             parent_job_id=parent_job_id,
+            parent_image_index=parent_image_index,
+            parent_action=parent_action,
         )
         # Tracked from here, so a shutdown that starts while this job is being admitted waits for it.
         task = asyncio.current_task()

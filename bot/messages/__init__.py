@@ -30,6 +30,7 @@ OpenRouter's errors and failed checks to the texts of `bot.messages.upstream` an
 - `jobs`: the queue, cooldowns, image counts, and the answers to a Cancel click.
 - `budgets`: daily budgets and role quotas.
 - `results`: `/show`, `/jobs`, `/describe` and the result buttons.
+- `grid`: results of several images (the grid's text, its per-image buttons, Upscale and Vary).
 - `config`: `/config` and its settings' refusals.
 
 Rules for a text here: every public name of an area module is a text (a `Text`, a `str` template,
