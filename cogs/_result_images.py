@@ -72,12 +72,18 @@ async def load_result(
     interaction: discord.Interaction[ImageBot], record: JobRecord, message: discord.Message | None,
     index: int = 1,
 ) -> tuple[ReferenceSource, LoadedImage]:
-    """A result's image `index` loaded through the pipeline, with the reference the new job records."""
+    """A result's image `index` loaded through the pipeline, with the reference the new job records.
+
+    When the clicked message's copy of the image cannot be fetched, the stored result message is
+    fetched again for fresh URLs before the image is declared gone.
+    """
     source = await result_source(interaction, record, message, index)
     try:
         (image,) = await interaction.client.attachments.load_for(interaction, [source])
     except AttachmentUnavailable as error:
-        raise ImageGone() from error
+        if message is None or record.result_message_id is None:
+            raise ImageGone() from error
+        return await load_result(interaction, record, None, index)
     return source.reference(), image
 
 

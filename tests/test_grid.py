@@ -156,3 +156,226 @@ async def test_a_malformed_v2_message_is_refused_with_discords_error(harness: Bo
     assert with_content.value.code == 50035
     (first, _), (second, _) = harness.discord.refused
     assert first.path.endswith("/messages") and second.path.endswith("/messages")
+
+
+# -- per-image buttons ------------------------------------------------------------------------------------
+
+
+def _decoded(data_url: str) -> bytes:
+    import base64
+
+    return base64.b64decode(data_url.split(",", 1)[1])
+
+
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
+async def test_each_upscale_uses_its_image_at_the_next_resolution_and_keeps_the_seed(
+    harness: BotHarness, number: int
+) -> None:
+    grid = (await imagine(harness, "four foxes in snow", count=4, seed=77)).last
+    conversation = await press(harness, grid, per_image(grid)[("upscale", number)])
+
+    upscaled = conversation.last
+    assert not upscaled.ephemeral and len(upscaled.files) == 1 and not upscaled.components_v2
+    assert upscaled.embeds[0]["title"] == "Upscale"
+    request = harness.openrouter.chat_requests()[-1]
+    assert request.prompt == "four foxes in snow"
+    assert request.json["image_config"]["image_size"] == "2K", "the next tier above the default 1K"
+    assert request.json["seed"] == 77
+    assert [_decoded(url) for url in request.input_image_urls] == [grid.files[number - 1].data]
+    assert size_of(upscaled.files[0].data) == (2048, 2048)
+    assert f"image {number} of [job #{grid_job(grid)}]" in upscaled.text
+    assert harness.bot is not None
+    record = await harness.bot.store.jobs.get(int(upscaled.custom_ids[0].split(":")[2]))
+    assert record is not None and record.spec.parent_job_id == grid_job(grid)
+    assert (record.spec.parent_image_index, record.spec.parent_action) == (number, "upscale")
+
+
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
+async def test_each_vary_makes_a_new_image_from_its_image_with_a_new_seed(harness: BotHarness, number: int) -> None:
+    grid = (await imagine(harness, "four foxes in snow", count=4, seed=77, format="landscape")).last
+    varied = (await press(harness, grid, per_image(grid)[("vary", number)])).last
+
+    assert varied.embeds[0]["title"] == "Vary" and len(varied.files) == 1
+    request = harness.openrouter.chat_requests()[-1]
+    assert request.prompt == "four foxes in snow" and request.json["image_config"]["aspect_ratio"] == "16:9"
+    assert "image_size" not in request.json["image_config"], "same settings: no resolution was asked for"
+    assert [_decoded(url) for url in request.input_image_urls] == [grid.files[number - 1].data]
+    assert harness.bot is not None
+    record = await harness.bot.store.jobs.get(int(varied.custom_ids[0].split(":")[2]))
+    assert record is not None and (record.spec.parent_image_index, record.spec.parent_action) == (number, "vary")
+
+
+async def test_upscale_where_no_higher_tier_is_offered_is_refused_before_anything_is_sent(
+    harness: BotHarness,
+) -> None:
+    grid = (await imagine(harness, "big", count=2, resolution="4K")).last
+    sent = len(harness.openrouter.chat_requests())
+    refused = (await press(harness, grid, per_image(grid)[("upscale", 2)])).last
+    assert refused.ephemeral and "nothing larger than 4K" in refused.text and "V2" in refused.text
+    assert len(harness.openrouter.chat_requests()) == sent
+
+
+async def test_edit_and_describe_act_on_the_image_they_name(harness: BotHarness) -> None:
+    grid = (await imagine(harness, "four foxes in snow", count=4)).last
+    message = await grid_message(harness, grid)
+    opened = await press(harness, grid, per_image(grid)[("edit", 3)], message=message)
+    assert opened.modal is not None and opened.modal["title"] == "Edit 3"
+    edited = (await harness.run(harness.payloads.modal_submit(
+        opened.modal["custom_id"], {"prompt": "make it night"}, message=message))).last
+    assert edited.embeds[0]["title"] == "Edit"
+    request = harness.openrouter.chat_requests()[-1]
+    assert [_decoded(url) for url in request.input_image_urls] == [grid.files[2].data]
+
+    described = (await press(harness, grid, per_image(grid)[("describe", 2)], message=message)).last
+    assert "A test description of the image." in described.text and "image 2 of" in described.text
+    request = harness.openrouter.chat_requests()[-1]
+    assert [_decoded(url) for url in request.input_image_urls] == [grid.files[1].data]
+
+
+async def test_reroll_of_a_grid_is_a_new_grid_with_a_new_seed(harness: BotHarness) -> None:
+    grid = (await imagine(harness, "four foxes in snow", count=4)).last
+    first_seeds = {r.json.get("seed") for r in harness.openrouter.chat_requests()}
+    again = (await press(harness, grid, f"job:reroll:{grid_job(grid)}")).last
+    assert again.components_v2 and len(again.files) == 4 and "### Re-roll" in again.text
+    assert grid_job(again) != grid_job(grid)
+    assert len(harness.openrouter.chat_requests()) == 8
+    assert harness.discord.refused == []
+    del first_seeds
+
+
+async def test_per_image_buttons_work_after_a_restart_with_expired_urls(harness: BotHarness) -> None:
+    grid = (await imagine(harness, "a castle in fog", count=4)).last
+    stale = await grid_message(harness, grid, with_files=False)  # the click brings URLs that no longer answer
+    fresh = await grid_message(harness, grid)
+    harness.discord.messages[(harness.payloads.channel_id, int(fresh["id"]))] = fresh  # GET gives fresh ones
+    await harness.restart()
+
+    varied = (await press(harness, grid, per_image(grid)[("vary", 4)], message=stale)).last
+    assert varied.embeds[0]["title"] == "Vary"
+    request = harness.openrouter.chat_requests()[-1]
+    assert [_decoded(url) for url in request.input_image_urls] == [grid.files[3].data], (
+        "image 4 fetched again from the stored result message")
+    upscaled = (await press(harness, grid, per_image(grid)[("upscale", 1)])).last
+    assert upscaled.embeds[0]["title"] == "Upscale"
+
+
+async def test_a_single_image_result_keeps_its_embed_and_gains_upscale_and_vary(harness: BotHarness) -> None:
+    reply = (await imagine(harness, "one lighthouse")).last
+    assert not reply.components_v2 and reply.embeds[0]["title"] == "Imagine"
+    number = int(reply.custom_ids[0].split(":")[2])
+    assert reply.labels[f"job:upscale:{number}:1"] == "Upscale" and reply.labels[f"job:vary:{number}:1"] == "Vary"
+    message = harness.payloads.message(
+        attachments=[harness.payloads.attachment(f.filename, f.data) for f in reply.files], components=reply.components)
+    assert harness.bot is not None
+    record = await harness.bot.store.jobs.get(number)
+    assert record is not None
+    message["id"] = str(record.result_message_id)
+    upscaled = (await harness.run(harness.payloads.component(f"job:upscale:{number}:1", message=message))).last
+    assert upscaled.embeds[0]["title"] == "Upscale"
+
+
+async def test_an_old_single_image_result_still_works_after_the_upgrade(harness: BotHarness) -> None:
+    """A result posted before grids: four `job:<action>:<id>` buttons and nothing else on the message."""
+    reply = (await imagine(harness, "an old result")).last
+    number = int(reply.custom_ids[0].split(":")[2])
+    old_row = {"type": 1, "components": [
+        {"type": 2, "style": 2, "label": action.title(), "custom_id": f"job:{action}:{number}"}
+        for action in ("reroll", "edit", "describe", "delete")]}
+    message = harness.payloads.message(
+        attachments=[harness.payloads.attachment(f.filename, f.data) for f in reply.files], components=[old_row])
+    assert harness.bot is not None
+    record = await harness.bot.store.jobs.get(number)
+    assert record is not None
+    message["id"] = str(record.result_message_id)
+    await harness.restart()
+
+    rerolled = (await harness.run(harness.payloads.component(f"job:reroll:{number}", message=message))).last
+    assert rerolled.embeds[0]["title"] == "Re-roll"
+    described = (await harness.run(harness.payloads.component(f"job:describe:{number}", message=message))).last
+    assert "A test description of the image." in described.text
+
+
+async def test_a_forged_image_number_is_refused(harness: BotHarness) -> None:
+    grid = (await imagine(harness, "two", count=2)).last
+    number = grid_job(grid)
+    forged = f"job:vary:{number}:7"
+    message = await grid_message(harness, grid)
+    message["components"] = [{"type": 1, "components": [
+        {"type": 2, "style": 2, "label": "V7", "custom_id": forged}]}]
+    message["flags"] = 0
+    refused = (await harness.run(harness.payloads.component(forged, message=message))).last
+    assert refused.ephemeral and "has no image 7" in refused.text
+
+
+# -- delete, /jobs, the channel fallback, /edit -----------------------------------------------------------
+
+
+async def test_another_member_cannot_delete_a_grid_but_its_owner_can(harness: BotHarness) -> None:
+    grid = (await imagine(harness, "mine", count=4)).last
+    delete = f"job:delete:{grid_job(grid)}"
+    refused = await press(harness, grid, delete, actor=Actor("bystander"))
+    assert refused.last.ephemeral and "Manage Messages" in refused.last.text
+    assert not any(r.method == "DELETE" for r in refused.requests)
+
+    deleted = await press(harness, grid, delete)
+    assert [r.path.rsplit("/", 1)[-1] for r in deleted.requests if r.method == "DELETE"] == ["@original"]
+    assert harness.bot is not None
+    record = await harness.bot.store.jobs.get(grid_job(grid))
+    assert record is not None and record.result_deleted
+
+
+async def test_jobs_names_which_image_an_upscale_came_from(harness: BotHarness) -> None:
+    grid = (await imagine(harness, "four foxes", count=4)).last
+    await press(harness, grid, per_image(grid)[("upscale", 2)])
+    listed = (await harness.run(harness.payloads.slash("jobs"))).last
+    assert f"Upscale of image 2 of job #{grid_job(grid)}" in listed.text
+
+
+async def test_a_grid_whose_token_expired_is_posted_in_the_channel_with_every_image(harness: BotHarness) -> None:
+    payload = harness.payloads.slash("imagine", prompt="a slow grid", count=4)
+    harness.discord.expired_tokens.add(payload["token"])
+    await harness.run(payload)
+    (posted,) = harness.discord.matching("POST", f"/channels/{harness.payloads.channel_id}/messages")
+    assert posted.refusal is None
+    assert posted.json["content"].startswith(f"<@{harness.payloads.member.user_id}>")
+    assert not posted.json.get("flags", 0) & IS_COMPONENTS_V2
+    names = [sent.filename for sent in posted.files]
+    assert len(names) == 4
+    assert [embed["image"]["url"] for embed in posted.json["embeds"]] == [f"attachment://{n}" for n in names]
+    custom_ids = [c["custom_id"] for row in posted.json["components"] for c in row["components"]]
+    assert len(posted.json["components"]) == 5 and len(custom_ids) == 18
+
+
+async def test_a_grid_of_four_from_edit(harness: BotHarness) -> None:
+    from tests.fake_openrouter import render_png
+
+    photo = harness.payloads.attachment("cat.png", render_png(64, 48), "image/png", width=64, height=48)
+    grid = (await harness.run(harness.payloads.slash("edit", prompt="add a hat", image=photo, count=4))).last
+    assert grid.components_v2 and len(grid.gallery) == 4 and "### Edit" in grid.text and "cat.png" in grid.text
+    assert harness.discord.refused == []
+    upscaled = (await press(harness, grid, per_image(grid)[("upscale", 4)])).last
+    assert upscaled.embeds[0]["title"] == "Upscale"
+    request = harness.openrouter.chat_requests()[-1]
+    assert request.json["model"] == "google/gemini-2.5-flash-image"
+    assert request.json["image_config"] == {"aspect_ratio": "4:3", "image_size": "2K"}
+    assert [_decoded(url) for url in request.input_image_urls] == [grid.files[3].data]
+
+
+async def test_grid_files_over_the_servers_upload_limit_are_fitted_and_the_result_says_so(
+    harness: BotHarness,
+) -> None:
+    harness.payloads.filesize_limit = 300 * 1024
+    harness.openrouter.image_padding = 400 * 1024  # each image is over the server's limit
+    grid = (await imagine(harness, "heavy", count=4)).last
+    assert grid.components_v2 and len(grid.files) == 4
+    assert all(len(sent.data) <= 300 * 1024 for sent in grid.files)
+    assert "to fit Discord's" in grid.text
+    assert [item["media"]["url"] for item in grid.gallery] == [f"attachment://{f.filename}" for f in grid.files]
+    assert harness.discord.refused == []
+
+
+async def test_a_spoilered_grid_blurs_every_image(harness: BotHarness) -> None:
+    grid = (await imagine(harness, "secret", count=2, spoiler=True)).last
+    assert all(sent.filename.startswith("SPOILER_") for sent in grid.files)
+    assert all(item["spoiler"] for item in grid.gallery)
+    assert harness.discord.refused == []
