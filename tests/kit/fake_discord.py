@@ -202,6 +202,8 @@ class DiscordRequest:
     received_at: float = field(default_factory=time.perf_counter)
     #: Discord's 400 answer when the stand-in refused the body (`message_problems`), else None.
     refusal: dict[str, Any] | None = None
+    #: The message object the stand-in answered with (creates and edits), as a click on it would carry it.
+    answered: dict[str, Any] | None = None
 
     @property
     def token(self) -> str | None:
@@ -540,7 +542,7 @@ class FakeDiscord:
             attachments.append({"id": str(next(self._ids)), "filename": sent.filename, "size": len(sent.data),
                                 "url": url, "proxy_url": url, "content_type": sent.content_type or None,
                                 "index": index})
-        return {
+        recorded.answered = {
             "id": message_id, "channel_id": str(channel_id), "type": 0, "content": data.get("content") or "",
             "author": self.bot_user(), "attachments": attachments, "embeds": data.get("embeds") or [],
             "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False,
@@ -548,6 +550,13 @@ class FakeDiscord:
             "flags": data.get("flags") or 0, "components": _numbered(data.get("components") or []),
             "webhook_id": str(APPLICATION_ID),
         }
+        return recorded.answered
+
+    def last_message(self, token: str) -> dict[str, Any]:
+        """The message an interaction's last accepted create or edit left, as Discord would send it on a click."""
+        answered = [r.answered for r in self.for_token(token) if r.answered is not None and r.method != "GET"]
+        assert answered, "the bot posted no message for this interaction"
+        return answered[-1]
 
 
 def _numbered(components: list[Any]) -> list[Any]:
