@@ -74,6 +74,8 @@ class Sizes:
     #: The Images API scenario: `burst` commands, each asking for `images_count` images of `images_image` bytes.
     images_count: int = 4
     images_image: int = 1 * MIB
+    #: The grid scenario: `burst` grids of `images_count`, each image `grid_image` bytes.
+    grid_image: int = 512 * 1024
     #: The scaling scenario's steps: that many concurrent /imagine, one burst after another.
     scaling: tuple[int, ...] = (100, 200, 400, 800)
 
@@ -87,7 +89,7 @@ SIZES = {
 SIZES["tiny"] = replace(
     SIZES["full"], name="tiny", upstream_s=0.05, in_flight=3, probe_s=0.3, burst=4, big_image=64 * 1024,
     queued_jobs=5, queued_upstream_s=0.01, catalog_models=40, autocomplete_n=3, config_reads=20, cold_reads=3,
-    describe_runs=1, attachment_bytes=256 * 1024, images_image=16 * 1024, scaling=(2, 3),
+    describe_runs=1, attachment_bytes=256 * 1024, images_image=16 * 1024, grid_image=16 * 1024, scaling=(2, 3),
 )
 
 
@@ -107,6 +109,7 @@ class Row:
     def title(self, sizes: Sizes) -> str:
         """The scenario's label with this run's counts filled in."""
         return self.label.format(**vars(sizes), big_mib=sizes.big_image / MIB, images_mib=sizes.images_image / MIB,
+                                 grid_kib=sizes.grid_image / 1024,
                                  attachment_mib=sizes.attachment_bytes / MIB, bound=DEFAULT_BOUND)
 
 
@@ -115,6 +118,8 @@ _BURST = "{burst} concurrent /imagine (upstream {upstream_s:g} s)"
 _BIG = "{burst} concurrent /imagine, {big_mib:g} MiB PNGs"
 _IMAGES = ("{burst} concurrent /imagine count {images_count}, Images API model, "
            "{images_mib:g} MiB images (upstream {upstream_s:g} s)")
+_GRID = ("{burst} concurrent grids of {images_count} (/imagine count {images_count}, Images API model, "
+         "{grid_kib:g} KiB images, upstream {upstream_s:g} s)")
 _BOT_SIDE = "bot-side time p50 (download, decode, scale, encode)"
 #: The model of the Images API scenario: served by `POST /images` only (not by the chat route), up to 4 per call.
 IMAGES_MODEL = "bytedance-seed/seedream-4.5"
@@ -132,6 +137,10 @@ ROWS: tuple[Row, ...] = (
     Row("images", "ttfr_p99", _IMAGES, "first response p99", None, "ms"),
     Row("images", "e2e_ratio", _IMAGES, "end-to-end / upstream p50", None, "x"),
     Row("images", "lag_max", _IMAGES, "event-loop lag max", None, "ms"),
+    Row("grid", "ttfr_max", _GRID, "first response max", 1000, "ms"),
+    Row("grid", "e2e_ratio", _GRID, "end-to-end / upstream p50", None, "x"),
+    Row("grid", "rss_growth", _GRID, "peak RSS growth over idle", None, "MB"),
+    Row("grid", "lag_max", _GRID, "event-loop lag max", None, "ms"),
     Row("queue", "rss_growth", "{queued_jobs} jobs behind the default bound ({bound}), {big_mib:g} MiB PNGs",
         "peak RSS growth over idle", 300, "MB"),
     Row("autocomplete", "p99", "/config model autocomplete, {catalog_models} models", "reply time p99", 50, "ms"),
@@ -474,6 +483,22 @@ async def scenario_images(kind: str, sizes: Sizes, standins: Standins, workdir: 
     return {**extra, **_timing_figures(first, e2e, sizes.upstream_s)}
 
 
+async def scenario_grid(kind: str, sizes: Sizes, standins: Standins, workdir: Path) -> Result:
+    """200 grids of 4 at once: /imagine count 4 on a model only the Images API serves, 512 KiB images.
+
+    The project delivers each as one Components V2 message (a media gallery of its four uploads, the text,
+    20 buttons), checked by the stand-in as Discord checks it; the minimal bot uploads the same four files
+    in one plain message. `grids` counts the project's deliveries that were accepted grids of four.
+    """
+    await standins.configure(latency_s=sizes.upstream_s, image_bytes=png_of_size(sizes.grid_image, fast=True))
+    extra, first, e2e = await _burst(kind, sizes, standins, workdir, count=sizes.burst,
+                                     max_concurrent=max(sizes.burst, DEFAULT_BOUND), max_queued=10 * sizes.burst,
+                                     ticker=LoopTicker(), model=IMAGES_MODEL, images=sizes.images_count)
+    grids = (await standins.records()).grids(sizes.images_count) if kind != "httpx" else {}
+    accepted = sum(1 for token, ok in grids.items() if ok and token in e2e)  # the burst's, not the warm-up's
+    return {**extra, **_timing_figures(first, e2e, sizes.upstream_s), "grids": float(accepted)}
+
+
 async def scenario_scaling(kind: str, sizes: Sizes, standins: Standins, workdir: Path) -> Result:
     """100, 200, 400 and 800 concurrent /imagine, each step the burst scenario at that count.
 
@@ -660,6 +685,7 @@ SCENARIOS: dict[str, Scenario] = {
     "burst": scenario_burst,
     "big": scenario_big,
     "images": scenario_images,
+    "grid": scenario_grid,
     "scaling": scenario_scaling,
     "queue": scenario_queue,
     "autocomplete": scenario_autocomplete,

@@ -36,7 +36,7 @@ import httpx
 from aiohttp import web
 
 from tests.fake_openrouter import FakeOpenRouter, default_models
-from tests.kit.fake_discord import DiscordRequest, FakeDiscord, SentFile
+from tests.kit.fake_discord import IS_COMPONENTS_V2, DiscordRequest, FakeDiscord, SentFile
 
 __all__ = ["LocalStandins", "Records", "RemoteStandins", "Standins", "start_process", "stop_process",
            "synthetic_models"]
@@ -211,6 +211,15 @@ class Records:
                 found[request["token"]] = request["at"]
         return found
 
+    def grids(self, images: int) -> dict[str, bool]:
+        """Interaction token -> whether its last delivery was an accepted Components V2 grid of `images` images."""
+        found: dict[str, bool] = {}
+        for request in self.discord:
+            if request["path"].startswith("/webhooks/") and request["method"] in ("PATCH", "POST") \
+                    and request["token"] and request["files"] > 0:
+                found[request["token"]] = request["v2"] and request["gallery"] == images and not request["refused"]
+        return found
+
     def chat_arrivals(self) -> list[float]:
         """Arrival times of chat completion requests, in order."""
         return self.generation_arrivals("/chat/completions")
@@ -278,8 +287,21 @@ class _OpenRouterProxy:
 
 def _discord_record(request: DiscordRequest) -> dict[str, Any]:
     body = request.json if isinstance(request.json, dict) else {}
+    message = body.get("data", body) if isinstance(body.get("data", body), dict) else {}
     return {"method": request.method, "path": request.path, "token": request.token, "at": request.received_at,
-            "type": body.get("type"), "files": len(request.files)}
+            "type": body.get("type"), "files": len(request.files),
+            "v2": bool(int(message.get("flags") or 0) & IS_COMPONENTS_V2),
+            "gallery": _gallery_items(message.get("components") or []), "refused": request.refusal is not None}
+
+
+def _gallery_items(components: list[Any]) -> int:
+    """How many media gallery items a message's components hold (nested ones included)."""
+    found = 0
+    for item in components:
+        if isinstance(item, dict):
+            found += len(item.get("items") or []) if item.get("type") == 12 else 0
+            found += _gallery_items(item.get("components") or [])
+    return found
 
 
 #: Listen backlog of the stand-ins' sockets. aiohttp's default (128) overflows when hundreds of connections

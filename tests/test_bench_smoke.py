@@ -37,9 +37,12 @@ async def test_every_scenario_produces_its_rows() -> None:
         assert cells[2] != "—", f"no project figure for {row.scenario}/{row.key}"
     # Every job of the bursts reached its member with an image, for both bots.
     for scenario, count in {"burst": sizes.burst, "big": sizes.burst, "queue": sizes.queued_jobs,
-                            "images": sizes.burst}.items():
+                            "images": sizes.burst, "grid": sizes.burst}.items():
         for target in ("project", "minimal"):
             assert results[scenario][target]["delivered"] == count, (scenario, target)
+    # Every grid of the project's was one accepted Components V2 message of four images; the floor's plain uploads.
+    assert results["grid"]["project"]["grids"] == sizes.burst
+    assert results["grid"]["minimal"]["grids"] == 0
     # The Images API scenario went to POST /images, one call per command, whoever made it.
     for target in TARGETS:
         assert results["images"][target]["images_calls"] == sizes.burst, target
