@@ -63,11 +63,12 @@ class GridText:
         shape: str | None,
         seed: int | None,
         cost: float | None,
-        elapsed_s: float,
+        elapsed_s: float | None,
         count: int,
         requester: str,
         notes: Sequence[str] = (),
         extra_fields: Sequence[tuple[str, str]] = (),
+        shown_by: str | None = None,
     ) -> None:
         self.title = title
         self.prompt = prompt
@@ -80,12 +81,16 @@ class GridText:
         self.requester = requester
         self.notes = tuple(notes)
         self.extra_fields = tuple(extra_fields)
+        #: Who posted it again (`/show`): the subtext says so instead of who asked (a field can say that).
+        self.shown_by = shown_by
 
 
 def grid_text(text: GridText) -> str:
     """The Markdown of the text display, within `MAX_TEXT_DISPLAY`; the prompt gets what is left."""
-    details = [texts.GRID_DETAILS.format(model=escape_member_text(text.model, 200), count=text.count,
-                                         time=f"{text.elapsed_s:.1f}")]
+    first = [texts.GRID_DETAILS.format(model=escape_member_text(text.model, 200), count=text.count)]
+    if text.elapsed_s is not None:
+        first.append(texts.GRID_TIME.format(time=f"{text.elapsed_s:.1f}"))
+    details = [" · ".join(first)]
     facts = []
     if text.shape:
         facts.append(texts.GRID_SHAPE.format(shape=shorten(text.shape, 100)))
@@ -96,7 +101,10 @@ def grid_text(text: GridText) -> str:
     details += [f"**{shorten(name, 100)}** {shorten(value, 1024)}" for name, value in text.extra_fields]
     if text.notes:
         details.append(texts.GRID_NOTES.format(notes=shorten(" ".join(text.notes), 1024)))
-    details.append(texts.GRID_REQUESTED_BY.format(name=escape_member_text(text.requester, 100)))
+    if text.shown_by is not None:
+        details.append(texts.GRID_SHOWN_BY.format(name=escape_member_text(text.shown_by, 100)))
+    else:
+        details.append(texts.GRID_REQUESTED_BY.format(name=escape_member_text(text.requester, 100)))
     body = "\n".join(details)
     room = MAX_TEXT_DISPLAY - len(body) - len(texts.GRID_HEADING.format(title=text.title, prompt="")) - 2
     heading = texts.GRID_HEADING.format(title=text.title, prompt=escape_member_text(text.prompt, max(room, 1)))

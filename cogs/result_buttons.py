@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from bot.core import ImageBot
     from cogs.describe import Describe
 
-__all__ = ["ImageButton", "JobButton", "ResultButtons", "result_rows", "result_view"]
+__all__ = ["ImageButton", "JobButton", "ResultButtons", "grid_rows", "result_rows", "result_view"]
 
 log = logging.getLogger(__name__)
 
@@ -185,13 +185,18 @@ def result_view(job: Job | None) -> discord.ui.View | None:
 
 
 def result_rows(job: Job, count: int) -> list[list[discord.ui.Item[Any]]]:
-    """The button rows of a grid of `count` images: U, V, Edit and Describe per image, then Re-roll and Delete."""
+    """The button rows of a delivered grid of `count` images (`grid_rows` of its job id)."""
     assert job.id is not None
+    return grid_rows(job.id, count)
+
+
+def grid_rows(job_id: int, count: int) -> list[list[discord.ui.Item[Any]]]:
+    """The button rows of a grid of `count` images: U, V, Edit and Describe per image, then Re-roll and Delete."""
     numbers = range(1, min(count, MAX_PER_IMAGE_BUTTONS) + 1)
     rows: list[list[discord.ui.Item[Any]]] = [
-        [ImageButton(action, job.id, number) for number in numbers] for action in IMAGE_BUTTONS
+        [ImageButton(action, job_id, number) for number in numbers] for action in IMAGE_BUTTONS
     ]
-    rows.append([JobButton("reroll", job.id), JobButton("delete", job.id)])
+    rows.append([JobButton("reroll", job_id), JobButton("delete", job_id)])
     return rows
 
 

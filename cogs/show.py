@@ -32,7 +32,9 @@ from bot.access import is_spoilered, require_channel, spoiler_results
 from bot.attachments import AttachmentUnavailable, ImageSource
 from bot.contexts import require_server
 from bot.errors import UserFacingError, refusal
+from bot.grid import GridText, grid_layout
 from bot.images import ImageTooLarge
+from bot.messages import grid as grid_texts
 from bot.messages import results as texts
 from bot.operations import ImageFormat
 from bot.rendering import (
@@ -46,13 +48,13 @@ from bot.rendering import (
 )
 from bot.storage.jobs import INTERRUPTED, MAX_CHOICES, JobRecord, JobStatus
 from cogs._result_images import defer, fetch_message
-from cogs.result_buttons import IMAGE_ACTIONS, JobButton
+from cogs.result_buttons import IMAGE_ACTIONS, JobButton, grid_rows
 
 if TYPE_CHECKING:
     from bot.core import ImageBot
     from bot.operations import Operation
 
-__all__ = ["Show", "choice_name", "parse_job_id", "shown_image_embed", "shown_view"]
+__all__ = ["Show", "choice_name", "parse_job_id", "shown_grid_text", "shown_image_embed", "shown_view"]
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +196,23 @@ def shown_image_embed(record: JobRecord, filenames: Sequence[str], *, shown_by: 
     return embed
 
 
+def shown_grid_text(record: JobRecord, count: int, *, shown_by: str) -> GridText:
+    """The text of a grid shown again: what `shown_image_embed` says, for a Components V2 text display."""
+    spec = record.spec
+    link = record.result_url
+    return GridText(
+        title=spec.operation.label, prompt=spec.prompt, model=spec.model, shape=_format_label(record),
+        seed=spec.request.seed, cost=record.cost, elapsed_s=None, count=count, requester="", shown_by=shown_by,
+        extra_fields=[
+            (grid_texts.SHOWN_ASKED_BY_FIELD,
+             grid_texts.SHOWN_ASKED_BY.format(member_id=spec.member_id, timestamp=int(record.created_at.timestamp()))),
+            (grid_texts.SHOWN_ORIGINAL_FIELD,
+             grid_texts.SHOWN_ORIGINAL_LINKED.format(job_id=record.id, link=link) if link
+             else grid_texts.SHOWN_ORIGINAL.format(job_id=record.id)),
+        ],
+    )
+
+
 def _spoilered(filename: str) -> str:
     return filename if filename.startswith(SPOILER_PREFIX) else SPOILER_PREFIX + filename
 
@@ -315,6 +334,12 @@ class Show(commands.Cog):
             # shown in a normal one), and a spoilered result stays spoilered anywhere.
             images = [(_spoilered(filename), blob) for filename, blob in images]
         files = [discord.File(io.BytesIO(blob), filename=filename) for filename, blob in images]
+        if len(files) > 1:  # a grid is shown again as a grid, with its per-image buttons
+            spoiler = any(name.startswith(SPOILER_PREFIX) for name, _ in images)
+            layout = grid_layout(shown_grid_text(record, len(files), shown_by=interaction.user.display_name),
+                                 files, grid_rows(record.id, len(files)), spoiler=spoiler)
+            await _post(interaction, [], files=files, view=layout)
+            return
         embed = shown_image_embed(record, [filename for filename, _ in images],
                                   shown_by=interaction.user.display_name)
         await _post(interaction, [embed], files=files, view=shown_view(record.id, record.spec.operation))
@@ -365,14 +390,17 @@ async def _post(
     embeds: Sequence[discord.Embed],
     *,
     files: Sequence[discord.File] = (),
-    view: discord.ui.View,
+    view: discord.ui.View | discord.ui.LayoutView,
 ) -> None:
-    """The public result: the first response, or the "thinking" message replaced."""
+    """The public result: the first response, or the "thinking" message replaced (a layout carries no embeds)."""
     if interaction.response.is_done():
         await interaction.edit_original_response(content=None, embeds=list(embeds), attachments=list(files),
                                                  view=view)
     else:
-        await interaction.response.send_message(embeds=list(embeds), files=list(files), view=view)
+        if isinstance(view, discord.ui.LayoutView):
+            await interaction.response.send_message(files=list(files), view=view)
+        else:
+            await interaction.response.send_message(embeds=list(embeds), files=list(files), view=view)
     interaction.extras["delivered"] = True  # from now on an error must not remove the result
 
 

@@ -116,7 +116,6 @@ async def recorded_job(
 
 
 async def test_show_posts_the_images_again_publicly_with_the_results_buttons(harness: BotHarness) -> None:
-    harness.openrouter.image_count = 2
     reply = (await imagine(harness, "a *red* fox", format="landscape")).last
     number = job_id(reply)
     await stored(harness, reply)
@@ -125,7 +124,6 @@ async def test_show_posts_the_images_again_publicly_with_the_results_buttons(har
     assert conversation.callback_types == [4], "answered at once, nothing deferred"
     shown = conversation.last
     assert not shown.ephemeral, "a result is public"
-    assert len(reply.files) == 2
     assert [(sent.filename, sent.data) for sent in shown.files] == [(sent.filename, sent.data) for sent in reply.files]
     assert buttons(shown) == {action: f"job:{action}:{number}" for action in ACTIONS}
 
@@ -147,6 +145,29 @@ async def test_show_posts_the_images_again_publicly_with_the_results_buttons(har
     lookups = harness.discord.matching("GET", "/messages/")
     assert [request.path for request in lookups] == [
         f"/channels/{harness.payloads.channel_id}/messages/{record.result_message_id}"]
+
+
+async def test_show_posts_a_grid_again_as_a_grid_with_its_per_image_buttons(harness: BotHarness) -> None:
+    harness.openrouter.image_count = 2
+    reply = (await imagine(harness, "a *red* fox", format="landscape")).last
+    assert reply.components_v2
+    number = job_id(reply)
+    await stored(harness, reply)
+
+    shown = (await show(harness, f"#{number}")).last
+    assert not shown.ephemeral and shown.components_v2 and not shown.embeds
+    assert [(sent.filename, sent.data) for sent in shown.files] == [(sent.filename, sent.data) for sent in reply.files]
+    assert [item["media"]["url"] for item in shown.gallery] == [f"attachment://{f.filename}" for f in reply.files]
+    assert set(shown.custom_ids) == set(reply.custom_ids), "the same buttons, per image too"
+    assert harness.bot is not None
+    record = await harness.bot.store.jobs.get(number)
+    assert record is not None
+    for part in ("a \\*red\\* fox", "google/gemini-2.5-flash-image", "Landscape (16:9)", "$0.0039",
+                 f"<@{harness.payloads.member.user_id}>", f"[job #{number}]({record.result_url})",
+                 "Shown again by Member"):
+        assert part in shown.text
+    assert harness.discord.refused == []
+    assert len(harness.openrouter.chat_requests()) == 1, "showing generates nothing"
 
 
 async def test_the_buttons_of_a_shown_result_work(harness: BotHarness) -> None:

@@ -30,11 +30,18 @@ __all__ = [
     "GRID_REQUESTED_BY",
     "GRID_SEED",
     "GRID_SHAPE",
+    "GRID_SHOWN_BY",
+    "GRID_TIME",
     "IMAGES_LEFT_OUT",
     "JOBS_DERIVED",
     "NOTHING_TO_UPSCALE",
     "NO_HIGHER_RESOLUTION",
     "NO_SUCH_IMAGE",
+    "SHOWN_ASKED_BY",
+    "SHOWN_ASKED_BY_FIELD",
+    "SHOWN_ORIGINAL",
+    "SHOWN_ORIGINAL_FIELD",
+    "SHOWN_ORIGINAL_LINKED",
     "TITLE_UPSCALE",
     "TITLE_VARY",
     "UPSCALED_TO",
@@ -46,8 +53,10 @@ __all__ = [
 
 #: `title`: the result's title (Imagine, Edit, Re-roll, ...); `prompt`: escaped and shortened.
 GRID_HEADING = "### {title}\n{prompt}"
-#: `model`: escaped model id; `count`: images shown; `time`: seconds with one decimal.
-GRID_DETAILS = "**Model** {model} · **Images** {count} · **Time** {time} s"
+#: `model`: escaped model id; `count`: images shown.
+GRID_DETAILS = "**Model** {model} · **Images** {count}"
+#: `time`: seconds with one decimal.
+GRID_TIME = "**Time** {time} s"
 GRID_SHAPE = "**Shape** {shape}"
 GRID_SEED = "**Seed** `{seed}`"
 #: `cost`: the total of every call (`format_cost`), `count`: images.
@@ -55,6 +64,8 @@ GRID_COST = "**Cost** {cost} in all for {count} images"
 GRID_NOTES = "**Note** {notes}"
 #: Subtext (`-#`): who asked. `name` is escaped.
 GRID_REQUESTED_BY = "-# Requested by {name}"
+#: Subtext of a grid posted again by `/show`: who showed it (escaped).
+GRID_SHOWN_BY = "-# Shown again by {name}"
 #: Alt text of each gallery image: `number` (1-based) and the prompt (shortened to fit 1024 characters).
 ALT_TEXT = "Image {number}: {prompt}"
 #: Title of each further embed of a grid posted in the channel without Components V2 (one per image).
@@ -89,6 +100,13 @@ FROM_IMAGE = "image {number} of job #{job_id}"
 FROM_IMAGE_LINKED = "image {number} of [job #{job_id}]({link})"
 #: A note on an Upscale: `resolution` is the tier asked for.
 UPSCALED_TO = "Upscaled to {resolution}."
+
+#: `/show` of a grid: who asked and when (`member_id`, `timestamp`: Unix seconds), and the original.
+SHOWN_ASKED_BY_FIELD = "Asked by"
+SHOWN_ASKED_BY = "<@{member_id}> · <t:{timestamp}:R>"
+SHOWN_ORIGINAL_FIELD = "Original"
+SHOWN_ORIGINAL = "job #{job_id}"
+SHOWN_ORIGINAL_LINKED = "[job #{job_id}]({link})"
 
 #: `/jobs`: what a job made from one image of another is. `action` is Upscale or Vary.
 JOBS_DERIVED = "{action} of image {number} of job #{job_id}"
