@@ -379,3 +379,95 @@ async def test_a_spoilered_grid_blurs_every_image(harness: BotHarness) -> None:
     assert all(sent.filename.startswith("SPOILER_") for sent in grid.files)
     assert all(item["spoiler"] for item in grid.gallery)
     assert harness.discord.refused == []
+
+
+# -- on the Images API, costs, long prompts, the callback route ----------------------------------------
+
+SEEDREAM = "bytedance-seed/seedream-4.5"
+KREA = "krea/krea-1"
+
+
+async def _use(harness: BotHarness, model: str) -> None:
+    reply = (await harness.run(harness.payloads.slash(
+        "config model", actor=harness.payloads.admin, operation="imagine", model=model))).last
+    assert reply.ephemeral
+
+
+async def test_upscale_on_the_images_api_sends_the_image_and_the_next_tier(harness: BotHarness) -> None:
+    harness.extensions = (*EXTENSIONS, "cogs.config")
+    await harness.restart()
+    await _use(harness, SEEDREAM)
+    grid = (await imagine(harness, "two owls", count=2, seed=5)).last
+    (made,) = harness.openrouter.image_requests()
+    assert made.json["n"] == 2
+    upscaled = (await press(harness, grid, per_image(grid)[("upscale", 2)])).last
+    assert upscaled.embeds[0]["title"] == "Upscale"
+    sent = harness.openrouter.image_requests()[-1].json
+    assert (sent["resolution"], sent["seed"], sent["prompt"]) == ("2K", 5, "two owls")
+    assert "n" not in sent
+    (reference,) = sent["input_references"]
+    assert _decoded(reference["image_url"]["url"]) == grid.files[1].data
+
+
+async def test_a_model_that_takes_no_reference_cannot_upscale_or_vary(harness: BotHarness) -> None:
+    harness.extensions = (*EXTENSIONS, "cogs.config")
+    await harness.restart()
+    await _use(harness, KREA)
+    grid = (await imagine(harness, "two owls", count=2)).last
+    sent = len(harness.openrouter.image_requests())
+    for action in ("upscale", "vary"):
+        refused = (await press(harness, grid, per_image(grid)[(action, 1)])).last
+        assert refused.ephemeral and f"`{KREA}` can't take an image as a reference" in refused.text
+    assert len(harness.openrouter.image_requests()) == sent
+
+
+async def test_each_images_cost_is_in_the_ledger_and_the_grid_shows_the_total(harness: BotHarness) -> None:
+    grid = (await imagine(harness, "four foxes", count=4)).last
+    assert harness.bot is not None
+    record = await harness.bot.store.jobs.get(grid_job(grid))
+    assert record is not None and record.cost is not None
+    rows = await harness.bot.store.database.fetch_all(
+        "SELECT cost FROM usage_ledger WHERE job_id = ?", (grid_job(grid),))
+    assert len(rows) == 4, "one ledger row per call, each with its own cost"
+    assert sum(row["cost"] for row in rows) == pytest.approx(record.cost)
+    from bot.rendering import format_cost
+
+    assert f"**Cost** {format_cost(record.cost)} in all for 4 images" in grid.text
+
+
+async def test_a_grid_of_the_longest_prompt_stays_within_discords_limits(harness: BotHarness) -> None:
+    from bot.operations import MAX_PROMPT_LENGTH
+
+    prompt = ("a [very](https://example.com) *long* prompt " * 400)[:MAX_PROMPT_LENGTH]
+    grid = (await imagine(harness, prompt, count=4)).last
+    assert grid.components_v2 and harness.discord.refused == []
+    assert all(len(item["description"]) <= 1024 for item in grid.gallery)
+    assert sum(len(item.get("content", "")) for item in _texts(grid)) <= 4000
+    assert "…" in grid.text, "the cut prompt is marked"
+
+
+def _texts(reply: Reply) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(items: list[Any]) -> None:
+        for item in items:
+            if item.get("type") == 10:
+                found.append(item)
+            walk(item.get("components", []))
+
+    walk(reply.components)
+    return found
+
+
+async def test_the_stand_in_refuses_a_malformed_v2_callback_and_webhook_edit(harness: BotHarness) -> None:
+    import httpx
+
+    bad = {"flags": IS_COMPONENTS_V2, "content": "not allowed", "components": [{"type": 12, "items": []}]}
+    base = harness.discord.api_base
+    async with httpx.AsyncClient() as client:
+        callback = await client.post(f"{base}/interactions/1/itoken-x/callback", json={"type": 4, "data": bad})
+        edit = await client.patch(f"{base}/webhooks/1/itoken-x/messages/@original", json=bad)
+    for answer in (callback, edit):
+        assert answer.status_code == 400
+        body = answer.json()
+        assert body["code"] == 50035 and {"content", "components.0.items"} <= set(body["errors"])
