@@ -86,6 +86,8 @@ class ImageRequest:
     quality: str | None = None
     count: int = 1
     seed: int | None = None
+    #: The member gave `seed` (a re-roll keeps it); False when the bot picked it (a re-roll picks another).
+    seed_given: bool = False
     references: tuple[ReferenceSource, ...] = ()
     providers: ProviderFilter = field(default_factory=ProviderFilter)
 

@@ -219,7 +219,8 @@ async def reroll(interaction: discord.Interaction[ImageBot], job_id: int) -> Non
 
     The model, provider filter and max references are the server's current ones, not the job's:
     otherwise an old result's button would keep a model or as many images as an admin has since ruled
-    out. Only the prompt, the format and the images themselves come from the job.
+    out. Only the prompt, the format, the options (count, resolution, quality, and the seed if the member
+    gave one) and the images themselves come from the job.
     """
     bot = interaction.client
     record = await _job(interaction, job_id)
@@ -247,9 +248,10 @@ async def reroll(interaction: discord.Interaction[ImageBot], job_id: int) -> Non
         providers=config.provider_filter,
         references=tuple(references),
     )
-    # The same options again (a new seed: a re-roll is for another image), planned for today's model.
+    # The same options again, planned for today's model: the member's own seed, else a new one (a re-roll
+    # is for another image).
     asked = Asked(count=min(request.count, config.effective_max_count), resolution=request.resolution,
-                  quality=request.quality)
+                  quality=request.quality, seed=request.seed if request.seed_given else None)
     await _run_from(interaction, record, spec.operation, request, config, asked, load=load, title="Re-roll")
 
 

@@ -94,7 +94,8 @@ def plan_request(
         calls = -(-count // per_call)
         notes.append(f"{model} makes {per_call} image(s) per call, so this took {calls} calls")
     planned = replace(
-        request, route=route, count=count, seed=seed, resolution=resolution, quality=quality,
+        request, route=route, count=count, seed=seed, seed_given=seed is not None and seed == asked.seed,
+        resolution=resolution, quality=quality,
     )
     stream = route is Route.IMAGES and params.streaming
     return Plan(request=planned, per_call=min(per_call, count), notes=tuple(notes), stream=stream)

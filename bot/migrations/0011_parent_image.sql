@@ -3,3 +3,6 @@
 -- which the job's own operation and title already say). /jobs shows "Upscale of image 2 of job #12".
 ALTER TABLE jobs ADD COLUMN parent_image_index INTEGER CHECK (parent_image_index >= 1);
 ALTER TABLE jobs ADD COLUMN parent_action TEXT CHECK (parent_action IN ('upscale', 'vary'));
+-- Whether the member gave the job's seed (1) or the bot picked it (0): a re-roll keeps a given seed and
+-- picks a new one otherwise. Rows from before did not record it; they re-roll with a new seed, as before.
+ALTER TABLE jobs ADD COLUMN seed_given INTEGER NOT NULL DEFAULT 0 CHECK (seed_given IN (0, 1));

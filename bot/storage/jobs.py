@@ -136,7 +136,7 @@ _COLUMNS = (
     "id, guild_id, channel_id, member_id, operation, prompt, image_format, aspect_ratio, model, "
     "provider_filter, reference_images, parent_job_id, status, result_channel_id, result_message_id, "
     "result_files, result_deleted, cost, generation_id, error_kind, created_at, started_at, finished_at, "
-    "upstream_ms, route, resolution, quality, image_count, seed, parent_image_index, parent_action"
+    "upstream_ms, route, resolution, quality, image_count, seed, parent_image_index, parent_action, seed_given"
 )
 
 
@@ -155,8 +155,8 @@ class JobStore:
             cursor = await connection.execute(
                 "INSERT INTO jobs (guild_id, channel_id, member_id, operation, prompt, image_format, "
                 "aspect_ratio, model, provider_filter, reference_images, parent_job_id, status, created_at, owner, "
-                "route, resolution, quality, image_count, seed, parent_image_index, parent_action) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "route, resolution, quality, image_count, seed, parent_image_index, parent_action, seed_given) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     spec.guild_id,
                     spec.channel_id,
@@ -178,6 +178,7 @@ class JobStore:
                     request.seed,
                     spec.parent_image_index,
                     spec.parent_action,
+                    int(request.seed_given),
                 ),
             )
             job_id = cursor.lastrowid
@@ -348,6 +349,7 @@ def _from_row(row: Any) -> JobRecord:
         quality=row["quality"],
         count=int(row["image_count"] or 1),
         seed=_int(row["seed"]),
+        seed_given=bool(row["seed_given"]),
         references=tuple(ReferenceSource.from_json(item) for item in json.loads(row["reference_images"] or "[]")),
         providers=ProviderFilter(
             only=tuple(providers.get("only") or ()), ignore=tuple(providers.get("ignore") or ())
