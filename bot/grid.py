@@ -69,6 +69,7 @@ class GridText:
         notes: Sequence[str] = (),
         extra_fields: Sequence[tuple[str, str]] = (),
         shown_by: str | None = None,
+        seed_calls: int = 1,
     ) -> None:
         self.title = title
         self.prompt = prompt
@@ -83,6 +84,8 @@ class GridText:
         self.extra_fields = tuple(extra_fields)
         #: Who posted it again (`/show`): the subtext says so instead of who asked (a field can say that).
         self.shown_by = shown_by
+        #: The images came from this many calls, with seeds `seed`, `seed` + 1, ...
+        self.seed_calls = seed_calls
 
 
 def grid_text(text: GridText) -> str:
@@ -94,7 +97,9 @@ def grid_text(text: GridText) -> str:
     facts = []
     if text.shape:
         facts.append(texts.GRID_SHAPE.format(shape=shorten(text.shape, 100)))
-    if text.seed is not None:
+    if text.seed is not None and text.seed_calls > 1:
+        facts.append(texts.GRID_SEEDS.format(first=text.seed, last=text.seed + text.seed_calls - 1))
+    elif text.seed is not None:
         facts.append(texts.GRID_SEED.format(seed=text.seed))
     facts.append(texts.GRID_COST.format(cost=format_cost(text.cost), count=text.count))
     details.append(" · ".join(facts))

@@ -234,13 +234,28 @@ async def test_edit_and_describe_act_on_the_image_they_name(harness: BotHarness)
 
 async def test_reroll_of_a_grid_is_a_new_grid_with_a_new_seed(harness: BotHarness) -> None:
     grid = (await imagine(harness, "four foxes in snow", count=4)).last
-    first_seeds = {r.json.get("seed") for r in harness.openrouter.chat_requests()}
+    first_seeds = sorted(r.json["seed"] for r in harness.openrouter.chat_requests())
     again = (await press(harness, grid, f"job:reroll:{grid_job(grid)}")).last
     assert again.components_v2 and len(again.files) == 4 and "### Re-roll" in again.text
     assert grid_job(again) != grid_job(grid)
-    assert len(harness.openrouter.chat_requests()) == 8
+    requests = harness.openrouter.chat_requests()
+    assert len(requests) == 8
+    second_seeds = sorted(r.json["seed"] for r in requests[4:])
+    assert second_seeds != first_seeds, "the bot picked the first seed, so a re-roll picks another"
     assert harness.discord.refused == []
-    del first_seeds
+
+
+async def test_reroll_keeps_a_seed_the_member_gave(harness: BotHarness) -> None:
+    grid = (await imagine(harness, "four foxes in snow", count=2, seed=1234)).last
+    again = (await press(harness, grid, f"job:reroll:{grid_job(grid)}")).last
+    assert "**Seed** `1234` (one call per batch: `1234` to `1235`)" in again.text
+    assert sorted(r.json["seed"] for r in harness.openrouter.chat_requests()) == [1234, 1234, 1235, 1235]
+
+
+async def test_each_call_of_a_grid_gets_the_next_seed_so_its_images_differ(harness: BotHarness) -> None:
+    grid = (await imagine(harness, "four foxes", count=4, seed=77)).last
+    assert sorted(r.json["seed"] for r in harness.openrouter.chat_requests()) == [77, 78, 79, 80]
+    assert "`77` to `80`" in grid.text
 
 
 async def test_per_image_buttons_work_after_a_restart_with_expired_urls(harness: BotHarness) -> None:

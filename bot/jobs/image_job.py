@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.grid import MAX_GALLERY_ITEMS, GridText, channel_fallback, grid_layout
+from bot.jobs.planning import MAX_SEED
 from bot.jobs.service import InputLoader, Job
 from bot.messages import grid as grid_texts
 from bot.openrouter.types import GeneratedImage, ImageInput, ImageResult
@@ -98,8 +99,9 @@ async def run_image_job(
         if len(files) > 1:
             if result.dropped:
                 more_notes.append(grid_texts.dropped(result.dropped))
+            calls = -(-max(sent.count, 1) // max(per_call, 1))
             await _deliver_grid(bot, job, files, title=title, spoiler=spoiler, shape=shape_label(operation, sent),
-                                notes=more_notes,
+                                notes=more_notes, seed_calls=calls,
                                 extra_fields=[*extra_fields, *(grid_fields(job) if grid_fields else ())])
             return job
         fields = [*extra_fields]
@@ -125,11 +127,15 @@ async def run_image_job(
 
 async def _deliver_grid(
     bot: ImageBot, job: Job, files: Sequence[ResultFile], *, title: str, spoiler: bool, shape: str | None,
-    notes: Sequence[str], extra_fields: Sequence[tuple[str, str]],
+    notes: Sequence[str], extra_fields: Sequence[tuple[str, str]], seed_calls: int = 1,
 ) -> None:
-    """Deliver several images as one Components V2 message (`bot.grid`), with a classic fallback."""
+    """Deliver several images as one Components V2 message (`bot.grid`), with a classic fallback.
+
+    `seed_calls`: how many calls made the images, each with the next seed (the text shows the range).
+    """
     text = GridText(
-        title=title, prompt=job.request.prompt, model=job.model, shape=shape, seed=job.request.seed, cost=job.cost,
+        title=title, prompt=job.request.prompt, model=job.model, shape=shape, seed=job.request.seed,
+        seed_calls=seed_calls, cost=job.cost,
         elapsed_s=job.elapsed_s, count=len(files), requester=job.interaction.user.display_name,
         notes=[*notes, *(file.note for file in files if file.note)], extra_fields=extra_fields,
     )
@@ -155,14 +161,18 @@ async def _make_images(
     batches = _batches(wanted, max(per_call, 1))
     on_partial = _preview_to(job) if stream and len(batches) == 1 else None
 
-    async def call(size: int) -> ImageResult:
+    async def call(number: int, size: int) -> ImageResult:
+        # Call `number` (0-based) of several sends the seed plus `number`: the same seed on every call of one
+        # grid would make the same image again, and seed, seed + 1, ... still reproduce the whole grid.
+        seed = None if request.seed is None else (request.seed + number) % (MAX_SEED + 1)
         return await bot.openrouter.generate_image(
-            replace(request, count=size), references=references, modalities=bot.catalog.modalities_for(request.model),
+            replace(request, count=size, seed=seed), references=references,
+            modalities=bot.catalog.modalities_for(request.model),
             on_retry=job.on_retry, on_answer=job.record_answer, on_partial=on_partial, stream=on_partial is not None,
         )
 
     if len(batches) == 1:
-        single = await call(batches[0])
+        single = await call(0, batches[0])
         if len(single.images) >= wanted:
             return single, None  # all it gave (a chat model may answer with more than asked): as before
         results: list[ImageResult | BaseException] = [single]
@@ -174,7 +184,7 @@ async def _make_images(
     images = [image for result in made for image in result.images][:wanted]
     if 0 < len(images) < wanted and per_call > 1:
         # The endpoint returned fewer than asked (some providers cap n silently): one more round for the rest.
-        extra = await _in_lanes(bot, _batches(wanted - len(images), per_call), call)
+        extra = await _in_lanes(bot, _batches(wanted - len(images), per_call), call, first=len(batches))
         more = [result for result in extra if isinstance(result, ImageResult)]
         made += more
         images += [image for result in more for image in result.images][: wanted - len(images)]
@@ -186,9 +196,12 @@ async def _make_images(
 
 
 async def _in_lanes(
-    bot: ImageBot, batches: Sequence[int], call: Callable[[int], Awaitable[ImageResult]]
+    bot: ImageBot, batches: Sequence[int], call: Callable[[int, int], Awaitable[ImageResult]], *, first: int = 0
 ) -> list[ImageResult | BaseException]:
-    """Run the calls on the job's slot plus any slots free now; results in batch order."""
+    """Run the calls on the job's slot plus any slots free now; results in batch order.
+
+    `call(number, size)` gets each call's number among the job's calls (from `first`) and its image count.
+    """
     extra = bot.jobs.queue.take_free_slots(len(batches) - 1)
     lanes = 1 + len(extra)
     pending = list(enumerate(batches))
@@ -198,7 +211,7 @@ async def _in_lanes(
         while pending:
             index, size = pending.pop(0)
             try:
-                results[index] = await call(size)
+                results[index] = await call(first + index, size)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # one failed call must not lose the images of the others

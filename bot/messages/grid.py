@@ -29,6 +29,7 @@ __all__ = [
     "GRID_NOTES",
     "GRID_REQUESTED_BY",
     "GRID_SEED",
+    "GRID_SEEDS",
     "GRID_SHAPE",
     "GRID_SHOWN_BY",
     "GRID_TIME",
@@ -59,6 +60,8 @@ GRID_DETAILS = "**Model** {model} · **Images** {count}"
 GRID_TIME = "**Time** {time} s"
 GRID_SHAPE = "**Shape** {shape}"
 GRID_SEED = "**Seed** `{seed}`"
+#: Images made one call each (or a few per call): each call had the next seed, `first` to `last`.
+GRID_SEEDS = "**Seed** `{first}` (one call per batch: `{first}` to `{last}`)"
 #: `cost`: the total of every call (`format_cost`), `count`: images.
 GRID_COST = "**Cost** {cost} in all for {count} images"
 GRID_NOTES = "**Note** {notes}"
