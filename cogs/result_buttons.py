@@ -40,13 +40,13 @@ from bot.errors import UserFacingError, refusal
 from bot.grid import MAX_PER_IMAGE_BUTTONS
 from bot.jobs import InputLoader, Job, JobInputs
 from bot.jobs.image_job import run_image_job
-from bot.jobs.planning import DEFAULT_RESOLUTION, NOTHING_ASKED, Asked, next_resolution, plan_for
+from bot.jobs.planning import DEFAULT_RESOLUTION, MAX_SEED, NOTHING_ASKED, Asked, next_resolution, plan_for
 from bot.messages import grid as grid_texts
 from bot.messages import results as texts
 from bot.messages.commands import UNEXPECTED
 from bot.operations import Operation
 from bot.replies import error_embed, send_private
-from bot.requests import ImageRequest
+from bot.requests import ImageRequest, Route
 from bot.storage.guild_config import OperationConfig
 from bot.storage.jobs import JobRecord
 from cogs._prompt_form import PromptForm, PromptRoutes, submitted_prompt
@@ -382,12 +382,27 @@ async def _from_image(interaction: discord.Interaction[ImageBot], job_id: int, i
         return JobInputs(images=[image], notes=notes)
 
     request = replace(spec.request, model=model, providers=config.provider_filter, references=(), count=1)
-    # Upscale keeps the seed (the same picture, larger); Vary lets the plan pick a new one.
-    asked = Asked(count=1, seed=spec.request.seed if action == "upscale" else None, resolution=resolution,
-                  quality=spec.request.quality)
+    # Upscale keeps the image's own seed (the same picture, larger); Vary lets the plan pick a new one.
+    asked = Asked(count=1, seed=_image_seed(bot, record, index) if action == "upscale" else None,
+                  resolution=resolution, quality=spec.request.quality)
     title = grid_texts.TITLE_UPSCALE if action == "upscale" else grid_texts.TITLE_VARY
     await _run_from(interaction, record, spec.operation, request, config, asked, load=load, title=title,
                     image_index=index, action=action)
+
+
+def _image_seed(bot: ImageBot, record: JobRecord, index: int) -> int | None:
+    """The seed image `index` of a job was made with: each call of a grid sent the next seed (`bot.jobs.image_job`).
+
+    How many images one call made is what the model's route gives per call (one on the chat route), as
+    the catalog says today.
+    """
+    request = record.spec.request
+    if request.seed is None:
+        return None
+    per_call = 1
+    if request.route is Route.IMAGES:
+        per_call = max(1, min(bot.catalog.image_params(request.model, route=request.route).max_count, request.count))
+    return (request.seed + (index - 1) // per_call) % (MAX_SEED + 1)
 
 
 def _require_image(record: JobRecord, index: int) -> None:
