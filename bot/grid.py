@@ -10,8 +10,9 @@ shape, seed, total cost and time; under it the rows of buttons the result-button
 (`JobService.result_rows`): U1-U4, V1-V4, Edit and Describe per image, then Re-roll and Delete.
 
 Discord's limits are kept by construction: at most `MAX_GALLERY_ITEMS` (10) images in the gallery,
-buttons for the first `MAX_PER_IMAGE_BUTTONS` (5, one row's worth), so at most 3 + 5 rows of 1 + 5
-components: 33 of the 40 a message may have; the text stays within a text display's 4000 characters.
+buttons for the first `MAX_PER_IMAGE_BUTTONS` (5, one row's worth), so at most the container, gallery
+and text (3), four rows of 1 + 5 and one of 1 + 2: 30 of the 40 components a message may have (26 for a
+grid of four); the text stays within a text display's 4000 characters, alt texts within 1024.
 
 A V2 message cannot carry `content`, and the channel post that replaces a result whose interaction
 token expired must mention the member in its content: `channel_fallback` builds what that post shows

@@ -127,6 +127,10 @@ GALLERY = {"type": 12, "items": [{"media": {"url": "attachment://a.png"}}]}
     ({"components": [{"type": 1, "components": [{"type": 2, "style": 2, "label": "a", "custom_id": f"r{n}"}]}
                      for n in range(6)]}, [], "components"),
     ({"components": [GALLERY]}, ["a.png"], "components.0"),
+    (_v2({"type": 1, "components": [{"type": 2, "style": 2, "label": "no id"}]}), [],
+     "components.0.components.0.custom_id"),
+    (_v2({"type": 1, "components": [{"type": 2, "style": 2, "custom_id": "bare"}]}), [],
+     "components.0.components.0.label"),
 ])
 def test_the_stand_in_names_what_discord_refuses(body: dict[str, Any], files: list[str], field: str) -> None:
     assert field in message_problems(body, files)

@@ -116,6 +116,9 @@ async def test_an_answer_with_more_than_ten_images_delivers_ten_and_counts_the_r
     (result,) = results
     assert result.dropped == 2
     assert "2 more images that I left out" in conversation.original.text, "the reply says some were dropped"
+    assert len(conversation.original.gallery) == 10 and harness.discord.refused == [], "ten fit one V2 message"
+    assert len([c for c in conversation.original.custom_ids if c.startswith("job:upscale:")]) == 5, (
+        "buttons for the first five: one row each")
 
 
 #: Three results of 9 MiB each are over one message's 24 MiB: a grid, whose gallery shows only its own message's

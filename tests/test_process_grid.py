@@ -1,6 +1,6 @@
-"""Grids as a real process (`python -m bot`): /imagine and /edit grids of 1-4, every per-image button
-before and after a restart, and every message the bot sent accepted by the stand-in's Components V2
-validation (Discord's published rules)."""
+"""Grids as a real process (`python -m bot`): /imagine and /edit grids of 1-4, every kind of per-image
+button (Upscale, Vary, Describe, Edit) before and after a restart, and every message the bot sent
+accepted by the stand-in's Components V2 validation (Discord's published rules)."""
 
 from __future__ import annotations
 
@@ -100,6 +100,12 @@ async def test_grids_and_their_buttons_in_a_real_process_before_and_after_a_rest
         for action, number, title in (("upscale", 1, "Upscale"), ("vary", 4, "Vary")):
             done = (await _answer(fake_discord, factory.component(_buttons(grid)[(action, number)], before))).last
             assert done.embeds[0]["title"] == title
+        described = (await _answer(fake_discord, factory.component(_buttons(grid)[("describe", 4)], before))).last
+        assert "A test description of the image." in described.text
+        opened = await _answer(fake_discord, factory.component(_buttons(grid)[("edit", 1)], before))
+        assert opened.modal is not None and opened.modal["title"] == "Edit 1"
+        form = factory.modal_submit(opened.modal["custom_id"], {"prompt": "add snow"}, message=before)
+        assert (await _answer(fake_discord, form)).last.embeds[0]["title"] == "Edit"
         upscale_3 = _buttons(grid3)[("upscale", 3)]
         done = (await _answer(fake_discord, factory.component(upscale_3, _clicked(fake_discord, factory, token3)))).last
         assert done.embeds[0]["title"] == "Upscale"

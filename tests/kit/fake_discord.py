@@ -90,6 +90,16 @@ def message_problems(body: Any, uploaded: list[str]) -> dict[str, tuple[str, str
             if allowed is not None and kind not in allowed:
                 problems[here] = ("UNION_TYPE_CHOICES", f"Value of field \"type\" must be one of {sorted(allowed)}.")
                 continue
+            if kind == BUTTON:
+                link = item.get("style") in (5, 6)  # link and premium buttons carry no custom id
+                if not link and "custom_id" not in item:
+                    problems[f"{here}.custom_id"] = ("BASE_TYPE_REQUIRED", "This field is required")
+                if item.get("style") not in (1, 2, 3, 4, 5, 6):
+                    problems[f"{here}.style"] = ("BASE_TYPE_CHOICES", "Value must be one of (1, 2, 3, 4, 5, 6).")
+                if not link and not (item.get("label") or item.get("emoji")):
+                    problems[f"{here}.label"] = ("BUTTON_COMPONENT_INVALID", "A button needs a label or an emoji.")
+                if len(str(item.get("label") or "")) > 80:
+                    problems[f"{here}.label"] = ("BASE_TYPE_MAX_LENGTH", "Must be 80 or fewer in length.")
             if kind in (BUTTON, *SELECTS) and "custom_id" in item:
                 custom_id = item["custom_id"]
                 if not isinstance(custom_id, str) or not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
