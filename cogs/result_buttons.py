@@ -314,8 +314,9 @@ async def edit_result(
         aspect_ratio=record.spec.aspect_ratio,
         providers=config.provider_filter,
     )
+    one_of_several = index > 1 or len(record.result_files) > 1
     await _run_from(interaction, record, Operation.EDIT, request, config, NOTHING_ASKED, load=load, title="Edit",
-                    image_index=index if index > 1 or len(record.result_files) > 1 else None)
+                    image_index=index if one_of_several else None, action="edit" if one_of_several else None)
 
 
 async def describe_result(interaction: discord.Interaction[ImageBot], job_id: int, *, index: int = 1) -> None:

@@ -43,6 +43,7 @@ __all__ = [
     "SHOWN_ORIGINAL",
     "SHOWN_ORIGINAL_FIELD",
     "SHOWN_ORIGINAL_LINKED",
+    "TITLE_EDIT",
     "TITLE_UPSCALE",
     "TITLE_VARY",
     "UPSCALED_TO",
@@ -95,6 +96,7 @@ BUTTON_REROLL = "Re-roll"
 BUTTON_DELETE = "Delete"
 TITLE_UPSCALE = "Upscale"
 TITLE_VARY = "Vary"
+TITLE_EDIT = "Edit"
 
 # -- results made from one image ------------------------------------------------------------------
 
@@ -138,5 +140,5 @@ def dropped(count: int) -> str:
 
 def derived_label(action: str, number: int, job_id: int) -> str:
     """`/jobs`' words for a job made from one image of another ("Upscale of image 2 of job #12")."""
-    names = {"upscale": TITLE_UPSCALE, "vary": TITLE_VARY}
+    names = {"upscale": TITLE_UPSCALE, "vary": TITLE_VARY, "edit": TITLE_EDIT}
     return JOBS_DERIVED.format(action=names.get(action, action), number=number, job_id=job_id)
