@@ -47,6 +47,20 @@ SECRETS = (BOT_TOKEN, DEFAULT_API_KEY)
 
 
 @pytest.fixture(autouse=True)
+def discord_accepts_every_message(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every message any test's bot sent passed the stand-in's checks (Discord's, Components V2 included).
+
+    A test that sends malformed messages on purpose says so with `@pytest.mark.refusals_expected`.
+    """
+    yield
+    if request.node.get_closest_marker("refusals_expected") is not None:
+        return
+    refused = [(sent.method, sent.path, answer["errors"]) for discord_api in FakeDiscord.instances
+               for sent, answer in discord_api.refused]
+    assert not refused, f"Discord would have refused these messages: {refused}"
+
+
+@pytest.fixture(autouse=True)
 def no_secret_escapes(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Search everything a test captured (log records, what reached Discord) for the test secrets."""
     caplog.set_level(logging.DEBUG)

@@ -144,6 +144,7 @@ def test_a_valid_grid_body_passes() -> None:
     assert message_problems(body, ["a.png"]) == {}
 
 
+@pytest.mark.refusals_expected
 async def test_a_malformed_v2_message_is_refused_with_discords_error(harness: BotHarness) -> None:
     import discord
 
@@ -483,6 +484,7 @@ def _texts(reply: Reply) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.mark.refusals_expected
 async def test_the_stand_in_refuses_a_malformed_v2_callback_and_webhook_edit(harness: BotHarness) -> None:
     import httpx
 
