@@ -68,10 +68,13 @@ async def test_grids_and_their_buttons_in_a_real_process_before_and_after_a_rest
                 assert set(_buttons(reply)) == {(a, n) for a in ("upscale", "vary", "edit", "describe")
                                                 for n in range(1, count + 1)}
             grids[count] = (payload["token"], reply)
-        photo = factory.attachment("cat.png", render_png(64, 48), "image/png", width=64, height=48)
-        edit = factory.slash("edit", prompt="add a hat", image=photo, count=3)
-        edited = (await _answer(fake_discord, edit)).last
-        assert edited.components_v2 and len(edited.gallery) == 3 and "cat.png" in edited.text
+        for count in (1, 2, 4, 3):  # the grid of 3 is the one whose Edit 2 is used below
+            photo = factory.attachment("cat.png", render_png(64, 48), "image/png", width=64, height=48)
+            edit = factory.slash("edit", prompt="add a hat", image=photo, count=count)
+            edited = (await _answer(fake_discord, edit)).last
+            assert len(edited.files) == count and edited.components_v2 is (count > 1)
+            if count > 1:
+                assert len(edited.gallery) == count and "cat.png" in edited.text
 
         token, grid = grids[4]
         before = _clicked(fake_discord, factory, token)
