@@ -253,7 +253,7 @@ async def test_reroll_of_a_grid_is_a_new_grid_with_a_new_seed(harness: BotHarnes
 async def test_reroll_keeps_a_seed_the_member_gave(harness: BotHarness) -> None:
     grid = (await imagine(harness, "four foxes in snow", count=2, seed=1234)).last
     again = (await press(harness, grid, f"job:reroll:{grid_job(grid)}")).last
-    assert "**Seed** `1234` (one call per batch: `1234` to `1235`)" in again.text
+    assert "**Seeds** `1234` to `1235` (one per call)" in again.text
     assert sorted(r.json["seed"] for r in harness.openrouter.chat_requests()) == [1234, 1234, 1235, 1235]
 
 

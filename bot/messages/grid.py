@@ -62,7 +62,7 @@ GRID_TIME = "**Time** {time} s"
 GRID_SHAPE = "**Shape** {shape}"
 GRID_SEED = "**Seed** `{seed}`"
 #: Images made one call each (or a few per call): each call had the next seed, `first` to `last`.
-GRID_SEEDS = "**Seed** `{first}` (one call per batch: `{first}` to `{last}`)"
+GRID_SEEDS = "**Seeds** `{first}` to `{last}` (one per call)"
 #: `cost`: the total of every call (`format_cost`), `count`: images.
 GRID_COST = "**Cost** {cost} in all for {count} images"
 GRID_NOTES = "**Note** {notes}"
