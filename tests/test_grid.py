@@ -185,7 +185,7 @@ async def test_each_upscale_uses_its_image_at_the_next_resolution_and_keeps_the_
     request = harness.openrouter.chat_requests()[-1]
     assert request.prompt == "four foxes in snow"
     assert request.json["image_config"]["image_size"] == "2K", "the next tier above the default 1K"
-    assert request.json["seed"] == 77 + number - 1, "the seed image {number} was made with (one call each)"
+    assert request.json["seed"] == 77 + number - 1, "the seed this image was made with (one call each)"
     assert [_decoded(url) for url in request.input_image_urls] == [grid.files[number - 1].data]
     assert size_of(upscaled.files[0].data) == (2048, 2048)
     assert f"image {number} of [job #{grid_job(grid)}]" in upscaled.text
