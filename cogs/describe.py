@@ -88,13 +88,15 @@ class Describe(commands.Cog):
         question: str | None,
         *,
         parent_job_id: int | None = None,
+        parent_image_index: int | None = None,
         extra_fields: Sequence[tuple[str, str]] = (),
     ) -> None:
         """Refuse bad input before anything public or paid happens, then ask the model and deliver.
 
         `source` is the image, or a coroutine function that finds it (a result button looks the result
         up again); either way it is found, downloaded and decoded only once the job is admitted. The
-        result buttons call this too: `parent_job_id` is the job whose result is described, and
+        result buttons call this too: `parent_job_id` is the job whose result is described (and
+        `parent_image_index` which of its several images, for `/jobs`), and
         `extra_fields` (name, value) go beside the model, cost and time (the button's "From").
         """
         config = await require_access(self.bot, interaction, Operation.DESCRIBE)
@@ -110,6 +112,7 @@ class Describe(commands.Cog):
         request = ImageRequest(prompt=question or DEFAULT_QUESTION, model=model, providers=config.provider_filter)
         async with self.bot.jobs.run(
             interaction, Operation.DESCRIBE, request, parent_job_id=parent_job_id, load=load, input_count=1,
+            parent_image_index=parent_image_index, parent_action="describe" if parent_image_index else None,
         ) as job:
             (image,) = job.inputs.images
             job.mark_upstream_start()

@@ -332,9 +332,11 @@ async def describe_result(interaction: discord.Interaction[ImageBot], job_id: in
     async def find() -> ImageSource:
         return await result_source(interaction, record, message, index)
 
-    origin = _origin(record, index if len(record.result_files) > 1 else None)
+    one_of_several = len(record.result_files) > 1
+    origin = _origin(record, index if one_of_several else None)
     try:
-        await describe.run_describe(interaction, find, None, parent_job_id=record.id, extra_fields=[origin])
+        await describe.run_describe(interaction, find, None, parent_job_id=record.id,
+                                    parent_image_index=index if one_of_several else None, extra_fields=[origin])
     except AttachmentUnavailable as error:  # only the download raises it, before anything is paid or shown
         raise ImageGone() from error
 

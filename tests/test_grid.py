@@ -344,15 +344,16 @@ async def test_another_member_cannot_delete_a_grid_but_its_owner_can(harness: Bo
     assert record is not None and record.result_deleted
 
 
-async def test_jobs_names_which_image_an_upscale_came_from(harness: BotHarness) -> None:
+async def test_jobs_names_which_image_an_action_came_from(harness: BotHarness) -> None:
     grid = (await imagine(harness, "four foxes", count=4)).last
     await press(harness, grid, per_image(grid)[("upscale", 2)])
     await press(harness, grid, per_image(grid)[("vary", 4)])
     message = await grid_message(harness, grid)
     opened = await press(harness, grid, per_image(grid)[("edit", 3)], message=message)
     await harness.run(harness.payloads.modal_submit(opened.modal["custom_id"], {"prompt": "night"}, message=message))
+    await press(harness, grid, per_image(grid)[("describe", 1)], message=message)
     listed = (await harness.run(harness.payloads.slash("jobs"))).last
-    for line in ("Upscale of image 2", "Vary of image 4", "Edit of image 3"):
+    for line in ("Upscale of image 2", "Vary of image 4", "Edit of image 3", "Description of image 1"):
         assert f"{line} of job #{grid_job(grid)}" in listed.text
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "SHOWN_ORIGINAL",
     "SHOWN_ORIGINAL_FIELD",
     "SHOWN_ORIGINAL_LINKED",
+    "TITLE_DESCRIBE",
     "TITLE_EDIT",
     "TITLE_UPSCALE",
     "TITLE_VARY",
@@ -97,6 +98,7 @@ BUTTON_DELETE = "Delete"
 TITLE_UPSCALE = "Upscale"
 TITLE_VARY = "Vary"
 TITLE_EDIT = "Edit"
+TITLE_DESCRIBE = "Description"
 
 # -- results made from one image ------------------------------------------------------------------
 
@@ -140,5 +142,5 @@ def dropped(count: int) -> str:
 
 def derived_label(action: str, number: int, job_id: int) -> str:
     """`/jobs`' words for a job made from one image of another ("Upscale of image 2 of job #12")."""
-    names = {"upscale": TITLE_UPSCALE, "vary": TITLE_VARY, "edit": TITLE_EDIT}
+    names = {"upscale": TITLE_UPSCALE, "vary": TITLE_VARY, "edit": TITLE_EDIT, "describe": TITLE_DESCRIBE}
     return JOBS_DERIVED.format(action=names.get(action, action), number=number, job_id=job_id)

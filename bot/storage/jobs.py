@@ -69,7 +69,8 @@ class JobSpec:
     parent_job_id: int | None = None
     #: Which image of the parent this job was made from (1-based; None: no parent, or not one image).
     parent_image_index: int | None = None
-    #: How it was made from that image ("upscale", "vary", "edit"), for `/jobs`; None for other kinds of child.
+    #: How it was made from that image ("upscale", "vary", "edit", "describe"), for `/jobs`; None for other
+    #: kinds of child.
     parent_action: str | None = None
 
     @property
