@@ -173,12 +173,17 @@ def result_view(job: Job | None) -> discord.ui.View | None:
     """
     if job is None or job.id is None:
         return None
+    return single_result_view(job.id, job.operation)
+
+
+def single_result_view(job_id: int, operation: Operation) -> discord.ui.View:
+    """The buttons of a result of one image (or of a description), fresh or shown again by `/show`."""
     view = discord.ui.View(timeout=None)
-    for action in IMAGE_ACTIONS if job.operation.needs_image_output else ("delete",):
-        view.add_item(JobButton(action, job.id))
-    if job.operation.needs_image_output:
+    for action in IMAGE_ACTIONS if operation.needs_image_output else ("delete",):
+        view.add_item(JobButton(action, job_id))
+    if operation.needs_image_output:
         for action, label in (("upscale", grid_texts.TITLE_UPSCALE), ("vary", grid_texts.TITLE_VARY)):
-            button = ImageButton(action, job.id, 1, label=label)
+            button = ImageButton(action, job_id, 1, label=label)
             button.row = 1
             view.add_item(button)
     return view

@@ -48,7 +48,7 @@ from bot.rendering import (
 )
 from bot.storage.jobs import INTERRUPTED, MAX_CHOICES, JobRecord, JobStatus
 from cogs._result_images import defer, fetch_message
-from cogs.result_buttons import IMAGE_ACTIONS, JobButton, grid_rows
+from cogs.result_buttons import grid_rows, single_result_view
 
 if TYPE_CHECKING:
     from bot.core import ImageBot
@@ -136,11 +136,8 @@ def parse_job_id(typed: str) -> int:
 
 
 def shown_view(job_id: int, operation: Operation) -> discord.ui.View:
-    """The buttons every result of this operation carries (`JobButton`s), for a job shown again."""
-    view = discord.ui.View(timeout=None)
-    for action in IMAGE_ACTIONS if operation.needs_image_output else ("delete",):
-        view.add_item(JobButton(action, job_id))
-    return view
+    """The buttons every result of this operation carries, Upscale and Vary included, for a job shown again."""
+    return single_result_view(job_id, operation)
 
 
 def _ago(moment: datetime, now: datetime) -> str:

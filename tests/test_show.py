@@ -126,6 +126,8 @@ async def test_show_posts_the_images_again_publicly_with_the_results_buttons(har
     assert not shown.ephemeral, "a result is public"
     assert [(sent.filename, sent.data) for sent in shown.files] == [(sent.filename, sent.data) for sent in reply.files]
     assert buttons(shown) == {action: f"job:{action}:{number}" for action in ACTIONS}
+    assert set(shown.custom_ids) == set(reply.custom_ids), "Upscale and Vary too"
+    assert {f"job:upscale:{number}:1", f"job:vary:{number}:1"} <= set(shown.custom_ids)
 
     assert harness.bot is not None
     record = await harness.bot.store.jobs.get(number)
