@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
 from bot.errors import UserFacingError
+from bot.i18n import money
 from bot.messages import budgets as texts
 from bot.openrouter.types import ModelInfo
 from bot.operations import Operation
@@ -80,11 +81,8 @@ def utc_day(now: datetime) -> date:
 
 
 def usd(amount: float) -> str:
-    """An amount in USD as budgets show it: cents for dollars, four decimals below a dollar."""
-    if amount >= 1:
-        return f"${amount:,.2f}"
-    text = f"${amount:.4f}".rstrip("0").rstrip(".")
-    return "$0" if text == "$" else text
+    """An amount in USD as budgets show it, in the member's locale: cents for dollars, up to four decimals below."""
+    return money(amount, precise=True)
 
 
 def catalog_lookup(bot: object) -> ModelLookup:
@@ -367,7 +365,7 @@ class BudgetGuard:
         if budget.guild_daily_usd is not None:
             used = await self._ledger.spend(guild_id, since=today, until=today)
             _check_usd(
-                texts.SERVER_BUDGET, budget.guild_daily_usd, used.cost,
+                texts.SERVER_BUDGET.text, budget.guild_daily_usd, used.cost,
                 self._held.get(guild_scope, _Held()), estimate, model, now,
             )
             scopes.append(guild_scope)
@@ -377,8 +375,10 @@ class BudgetGuard:
             if allowance.usd.limit is not None:
                 label = texts.member_budget(_source(allowance.usd, guild_id))
                 if allowance.usd.limit <= 0:
-                    raise BudgetExceeded(texts.USD_ZERO.format(label=label, used=usd(mine.cost), hint=texts.QUOTA_HINT))
-                hint = texts.QUOTA_HINT if allowance.usd.from_role else texts.MANAGE_HINT
+                    raise BudgetExceeded(
+                        texts.USD_ZERO.format(label=label, used=usd(mine.cost), hint=texts.QUOTA_HINT.text)
+                    )
+                hint = (texts.QUOTA_HINT if allowance.usd.from_role else texts.MANAGE_HINT).text
                 _check_usd(label, allowance.usd.limit, mine.cost, held, estimate, model, now, hint)
             if allowance.images.limit is not None:
                 _check_images(allowance.images, guild_id, mine.images, held, estimate, now)
@@ -419,9 +419,10 @@ def _check_usd(
     estimate: Estimate,
     model: str,
     now: datetime,
-    hint: str = texts.MANAGE_HINT,
+    hint: str | None = None,
 ) -> None:
     """Refuse when the limit is reached, the estimate would pass it, or an unpriced job already runs."""
+    hint = hint or texts.MANAGE_HINT.text
     committed = used + held.cost
     spent = texts.spent_today(usd(used), usd(held.cost) if held.cost > 0 else None)
     if estimate.known and estimate.cost == 0:
@@ -445,7 +446,7 @@ def _check_images(
     if estimate.images == 0 or limit is None:
         return
     source = _source(allowance, guild_id)
-    hint = texts.QUOTA_HINT if allowance.from_role else texts.MANAGE_HINT
+    hint = (texts.QUOTA_HINT if allowance.from_role else texts.MANAGE_HINT).text
     if limit <= 0:
         raise BudgetExceeded(texts.IMAGES_ZERO.format(source=source, used=used, hint=hint))
     committed = used + held.images

@@ -10,21 +10,31 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 if TYPE_CHECKING:
     from bot.core import ImageBot
 
-__all__ = ["command_schema_hash", "sync_commands_if_changed"]
+__all__ = ["command_payload", "command_schema_hash", "sync_commands_if_changed"]
 
 log = logging.getLogger(__name__)
 
 
-def command_schema_hash(bot: ImageBot, guild: discord.abc.Snowflake | None = None) -> str:
-    """A stable hash of the command payloads that a sync would send."""
-    payload = [command.to_dict(bot.tree) for command in bot.tree._get_all_commands(guild=guild)]
+async def command_payload(bot: ImageBot, guild: discord.abc.Snowflake | None = None) -> list[dict[str, Any]]:
+    """The command payloads a sync would send, localizations included, as `CommandTree.sync` builds them."""
+    tree = bot.tree
+    commands = tree._get_all_commands(guild=guild)
+    translator = tree.translator
+    if translator is None:
+        return [command.to_dict(tree) for command in commands]
+    return [await command.get_translated_payload(tree, translator) for command in commands]
+
+
+async def command_schema_hash(bot: ImageBot, guild: discord.abc.Snowflake | None = None) -> str:
+    """A stable hash of the command payloads that a sync would send (a new translation changes it too)."""
+    payload = await command_payload(bot, guild)
     payload.sort(key=lambda item: (item.get("type", 1), item["name"]))
     encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()
@@ -42,7 +52,7 @@ async def sync_commands_if_changed(bot: ImageBot, dev_guild_id: int | None) -> l
     for target in targets:
         name = "global" if target is None else f"guild:{target.id}"
         key = f"command_hash:{app_id}:{name}"
-        digest = command_schema_hash(bot, target)
+        digest = await command_schema_hash(bot, target)
         if await bot.store.state.get(key) == digest:
             log.info("commands unchanged since the last sync (%s); not syncing", name)
             continue

@@ -22,6 +22,7 @@ from bot.budgets import catalog_lookup
 from bot.catalog import ModelCatalog
 from bot.command_sync import sync_commands_if_changed
 from bot.fetcher import GuardedFetcher
+from bot.i18n.commands import CommandTranslator
 from bot.jobs import JobService
 from bot.openrouter import OpenRouterClient
 from bot.operations import Operation
@@ -101,6 +102,8 @@ class ImageBot(commands.Bot):
         self.catalog.start()  # loads in the background: setup_hook must not wait on OpenRouter
         for extension in self._extensions:
             await self.load_extension(extension)
+        # Before any sync or hash: the localized names and descriptions are part of what is synced.
+        await self.tree.set_translator(CommandTranslator())
         if self._sync_commands:
             await sync_commands_if_changed(self, self.settings.dev_guild_id)
 

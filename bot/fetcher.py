@@ -145,7 +145,7 @@ class ResponseTooLarge(FetchError):
     """The body is over the caller's bound; `size` is what the server declared, None when cut mid-stream."""
 
     def __init__(self, size: int | None) -> None:
-        super().__init__(texts.FETCH_TOO_LARGE)
+        super().__init__(texts.FETCH_TOO_LARGE.text)
         self.size = size
 
 
@@ -353,9 +353,9 @@ class GuardedFetcher:
                 plan = await self._plan(url)
                 return await self._download(plan, max_bytes)
         except (TimeoutError, httpx.TimeoutException) as exc:
-            raise FetchFailed(texts.FETCH_TOO_SLOW) from exc
+            raise FetchFailed(texts.FETCH_TOO_SLOW.text) from exc
         except httpx.HTTPError as exc:
-            raise FetchFailed(texts.FETCH_CONNECTION_FAILED) from exc
+            raise FetchFailed(texts.FETCH_CONNECTION_FAILED.text) from exc
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -363,12 +363,12 @@ class GuardedFetcher:
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, TypeError, ValueError) as exc:
-            raise AddressRefused(texts.FETCH_INVALID, reason="invalid") from exc
+            raise AddressRefused(texts.FETCH_INVALID.text, reason="invalid") from exc
         if parsed.scheme not in _DEFAULT_PORTS:
-            raise AddressRefused(texts.FETCH_NOT_WEB, reason="scheme")
+            raise AddressRefused(texts.FETCH_NOT_WEB.text, reason="scheme")
         host = parsed.raw_host.decode("ascii").lower()
         if not host:
-            raise AddressRefused(texts.FETCH_INVALID, reason="invalid")
+            raise AddressRefused(texts.FETCH_INVALID.text, reason="invalid")
         origin = Origin(parsed.scheme, host, parsed.port or _DEFAULT_PORTS[parsed.scheme])
         clean = parsed.copy_with(userinfo=b"", fragment=None)  # no credentials from a URL, ever
         if origin in self.trusted_origins:
@@ -376,7 +376,7 @@ class GuardedFetcher:
 
         addresses = await self._resolve(host, origin.port)
         if not all(is_public_address(address) for address in addresses):
-            raise AddressRefused(texts.FETCH_PRIVATE, reason="private")
+            raise AddressRefused(texts.FETCH_PRIVATE.text, reason="private")
         headers = {"Host": clean.netloc.decode("ascii")}
         extensions: dict[str, Any] = {"sni_hostname": host.rstrip(".")} if parsed.scheme == "https" else {}
         urls = tuple(clean.copy_with(host=address) for address in addresses)
@@ -386,7 +386,7 @@ class GuardedFetcher:
         """Every address `host` reaches: numeric forms read as getaddrinfo reads them, names via the resolver."""
         bare = host[:-1] if host.endswith(".") else host
         if not bare:
-            raise AddressRefused(texts.FETCH_INVALID, reason="invalid")
+            raise AddressRefused(texts.FETCH_INVALID.text, reason="invalid")
         try:
             numeric = await _getaddrinfo(bare, port, numeric=True)
         except socket.gaierror:
@@ -394,13 +394,13 @@ class GuardedFetcher:
         if numeric:
             return [address.split("%", 1)[0] for address in numeric]
         if bare in _LOCAL_NAMES or bare.endswith(_LOCAL_SUFFIXES):
-            raise AddressRefused(texts.FETCH_PRIVATE, reason="private")
+            raise AddressRefused(texts.FETCH_PRIVATE.text, reason="private")
         try:
             addresses = [str(address).split("%", 1)[0] for address in await self.resolver(host, port)]
         except (OSError, UnicodeError) as exc:
-            raise FetchFailed(texts.FETCH_NOT_FOUND) from exc
+            raise FetchFailed(texts.FETCH_NOT_FOUND.text) from exc
         if not addresses:
-            raise FetchFailed(texts.FETCH_NOT_FOUND)
+            raise FetchFailed(texts.FETCH_NOT_FOUND.text)
         return addresses
 
     async def _download(self, plan: _Plan, max_bytes: int) -> bytes:

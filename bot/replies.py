@@ -11,6 +11,10 @@ import logging
 
 import discord
 
+from bot.i18n import channel_locale, using
+from bot.messages import translated
+from bot.messages.commands import LATE_REPLY
+
 __all__ = ["ERROR_COLOUR", "error_embed", "post_in_channel", "send_private", "token_expired"]
 
 log = logging.getLogger(__name__)
@@ -19,8 +23,8 @@ ERROR_COLOUR = discord.Colour.red()
 
 
 def error_embed(title: str, message: str) -> discord.Embed:
-    """The look of every error members see."""
-    return discord.Embed(title=title[:256], description=message[:4096], colour=ERROR_COLOUR)
+    """The look of every error members see; a title given as written in `bot.messages` is translated here."""
+    return discord.Embed(title=translated(title)[:256], description=message[:4096], colour=ERROR_COLOUR)
 
 
 async def send_private(interaction: discord.Interaction, *, embed: discord.Embed) -> None:
@@ -67,7 +71,8 @@ async def post_in_channel(
 
     Used when the interaction token has expired, so the answer still reaches the member. Returns None
     when the channel refuses too (the bot lacks Send Messages there); that is logged, nothing more
-    can be done.
+    can be done. The post is the channel's, so the bot's own line is in the server's language
+    (`bot.i18n.channel_locale`); the embeds are the caller's.
     """
     client = interaction.client
     channel_id = interaction.channel_id
@@ -76,7 +81,7 @@ async def post_in_channel(
     channel = client.get_partial_messageable(channel_id, guild_id=interaction.guild_id)
     try:
         return await channel.send(
-            content=f"{interaction.user.mention} (your request took longer than Discord lets a bot reply to it)",
+            content=_late_note(interaction),
             embeds=embeds,
             files=files or [],
             view=view or discord.utils.MISSING,
@@ -85,3 +90,9 @@ async def post_in_channel(
     except discord.HTTPException:
         log.warning("could not post in channel %s for interaction %s", channel_id, interaction.id, exc_info=True)
         return None
+
+
+def _late_note(interaction: discord.Interaction) -> str:
+    """The line above a late answer, in the server's language: whose request it answers, and why here."""
+    with using(channel_locale(interaction)):
+        return LATE_REPLY.format(mention=interaction.user.mention)

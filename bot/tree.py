@@ -16,6 +16,8 @@ from discord import app_commands
 
 from bot.contexts import SERVER_CONTEXTS, SERVER_INSTALLS, ServerOnly, require_server, restrict_to_servers
 from bot.error_messages import describe_error
+from bot.i18n import speak_to
+from bot.messages import in_english
 from bot.messages.commands import UNEXPECTED
 from bot.openrouter.errors import UpstreamStatusError
 from bot.replies import error_embed, send_private
@@ -69,7 +71,12 @@ class ImageBotTree(app_commands.CommandTree["ImageBot"]):
         super().add_command(command, **options)
 
     async def interaction_check(self, interaction: discord.Interaction[ImageBot], /) -> bool:
-        """Refuse, with a private answer, every command and autocomplete from outside a server."""
+        """Speak the member's language from here on; refuse every command and autocomplete from outside a server.
+
+        This is where every command, menu and autocomplete first reaches the bot's code, so the locale
+        is set here once (`bot.i18n`) for the command, its checks, its errors and the job it starts.
+        """
+        speak_to(interaction)
         try:
             require_server(interaction)
         except ServerOnly as refusal:
@@ -84,7 +91,8 @@ class ImageBotTree(app_commands.CommandTree["ImageBot"]):
     async def on_error(
         self, interaction: discord.Interaction[ImageBot], error: app_commands.AppCommandError
     ) -> None:
-        """Reply with what happened and what to do; log with context."""
+        """Reply with what happened and what to do, in the member's language; log with context, in English."""
+        speak_to(interaction)  # also for what fails before `interaction_check` (an out-of-date command)
         cause: BaseException = error
         if isinstance(error, app_commands.CommandInvokeError):
             cause = error.original
@@ -96,7 +104,7 @@ class ImageBotTree(app_commands.CommandTree["ImageBot"]):
             log.info(
                 "command refused or failed: %s: %s%s (%s)",
                 type(cause).__name__,
-                cause,
+                in_english(cause),
                 upstream_detail(cause),
                 interaction_context(interaction),
             )

@@ -17,6 +17,7 @@ from typing import Any
 
 import discord
 
+from bot.i18n import speak_to
 from bot.operations import MAX_PROMPT_LENGTH
 
 __all__ = ["PROMPT_FIELD", "PromptForm", "PromptRoutes", "submitted_prompt"]
@@ -69,6 +70,7 @@ class PromptRoutes:
         """Run the handler for a modal submission; False when it is not one of ours."""
         if interaction.type is not discord.InteractionType.modal_submit:
             return False
+        speak_to(interaction)  # a submission does not pass the tree: the member's language is set here
         data: Any = interaction.data or {}
         custom_id = str(data.get("custom_id", ""))
         for pattern, handler in self._routes:

@@ -22,9 +22,10 @@ from discord.ext import commands
 from bot.contexts import require_server
 from bot.error_messages import describe_error
 from bot.errors import UserFacingError
+from bot.i18n import speak_to
 from bot.jobs.service import CancelOutcome, CancelResult, cancelled_by
+from bot.messages import in_english, upper_first
 from bot.messages import jobs as texts
-from bot.messages import upper_first
 from bot.messages.commands import UNEXPECTED
 from bot.replies import error_embed, send_private
 from bot.storage.jobs import INTERRUPTED, JobRecord, JobStatus
@@ -78,7 +79,8 @@ class CancelButton(
         return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[ImageBot]) -> None:  # type: ignore[override]
-        """Cancel the job, or say why not; every outcome is a private answer."""
+        """Cancel the job, or say why not; every outcome is a private answer, in the clicker's language."""
+        speak_to(interaction)  # a click does not pass the tree: the member's language is set here (`bot.i18n`)
         try:
             require_server(interaction)
             await cancel_job(interaction, self.job_id)
@@ -179,7 +181,7 @@ async def _report_failure(interaction: discord.Interaction[Any], error: BaseExce
         log.error("cancel button failed (interaction %s)", interaction.id, exc_info=error)
         described = UNEXPECTED.pair()
     else:
-        log.info("cancel refused or failed: %s: %s", type(error).__name__, error)
+        log.info("cancel refused or failed: %s: %s", type(error).__name__, in_english(error))
     await send_private(interaction, embed=error_embed(*described))
 
 

@@ -57,7 +57,7 @@ REMEMBERED_TARGETS = 500
 class TooManyImages(UserFacingError):
     """More images than the server's max references allow."""
 
-    title = texts.TOO_MANY_IMAGES.title
+    title = texts.TOO_MANY_IMAGES_TITLE
 
     def __init__(self, limit: int, given: int) -> None:
         super().__init__(texts.too_many_images(limit, given))

@@ -38,10 +38,12 @@ from bot.contexts import require_server
 from bot.error_messages import describe_error
 from bot.errors import UserFacingError, refusal
 from bot.grid import MAX_PER_IMAGE_BUTTONS
+from bot.i18n import speak_to
 from bot.jobs import InputLoader, Job, JobInputs
 from bot.jobs.image_job import run_image_job
 from bot.jobs.planning import DEFAULT_RESOLUTION, MAX_SEED, NOTHING_ASKED, Asked, next_resolution, plan_for
 from bot.messages import grid as grid_texts
+from bot.messages import in_english
 from bot.messages import results as texts
 from bot.messages.commands import UNEXPECTED
 from bot.operations import Operation
@@ -125,6 +127,7 @@ class JobButton(
     async def callback(self, interaction: discord.Interaction[ImageBot]) -> None:  # type: ignore[override]
         """Run the action; answer any failure privately."""
         actions = {"reroll": reroll, "edit": open_edit_modal, "describe": describe_result, "delete": delete_result}
+        speak_to(interaction)  # a click does not pass the tree: the member's language is set here (`bot.i18n`)
         try:
             require_server(interaction)
             await actions[self.action](interaction, self.job_id)
@@ -159,6 +162,7 @@ class ImageButton(
         """Run the action on this image; answer any failure privately."""
         actions = {"upscale": upscale_image, "vary": vary_image, "edit": open_edit_image_modal,
                    "describe": describe_image}
+        speak_to(interaction)  # a click does not pass the tree: the member's language is set here (`bot.i18n`)
         try:
             require_server(interaction)
             await actions[self.action](interaction, self.job_id, self.index)
@@ -212,7 +216,7 @@ async def report_failure(interaction: discord.Interaction[Any], error: BaseExcep
         log.error("result button failed (interaction %s)", interaction.id, exc_info=error)
         described = UNEXPECTED.pair()
     else:
-        log.info("result button refused or failed: %s: %s", type(error).__name__, error)
+        log.info("result button refused or failed: %s: %s", type(error).__name__, in_english(error))
     await send_private(interaction, embed=error_embed(*described))
 
 

@@ -232,14 +232,14 @@ def _result_attachments(message: discord.Message, filenames: Sequence[str]) -> l
 def _answer_embeds(record: JobRecord, message: discord.Message | None, *, shown_by: str) -> list[discord.Embed]:
     """A describe answer's embeds from its stored message, marked as shown again; refuses a partial answer."""
     if message is None:
-        raise AnswerNotFound(record, texts.ANSWER_UNREADABLE)
+        raise AnswerNotFound(record, texts.ANSWER_UNREADABLE.text)
     embeds = [embed.copy() for embed in message.embeds if embed.description]
     if not embeds:
-        raise AnswerNotFound(record, texts.ANSWER_GONE)
+        raise AnswerNotFound(record, texts.ANSWER_GONE.text)
     parts = [_PART.search(embed.footer.text or "") for embed in embeds]
     numbered = [(int(part[1]), int(part[2])) for part in parts if part is not None]
     if numbered and max(number for number, _ in numbered) < numbered[0][1]:
-        raise AnswerNotFound(record, texts.ANSWER_PARTIAL)
+        raise AnswerNotFound(record, texts.ANSWER_PARTIAL.text)
     last = embeds[-1]
     link = record.result_url
     last.add_field(name="Original", value=f"[job #{record.id}]({link})" if link else f"job #{record.id}")

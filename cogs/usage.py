@@ -47,6 +47,7 @@ from bot.budgets import (
     utc_day,
 )
 from bot.errors import UserFacingError, refusal
+from bot.i18n import decimal
 from bot.messages import config as texts
 from bot.openrouter import OpenRouterError
 from bot.operations import Operation
@@ -468,9 +469,9 @@ def parse_images_quota(text: str, option: str = "images_per_day") -> ImageQuota:
     try:
         count = int(text.strip())
     except ValueError:
-        raise _invalid(option, text, texts.QUOTA_COUNT) from None
+        raise _invalid(option, text, texts.QUOTA_COUNT.text) from None
     if not 0 <= count <= MAX_IMAGES:
-        raise _invalid(option, text, texts.QUOTA_COUNT_RANGE.format(maximum=MAX_IMAGES))
+        raise _invalid(option, text, texts.QUOTA_COUNT_RANGE.format(maximum=decimal(MAX_IMAGES)))
     return count
 
 
@@ -482,7 +483,7 @@ def parse_usd_quota(text: str, option: str = "usd_per_day") -> UsdQuota:
     try:
         amount = float(text.strip().removeprefix("$").strip())
     except ValueError:
-        raise _invalid(option, text, texts.QUOTA_AMOUNT) from None
+        raise _invalid(option, text, texts.QUOTA_AMOUNT.text) from None
     if not math.isfinite(amount) or not 0 <= amount <= MAX_USD:
         raise _invalid(option, text, texts.QUOTA_AMOUNT_RANGE.format(maximum=usd(MAX_USD)))
     return amount

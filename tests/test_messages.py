@@ -25,7 +25,7 @@ import pytest
 
 import bot.messages
 from bot.errors import UserFacingError, refusal
-from bot.messages import Text, commands
+from bot.messages import Msg, Plural, Text, commands
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME = ROOT / "bot" / "messages"
@@ -198,7 +198,7 @@ def test_the_home_uses_templates_not_f_strings_and_imports_nothing_of_the_bot(pa
     imported = {
         node.module or "" for node in ast.walk(module) if isinstance(node, ast.ImportFrom)
     } | {alias.name for node in ast.walk(module) if isinstance(node, ast.Import) for alias in node.names}
-    assert imported <= {"__future__", "collections.abc", "dataclasses", "bot.messages"}, imported
+    assert imported <= {"__future__", "collections.abc", "dataclasses", "bot.messages", "bot.i18n"}, imported
 
 
 @pytest.mark.parametrize("area", _areas(), ids=lambda module: module.__name__)
@@ -233,6 +233,11 @@ def _templates() -> Iterator[tuple[str, Text | str]]:
             value = getattr(area, name)
             if isinstance(value, Text | str):
                 yield f"{area.__name__}.{name}", value
+            elif isinstance(value, Msg):
+                yield f"{area.__name__}.{name}", value.source
+            elif isinstance(value, Plural):
+                yield f"{area.__name__}.{name}[one]", value.singular
+                yield f"{area.__name__}.{name}[other]", value.plural
 
 
 TEMPLATES = dict(_templates())
@@ -262,7 +267,7 @@ def _arguments(function: types.FunctionType) -> Iterator[dict[str, Any]]:
             origin = typing.get_origin(kind) or kind
             if kind is type(None):
                 values.append(None)
-            elif kind is str:
+            elif kind is str or kind is object:
                 values.append(f"<{name}>")
             elif kind is bool:
                 values += [False, True]

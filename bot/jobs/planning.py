@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from bot.catalog import IMAGES_RESOLUTIONS, ImageParams, ModelCatalog
 from bot.errors import UserFacingError
-from bot.messages.jobs import TOO_MANY_IMAGES_ASKED
+from bot.messages.jobs import TOO_MANY_IMAGES_ASKED, TOO_MANY_IMAGES_ASKED_TITLE
 from bot.requests import ImageRequest, Route
 from bot.storage.guild_config import OperationConfig
 
@@ -56,10 +56,10 @@ class Plan:
 class TooManyImagesAsked(UserFacingError):
     """More images in one request than the server allows."""
 
-    title = TOO_MANY_IMAGES_ASKED.title
+    title = TOO_MANY_IMAGES_ASKED_TITLE
 
     def __init__(self, asked: int, allowed: int) -> None:
-        super().__init__(TOO_MANY_IMAGES_ASKED.format(asked=asked, allowed=allowed))
+        super().__init__(TOO_MANY_IMAGES_ASKED.format(allowed, asked=asked))
 
 
 def plan_for(

@@ -28,7 +28,7 @@ _EXTRA = object()
 class MemberBusy(UserFacingError):
     """The member already has as many jobs running or waiting as allowed."""
 
-    title = texts.MEMBER_BUSY.title
+    title = texts.MEMBER_BUSY_TITLE
 
     def __init__(self, limit: int) -> None:
         super().__init__(texts.member_busy(limit))

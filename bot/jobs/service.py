@@ -200,7 +200,7 @@ class Job:
         self.upstream_started = time.perf_counter()
         self._in_flight = True
         if self.progress.latest is not None:
-            self.progress.set(texts.WORKING)
+            self.progress.set(texts.WORKING.text)
 
     def record_answer(self, cost: float | None, generation_id: str | None) -> None:
         """The upstream answered: keep what it billed, whatever happens to the job after this.
@@ -245,14 +245,14 @@ class Job:
         may still be billed by OpenRouter, which the bot cannot see; nothing sent costs nothing.
         """
         if self.upstream_started is None:
-            return texts.NOTHING_CHARGED
+            return texts.NOTHING_CHARGED.text
         if self._answered and self._in_flight:
             return texts.COST_SO_FAR_PLUS_STOPPED.format(cost=format_cost(self.cost))
         if self._answered:
             return texts.COST_ALREADY_ANSWERED.format(cost=format_cost(self.cost))
         if self._in_flight:
-            return texts.COST_UNKNOWN_IN_FLIGHT
-        return texts.NOTHING_CHARGED
+            return texts.COST_UNKNOWN_IN_FLIGHT.text
+        return texts.NOTHING_CHARGED.text
 
     @property
     def elapsed_s(self) -> float:
@@ -590,7 +590,7 @@ class JobService:
                     if live is not None:
                         live.running = True
                     # No edit before the upstream call: only a job still running by then shows "Working on it…".
-                    progress.set_later(texts.WORKING, self.working_notice_after_s)
+                    progress.set_later(texts.WORKING.text, self.working_notice_after_s)
                     if waited or self.queue.admitted > self.queue.max_concurrent:
                         # The line is in use: this job's row writes go before its upstream call, as they
                         # always did, so that waiting members are shown their place (with Cancel, which

@@ -7,9 +7,9 @@ Kept here instead:
 
 - The wording can be reviewed in one place, area by area, so the same thing is said the same way
   ("Nothing was changed.", who may change a setting and with which command, how a job is named).
-- Localization (message catalogs with gettext/Babel, a later step) has exactly one place to extract
-  from and one place to wrap in `_()`: `pybabel extract bot/messages` finds every text, and nothing
-  outside this package has to change when a catalog is added. That is also why the texts are
+- Localization (gettext catalogs through Babel, `bot.i18n`) has exactly one place to extract from:
+  `pybabel extract -F babel.cfg` finds every `Text`, `Msg` and `Plural` here (`bot.i18n.extract`), and
+  each is looked up in the member's language when it is formatted. That is also why the texts are
   `str.format` templates with named fields (`"Job #{job_id} ..."`), never f-strings: an f-string is
   filled in before a translation could be looked up, and a named field lets a translation put the
   value wherever its language needs it. A text that varies (one image / several images, with or
@@ -33,10 +33,11 @@ OpenRouter's errors and failed checks to the texts of `bot.messages.upstream` an
 - `grid`: results of several images (the grid's text, its per-image buttons, Upscale and Vary).
 - `config`: `/config` and its settings' refusals.
 
-Rules for a text here: every public name of an area module is a text (a `Text`, a `str` template,
-or a function returning one); nothing here imports from the bot or from discord.py, so any module
-can use it without a cycle; values come in already formatted where formatting is not wording (a
-channel mention, a quoted filename, `$0.0039`). `tests/test_messages.py` checks that every template
+Rules for a text here: every public name of an area module is a text (a `Text`, a `Msg`, a `Plural`,
+or a function returning a text); nothing here imports from the bot or from discord.py (only
+`bot.i18n`, which imports nothing of the bot), so any module can use it without a cycle; values come
+in already formatted where formatting is not wording (a channel mention, a quoted filename, an amount
+formatted for the locale by `bot.i18n.money`). `tests/test_messages.py` checks that every template
 formats and that no module outside this package builds a member-facing error text inline.
 """
 
@@ -44,26 +45,128 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_TITLE", "Text", "lower_first", "upper_first"]
+from bot.i18n import gettext, ngettext
+
+__all__ = [
+    "DEFAULT_TITLE", "Msg", "Plural", "Rendered", "Text", "in_english", "lower_first", "translated", "upper_first",
+]
 
 #: The title of a refusal whose text does not bring its own.
 DEFAULT_TITLE = "That didn't work"
 
 
+def translated(text: str) -> str:
+    """A text written here (a `Text.title`, say) in the current locale: its catalog entry, or itself.
+
+    Sinks that receive titles as plain strings (`bot.replies.error_embed`) pass them through this,
+    so a class attribute `title = texts.X.title`, set once at import, still reads in each member's
+    language. A text already translated, or not from here, has no entry and comes back unchanged.
+    """
+    return gettext(text) if text else text
+
+
+class Rendered(str):
+    """A text as the member reads it that also carries its English rendering, for the logs.
+
+    Logs stay English whatever the member's language, yet a refusal's text is formatted (translated)
+    where it is raised, long before the tree's error handler logs it. So every text formatted here in
+    another language is a `Rendered`: the member's words, with `english` beside them; `in_english`
+    gives the logs the latter. Values that are themselves `Rendered` are rendered in English too.
+    """
+
+    english: str
+
+    def __new__(cls, text: str, english: str) -> Rendered:
+        """`text` as shown, `english` as logged."""
+        rendered = super().__new__(cls, text)
+        rendered.english = english
+        return rendered
+
+
+def in_english(value: object) -> str:
+    """A text (or an exception carrying one) as the logs show it: in English."""
+    if isinstance(value, BaseException):
+        value = getattr(value, "message", None) or (value.args[0] if value.args else value)
+    english = getattr(value, "english", None)
+    return english if isinstance(english, str) else str(value)
+
+
+def _render(template: str, source: str, values: dict[str, object]) -> str:
+    """`template` (the translation of `source`) filled with `values`, carrying the English when it differs."""
+    text = template.format(**values)
+    if template == source and not any(isinstance(value, Rendered) for value in values.values()):
+        return text
+    return Rendered(text, source.format(**{name: _english_value(value) for name, value in values.items()}))
+
+
+def _english_value(value: object) -> object:
+    return value.english if isinstance(value, Rendered) else value
+
+
 @dataclass(frozen=True, slots=True)
 class Text:
-    """A title and a message template whose `{name}` fields are filled by `format`."""
+    """A title and a message template whose `{name}` fields are filled by `format`, both from the catalogs.
+
+    `title` and `message` are the English source texts (the catalogs' msgids); `format`, `pair` and
+    `heading` look them up in the current locale (`bot.i18n`) first.
+    """
 
     title: str
     message: str
 
     def format(self, **values: object) -> str:
-        """The message with its fields filled in."""
-        return self.message.format(**values)
+        """The message, translated, with its fields filled in."""
+        return _render(gettext(self.message), self.message, values)
 
     def pair(self, **values: object) -> tuple[str, str]:
-        """(title, message), as error embeds take them."""
-        return self.title, self.format(**values)
+        """(title, message), translated, as error embeds take them."""
+        return self.heading, self.format(**values)
+
+    @property
+    def heading(self) -> str:
+        """The title, translated."""
+        return gettext(self.title)
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    """One text (a label, a line, a phrase) that is looked up in the catalogs when it is used.
+
+    Not a `str` on purpose: a `Msg` handed to code that wants a `str` is a type error (mypy), so no
+    English source text can reach a member untranslated by being passed along as it is.
+    """
+
+    source: str
+
+    def format(self, **values: object) -> str:
+        """The text, translated, with its fields filled in."""
+        return _render(gettext(self.source), self.source, values)
+
+    @property
+    def text(self) -> str:
+        """The text, translated (for a text without fields)."""
+        translation = gettext(self.source)
+        return translation if translation == self.source else Rendered(translation, self.source)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Plural:
+    """A text whose wording depends on a number, its form chosen by the catalog's plural rules (`ngettext`).
+
+    Both English forms are templates with a `{count}` field; a language with more forms has them in
+    its catalog.
+    """
+
+    singular: str
+    plural: str
+
+    def format(self, count: int, **values: object) -> str:
+        """The form for `count`, translated, with `count` and the other fields filled in."""
+        english = self.singular if count == 1 else self.plural
+        return _render(ngettext(self.singular, self.plural, count), english, {"count": count, **values})
 
 
 def lower_first(text: str) -> str:

@@ -7,14 +7,13 @@ Amounts come formatted (`bot.budgets.usd`: "$0.50"), roles as `bot.budgets.role_
 
 from __future__ import annotations
 
-from bot.messages import lower_first
+from bot.messages import Msg, Plural, lower_first
 
 __all__ = [
     "BUDGET_REACHED_TITLE",
     "HELD_BY_RUNNING",
     "IMAGES_ON_THE_WAY",
     "IMAGES_REACHED",
-    "IMAGES_REACHED_ONE",
     "IMAGES_ZERO",
     "MANAGE_HINT",
     "MEMBER_BUDGET",
@@ -38,12 +37,12 @@ __all__ = [
 BUDGET_REACHED_TITLE = "Budget reached"
 
 #: Who can change the limit that refused the job: the server's member default, or a role's quota.
-MANAGE_HINT = "A member with Manage Server can change the limits with `/config budget`."
-QUOTA_HINT = "A member with Manage Server can change role quotas with `/config quota`."
+MANAGE_HINT = Msg("A member with Manage Server can change the limits with `/config budget`.")
+QUOTA_HINT = Msg("A member with Manage Server can change role quotas with `/config quota`.")
 
-SERVER_BUDGET = "This server's daily budget"
-MEMBER_BUDGET = "Your daily budget in this server{source}"
-ROLE_SOURCE = " (from the role {role})"
+SERVER_BUDGET = Msg("This server's daily budget")
+MEMBER_BUDGET = Msg("Your daily budget in this server{source}")
+ROLE_SOURCE = Msg(" (from the role {role})")
 
 
 def member_budget(source: str) -> str:
@@ -57,7 +56,7 @@ def role_source(role: str) -> str:
 
 
 #: `reset`: the next reset as a Unix timestamp (Discord shows it relative).
-RESETS = "It resets at 00:00 UTC (<t:{reset}:R>)."
+RESETS = Msg("It resets at 00:00 UTC (<t:{reset}:R>).")
 
 
 def resets(reset: int) -> str:
@@ -65,8 +64,8 @@ def resets(reset: int) -> str:
     return RESETS.format(reset=reset)
 
 
-SPENT_TODAY = "{used} spent today"
-HELD_BY_RUNNING = " (plus {amount} held by jobs running now)"
+SPENT_TODAY = Msg("{used} spent today")
+HELD_BY_RUNNING = Msg(" (plus {amount} held by jobs running now)")
 
 
 def spent_today(used: str, held: str | None) -> str:
@@ -79,18 +78,18 @@ def spent_today(used: str, held: str | None) -> str:
 
 #: A role's quota of $0 (`used`: what the member spent today anyway).
 USD_ZERO = (
-    "{label} is $0: you may not spend anything here, so this command is not available to "
-    "you ({used} spent today). {hint}"
+    Msg("{label} is $0: you may not spend anything here, so this command is not available to "
+    "you ({used} spent today). {hint}")
 )
 #: `spent`: `spent_today(...)`; `hint`: `MANAGE_HINT` or `QUOTA_HINT`.
-USD_USED_UP = "{label} of {limit} is used up: {spent}. {resets} {hint}"
+USD_USED_UP = Msg("{label} of {limit} is used up: {spent}. {resets} {hint}")
 USD_WOULD_PASS = (
-    "{label} is {limit} and {spent}; this job would cost about {cost}, which would go over it. {resets} {hint}"
+    Msg("{label} is {limit} and {spent}; this job would cost about {cost}, which would go over it. {resets} {hint}")
 )
 #: `label` is lower-cased here, in the middle of the sentence.
 USD_UNKNOWN_COST = (
-    "The cost of `{model}` is not known yet, so only one such job at a time counts against {label} "
-    "({limit}; {spent}). Try again when the running one finishes. {resets}"
+    Msg("The cost of `{model}` is not known yet, so only one such job at a time counts against {label} "
+    "({limit}; {spent}). Try again when the running one finishes. {resets}")
 )
 
 
@@ -102,24 +101,20 @@ def usd_unknown_cost(model: str, label: str, limit: str, spent: str, resets: str
 # -- images ---------------------------------------------------------------------------------------
 
 IMAGES_ZERO = (
-    "Your daily limit in this server{source} is 0 images: you may not make images here "
-    "(you made {used} today). {hint}"
+    Msg("Your daily limit in this server{source} is 0 images: you may not make images here "
+    "(you made {used} today). {hint}")
 )
-#: `running`: `IMAGES_ON_THE_WAY` when running jobs hold images, else "".
-IMAGES_REACHED_ONE = (
-    "Your daily limit in this server{source} is 1 image, and you made {used} today{running}. {resets} {hint}"
+#: `count`: the limit; `running`: `IMAGES_ON_THE_WAY` when running jobs hold images, else "".
+IMAGES_REACHED = Plural(
+    "Your daily limit in this server{source} is {count} image, and you made {used} today{running}. "
+    "{resets} {hint}",
+    "Your daily limit in this server{source} is {count} images, and you made {used} today{running}. "
+    "{resets} {hint}",
 )
-IMAGES_REACHED = (
-    "Your daily limit in this server{source} is {limit} images, and you made {used} today{running}. "
-    "{resets} {hint}"
-)
-IMAGES_ON_THE_WAY = " and {held} on the way"
+IMAGES_ON_THE_WAY = Msg(" and {held} on the way")
 
 
 def images_reached(source: str, limit: int, used: int, held: int, resets: str, hint: str) -> str:
     """The member's daily images are used up, counting those running jobs are making."""
     running = IMAGES_ON_THE_WAY.format(held=held) if held else ""
-    values = {"source": source, "used": used, "running": running, "resets": resets, "hint": hint}
-    if limit == 1:
-        return IMAGES_REACHED_ONE.format(**values)
-    return IMAGES_REACHED.format(limit=limit, **values)
+    return IMAGES_REACHED.format(limit, source=source, used=used, running=running, resets=resets, hint=hint)

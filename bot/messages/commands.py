@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.messages import DEFAULT_TITLE, Text
+from bot.messages import DEFAULT_TITLE, Msg, Text
 
 __all__ = [
     "BOT_MISSING_PERMISSION",
@@ -13,6 +13,7 @@ __all__ = [
     "COMMAND_OUT_OF_DATE",
     "DEFAULT_TITLE",
     "INVALID_OPTION",
+    "LATE_REPLY",
     "MISSING_PERMISSION",
     "NOT_ALLOWED",
     "NO_PRIVATE_MESSAGE",
@@ -67,6 +68,9 @@ COMMAND_OUT_OF_DATE = Text(
     "Discord has an older version of this command. It updates within a few minutes; try again then.",
 )
 NOT_ALLOWED = Text("Not allowed", "You can't use this command here.")
+
+#: The line above an answer posted in the channel once Discord no longer takes a reply (`mention`: the member).
+LATE_REPLY = Msg("{mention} (your request took longer than Discord lets a bot reply to it)")
 
 
 def permission_names(permissions: Iterable[str]) -> str:

@@ -5,7 +5,7 @@ Every refusal of a change ends in "Nothing was changed.", so an admin knows the 
 
 from __future__ import annotations
 
-from bot.messages import DEFAULT_TITLE, Text
+from bot.messages import DEFAULT_TITLE, Msg, Text
 
 __all__ = [
     "CHANNEL_LIST_FULL",
@@ -60,8 +60,8 @@ UNKNOWN_PROVIDER = Text(
     "separated by commas.",
 )
 #: `name`: the unknown name in backticks; `suggestions`: close providers, or `NOTHING_SIMILAR`.
-UNKNOWN_PROVIDER_LINE = "{name}: did you mean {suggestions}?"
-NOTHING_SIMILAR = "nothing similar"
+UNKNOWN_PROVIDER_LINE = Msg("{name}: did you mean {suggestions}?")
+NOTHING_SIMILAR = Msg("nothing similar")
 
 
 # -- limits ---------------------------------------------------------------------------------------
@@ -100,14 +100,16 @@ QUOTA_NONE_AMBIGUOUS = Text(
     "`{option}:none` could mean either: use `0` to allow nothing, or `clear` to remove the role's "
     "quota. Nothing was changed.",
 )
-QUOTA_VALUE_HELP = "a number, `0` (none allowed), `unlimited`, or `clear` (remove the role's quota)"
+QUOTA_VALUE_HELP = Msg("a number, `0` (none allowed), `unlimited`, or `clear` (remove the role's quota)")
 #: `shown`: the value as typed, shortened; `what`: one of the `QUOTA_*` phrases below.
 QUOTA_INVALID = Text(
-    QUOTA_NONE_AMBIGUOUS.title, "`{option}:{shown}` is not {what}. Use " + QUOTA_VALUE_HELP + ". Nothing was changed."
+    QUOTA_NONE_AMBIGUOUS.title,
+    "`{option}:{shown}` is not {what}. Use a number, `0` (none allowed), `unlimited`, or `clear` (remove "
+    "the role's quota). Nothing was changed.",
 )
-QUOTA_COUNT = "a whole number of images"
-#: `maximum`: the largest quota, a whole number.
-QUOTA_COUNT_RANGE = "between 0 and {maximum:,} images"
-QUOTA_AMOUNT = "an amount in USD"
+QUOTA_COUNT = Msg("a whole number of images")
+#: `maximum`: the largest quota, formatted ("1,000,000").
+QUOTA_COUNT_RANGE = Msg("between 0 and {maximum} images")
+QUOTA_AMOUNT = Msg("an amount in USD")
 #: `maximum`: the largest quota, formatted ("$1,000").
-QUOTA_AMOUNT_RANGE = "between $0 and {maximum}"
+QUOTA_AMOUNT_RANGE = Msg("between $0 and {maximum}")

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from bot.messages import DEFAULT_TITLE, Text
+from bot.messages import DEFAULT_TITLE, Msg, Plural, Text
 
 __all__ = [
     "ADDRESS_REFUSED_DISCORD",
@@ -35,7 +35,7 @@ __all__ = [
     "TOO_LARGE",
     "TOO_LARGE_UNKNOWN_SIZE",
     "TOO_MANY_IMAGES",
-    "TOO_MANY_IMAGES_ONE",
+    "TOO_MANY_IMAGES_TITLE",
     "TOO_MANY_PIXELS",
     "TOO_MANY_PIXELS_SIZED",
     "UNSUPPORTED_FORMAT",
@@ -47,42 +47,42 @@ IMAGE_REFUSED_TITLE = "Image refused"
 
 # -- what decoding found (`bot.images`) -----------------------------------------------------------
 
-NOT_AN_IMAGE = "{label} isn't an image I can read. Upload a PNG, JPEG, WebP or GIF."
+NOT_AN_IMAGE = Msg("{label} isn't an image I can read. Upload a PNG, JPEG, WebP or GIF.")
 #: `format`: the format the file claims ("PNG", "WebP").
 DAMAGED = (
-    "{label} looks like a {format} image but is damaged or incomplete. "
-    "Re-export it, or upload it again if the upload was cut off."
+    Msg("{label} looks like a {format} image but is damaged or incomplete. "
+    "Re-export it, or upload it again if the upload was cut off.")
 )
 #: `format`: the format Pillow found ("BMP", "TIFF").
 UNSUPPORTED_FORMAT = (
-    "{label} is in {format} format, which isn't supported. Convert it to PNG, JPEG, WebP or GIF and "
-    "upload it again."
+    Msg("{label} is in {format} format, which isn't supported. Convert it to PNG, JPEG, WebP or GIF and "
+    "upload it again.")
 )
 #: `size`: the file's size; `limit`: the largest allowed.
 TOO_LARGE = (
-    "{label} is {size}; images can be at most {limit}. Upload a smaller or more compressed version, for "
-    "example a JPEG."
+    Msg("{label} is {size}; images can be at most {limit}. Upload a smaller or more compressed version, for "
+    "example a JPEG.")
 )
 #: A download cut off at `limit`, whose real size nobody knows.
 TOO_LARGE_UNKNOWN_SIZE = (
-    "{label} is larger than {limit}; images can be at most {limit}. Upload a smaller or more compressed "
-    "version, for example a JPEG."
+    Msg("{label} is larger than {limit}; images can be at most {limit}. Upload a smaller or more compressed "
+    "version, for example a JPEG.")
 )
 #: `megapixels`: the decoding limit, a number.
-PIXEL_LIMIT = "{megapixels:g} megapixels"
+PIXEL_LIMIT = Msg("{megapixels:g} megapixels")
 #: `limit`: `PIXEL_LIMIT` filled in.
 TOO_MANY_PIXELS = (
-    "{label} has too many pixels to process safely (the limit is {limit}). Scale it down and upload it again."
+    Msg("{label} has too many pixels to process safely (the limit is {limit}). Scale it down and upload it again.")
 )
 #: `megapixels`: the image's, a number.
 TOO_MANY_PIXELS_SIZED = (
-    "{label} is {width}\u00d7{height} pixels ({megapixels:.1f} megapixels); the limit is {limit}. "
-    "Scale it down and upload it again."
+    Msg("{label} is {width}\u00d7{height} pixels ({megapixels:.1f} megapixels); the limit is {limit}. "
+    "Scale it down and upload it again.")
 )
 #: A result that cannot be made small enough for Discord; `limit`: the upload limit.
 CANNOT_FIT = (
-    "The image is too large to post here: even scaled down to {width}x{height} it is over the {limit} "
-    "upload limit."
+    Msg("The image is too large to post here: even scaled down to {width}x{height} it is over the {limit} "
+    "upload limit.")
 )
 
 # -- downloads (`bot.attachments`, `bot.fetcher`) -------------------------------------------------
@@ -90,29 +90,29 @@ CANNOT_FIT = (
 ATTACHMENT_UNAVAILABLE_TITLE = "Couldn't fetch the image"
 #: `why`: one of the `FETCH_*` phrases.
 DOWNLOAD_FAILED_DISCORD = (
-    "I couldn't download {label} from Discord ({why}). It may have been deleted or expired; "
-    "upload the image again and retry."
+    Msg("I couldn't download {label} from Discord ({why}). It may have been deleted or expired; "
+    "upload the image again and retry.")
 )
 DOWNLOAD_FAILED_EMBED = (
-    "I couldn't download {label} from where the embed points ({why}). It may have been deleted or expired; "
-    "upload the image again and retry."
+    Msg("I couldn't download {label} from where the embed points ({why}). It may have been deleted or expired; "
+    "upload the image again and retry.")
 )
 ADDRESS_REFUSED_DISCORD = (
-    "I can't fetch {label} from the address Discord gave for it: {why}. Upload the image as an attachment instead."
+    Msg("I can't fetch {label} from the address Discord gave for it: {why}. Upload the image as an attachment instead.")
 )
 ADDRESS_REFUSED_EMBED = (
-    "I can't fetch {label} from the address in that embed: {why}. Upload the image as an attachment instead."
+    Msg("I can't fetch {label} from the address in that embed: {why}. Upload the image as an attachment instead.")
 )
 
 #: Why a URL was not fetched, as the phrases above (and `upstream.IMAGE_ADDRESS_REFUSED`) quote it.
-FETCH_NOT_WEB = "it is not a web address (only http and https links can be fetched)"
-FETCH_INVALID = "it is not a valid address"
-FETCH_PRIVATE = "it points into a private network"
-FETCH_TOO_SLOW = "it took too long"
-FETCH_CONNECTION_FAILED = "the connection failed"
-FETCH_NOT_FOUND = "its address could not be found"
-FETCH_HTTP_STATUS = "HTTP {status}"
-FETCH_TOO_LARGE = "it is too large"
+FETCH_NOT_WEB = Msg("it is not a web address (only http and https links can be fetched)")
+FETCH_INVALID = Msg("it is not a valid address")
+FETCH_PRIVATE = Msg("it points into a private network")
+FETCH_TOO_SLOW = Msg("it took too long")
+FETCH_CONNECTION_FAILED = Msg("the connection failed")
+FETCH_NOT_FOUND = Msg("its address could not be found")
+FETCH_HTTP_STATUS = Msg("HTTP {status}")
+FETCH_TOO_LARGE = Msg("it is too large")
 
 # -- images a command or button needs -------------------------------------------------------------
 
@@ -141,21 +141,16 @@ IMAGE_GONE_REFERENCE = Text(
     "more. Run the command again to make a new one.",
 )
 
-#: `given`: how many images the member gave.
-TOO_MANY_IMAGES_ONE = Text(
-    "Too many images",
-    "This server allows 1 image per edit, and you gave {given}. Try again with fewer. "
+TOO_MANY_IMAGES_TITLE = "Too many images"
+#: `count`: the server's limit; `given`: how many images the member gave.
+TOO_MANY_IMAGES = Plural(
+    "This server allows {count} image per edit, and you gave {given}. Try again with fewer. "
     "A member with Manage Server can raise the limit (up to 3) with `/config max-references`.",
-)
-TOO_MANY_IMAGES = Text(
-    TOO_MANY_IMAGES_ONE.title,
-    "This server allows {limit} images per edit, and you gave {given}. Try again with fewer. "
+    "This server allows {count} images per edit, and you gave {given}. Try again with fewer. "
     "A member with Manage Server can raise the limit (up to 3) with `/config max-references`.",
 )
 
 
 def too_many_images(limit: int, given: int) -> str:
     """More images given to an edit than the server's max references."""
-    if limit == 1:
-        return TOO_MANY_IMAGES_ONE.format(given=given)
-    return TOO_MANY_IMAGES.format(limit=limit, given=given)
+    return TOO_MANY_IMAGES.format(limit, given=given)

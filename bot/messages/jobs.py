@@ -7,7 +7,7 @@ A job is named "Job #{job_id}" everywhere, as `/jobs` shows it.
 
 from __future__ import annotations
 
-from bot.messages import Text
+from bot.messages import Msg, Plural, Text
 
 __all__ = [
     "CANCELLED_BY_SHUTDOWN",
@@ -37,28 +37,29 @@ __all__ = [
     "CANCEL_NOT_ALLOWED",
     "JOB_GONE",
     "MEMBER_BUSY",
-    "MEMBER_BUSY_ONE",
+    "MEMBER_BUSY_TITLE",
     "NOT_HERE",
     "ON_COOLDOWN",
     "QUEUE_FULL",
     "TOO_MANY_IMAGES_ASKED",
+    "TOO_MANY_IMAGES_ASKED_TITLE",
     "already_finished",
     "member_busy",
 ]
 
 # -- admission ------------------------------------------------------------------------------------
 
-MEMBER_BUSY_ONE = Text("One at a time", "You already have a job running. Wait for it to finish, then try again.")
-#: `limit`: the jobs a member may have at once (more than one).
-MEMBER_BUSY = Text(
-    MEMBER_BUSY_ONE.title,
-    "You already have {limit} jobs running or queued. Wait for one to finish, then try again.",
+MEMBER_BUSY_TITLE = "One at a time"
+#: `count`: the jobs a member may have at once.
+MEMBER_BUSY = Plural(
+    "You already have a job running. Wait for it to finish, then try again.",
+    "You already have {count} jobs running or queued. Wait for one to finish, then try again.",
 )
 
 
 def member_busy(limit: int) -> str:
     """The member already has `limit` jobs running or waiting."""
-    return MEMBER_BUSY_ONE.format() if limit == 1 else MEMBER_BUSY.format(limit=limit)
+    return MEMBER_BUSY.format(limit)
 
 
 #: `ahead`: the jobs waiting.
@@ -68,10 +69,13 @@ ON_COOLDOWN = Text(
     "Slow down",
     "You can use `/{command}` again in {remaining} s: this server allows it once every {cooldown} s per member.",
 )
-TOO_MANY_IMAGES_ASKED = Text(
-    "Too many images",
-    "This server allows at most {allowed} image(s) per request, and you asked for {asked}. Ask for "
-    "{allowed} or fewer. A member with Manage Server can change it with `/config count`.",
+TOO_MANY_IMAGES_ASKED_TITLE = "Too many images"
+#: `count`: the images allowed per request; `asked`: how many the member asked for.
+TOO_MANY_IMAGES_ASKED = Plural(
+    "This server allows at most {count} image per request, and you asked for {asked}. Ask for "
+    "{count}. A member with Manage Server can change it with `/config count`.",
+    "This server allows at most {count} images per request, and you asked for {asked}. Ask for "
+    "{count} or fewer. A member with Manage Server can change it with `/config count`.",
 )
 
 # -- the Cancel button (`cogs.cancel`) ------------------------------------------------------------
@@ -128,11 +132,11 @@ NOT_HERE = Text(
 # -- a job's own progress and end (`bot.jobs.service`) --------------------------------------------
 
 #: The progress line of a job still running after a moment.
-WORKING = "Working on it…"
+WORKING = Msg("Working on it…")
 #: `position`: the job's place in the line (1 is next).
-QUEUED = "Queued: position {position}. Your job starts when the ones ahead of it finish."
+QUEUED = Msg("Queued: position {position}. Your job starts when the ones ahead of it finish.")
 #: `delay`: whole seconds until the next attempt; `attempt`/`attempts`: which try of how many.
-UPSTREAM_RETRYING = "Upstream busy, retrying in {delay} s (attempt {attempt} of {attempts})…"
+UPSTREAM_RETRYING = Msg("Upstream busy, retrying in {delay} s (attempt {attempt} of {attempts})…")
 JOB_TOO_SLOW = Text(
     "Took too long",
     "The job was still running after almost 15 minutes, the longest Discord lets a bot answer. "
@@ -145,19 +149,19 @@ CANCELLED_BY_SHUTDOWN = Text(
 )
 
 # What a cancellation cost, a phrase that ends the Cancel summary (`cost`: formatted, "$0.0039").
-NOTHING_CHARGED = "nothing was charged"
+NOTHING_CHARGED = Msg("nothing was charged")
 COST_SO_FAR_PLUS_STOPPED = (
-    "cost {cost} so far, plus whatever OpenRouter bills for the request that was stopped "
-    "(the bot can't see that charge)"
+    Msg("cost {cost} so far, plus whatever OpenRouter bills for the request that was stopped "
+    "(the bot can't see that charge)")
 )
-COST_ALREADY_ANSWERED = "cost {cost} (the model had already answered)"
+COST_ALREADY_ANSWERED = Msg("cost {cost} (the model had already answered)")
 COST_UNKNOWN_IN_FLIGHT = (
-    "cost unknown: the request had already reached OpenRouter, which may still bill it, "
-    "and the bot can't see that charge"
+    Msg("cost unknown: the request had already reached OpenRouter, which may still bill it, "
+    "and the bot can't see that charge")
 )
 #: The line that replaces a cancelled job's message (`by`: the member's id; `cost`: one of the phrases above).
-CANCEL_SUMMARY = "🚫 Cancelled by <@{by}> · {cost}."
-CANCEL_SUMMARY_WAITING = "🚫 Cancelled by <@{by}> while it waited in the queue · {cost}."
+CANCEL_SUMMARY = Msg("🚫 Cancelled by <@{by}> · {cost}.")
+CANCEL_SUMMARY_WAITING = Msg("🚫 Cancelled by <@{by}> while it waited in the queue · {cost}.")
 #: The title of the private notice when the cancelled job's message could not be edited.
 CANCELLED_TITLE = CANCELLED_WAITING.title
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.messages import DEFAULT_TITLE, Text
+from bot.messages import DEFAULT_TITLE, Msg, Text
 
 __all__ = [
     "ANSWER_NOT_FOUND",
@@ -74,12 +74,12 @@ NOT_YOUR_JOB = Text(
 )
 
 NOT_FINISHED_TITLE = "No result to show"
-JOB_WAITING = "Job #{job_id} is still waiting in line; its result will appear where it was asked for."
-JOB_RUNNING = "Job #{job_id} is still running; its result will appear where it was asked for."
+JOB_WAITING = Msg("Job #{job_id} is still waiting in line; its result will appear where it was asked for.")
+JOB_RUNNING = Msg("Job #{job_id} is still running; its result will appear where it was asked for.")
 JOB_INTERRUPTED = (
-    "Job #{job_id} was interrupted (the bot stopped before it finished), so it has no result to show."
+    Msg("Job #{job_id} was interrupted (the bot stopped before it finished), so it has no result to show.")
 )
-JOB_FAILED = "Job #{job_id} failed, so it has no result to show. Run the command again to try once more."
+JOB_FAILED = Msg("Job #{job_id} failed, so it has no result to show. Run the command again to try once more.")
 
 RESULT_DELETED = Text(
     "Result gone",
@@ -108,9 +108,9 @@ ANSWER_NOT_FOUND = Text("Answer not found", "The answer of job #{job_id} can't b
 ANSWER_NOT_FOUND_LINKED = Text(
     ANSWER_NOT_FOUND.title, "The answer of job #{job_id} can't be shown again: {why}. The original is [here]({link})."
 )
-ANSWER_UNREADABLE = "its message was deleted or can't be read any more"
-ANSWER_GONE = "its message no longer holds it"
-ANSWER_PARTIAL = "it was too long for one message, and only its first part is on record"
+ANSWER_UNREADABLE = Msg("its message was deleted or can't be read any more")
+ANSWER_GONE = Msg("its message no longer holds it")
+ANSWER_PARTIAL = Msg("it was too long for one message, and only its first part is on record")
 
 
 def answer_not_found(job_id: int, why: str, link: str | None) -> str:

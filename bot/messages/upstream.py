@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.messages import Text
+from bot.messages import Msg, Text
 
 __all__ = [
     "AUTHENTICATION",
@@ -44,13 +44,13 @@ __all__ = [
 ]
 
 #: How a text names the model when the error does not say which.
-MODEL_UNKNOWN = "the model"
+MODEL_UNKNOWN = Msg("the model")
 _MODEL_ID = "`{model}`"
 
 
 def model_text(model: str | None) -> str:
     """The model as the texts below show it: its id in backticks, or "the model"."""
-    return _MODEL_ID.format(model=model) if model else MODEL_UNKNOWN
+    return _MODEL_ID.format(model=model) if model else MODEL_UNKNOWN.text
 
 
 AUTHENTICATION = Text(
@@ -70,7 +70,7 @@ MODERATION = Text(
     "OpenRouter's moderation blocked this request (flagged: {reasons}). "
     "Rephrase the prompt or use another image, then try again.",
 )
-NO_REASON = "no reason given"
+NO_REASON = Msg("no reason given")
 
 
 def moderation(reasons: Sequence[str]) -> str:
