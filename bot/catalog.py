@@ -39,6 +39,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Protocol
 
+from bot.messages import status as status_texts
 from bot.openrouter import (
     AuthenticationError,
     InsufficientCreditsError,
@@ -294,16 +295,18 @@ class Readiness(Enum):
     UNCHECKED = "unchecked"
 
     def describe(self, operation: Operation) -> str:
-        """An indicator and a few words, the same in `/config show` and `/status`."""
+        """An indicator and a few words, the same in `/config show` and `/status` (`bot.messages.status`)."""
         if self is Readiness.INCAPABLE:
-            lacking = "can't make images" if operation.needs_image_output else "can't read images"
-            return f"🔴 Model {lacking}"
+            incapable = status_texts.READY_INCAPABLE_IMAGES if operation.needs_image_output else (
+                status_texts.READY_INCAPABLE_VISION
+            )
+            return incapable.text
         return {
-            Readiness.READY: "🟢 Ready",
-            Readiness.DISABLED: "⚫ Disabled",
-            Readiness.UNKNOWN_MODEL: "🟡 Model not in OpenRouter's list",
-            Readiness.UNCHECKED: "⚪ Not checked (model list unavailable)",
-        }[self]
+            Readiness.READY: status_texts.READY,
+            Readiness.DISABLED: status_texts.READY_DISABLED,
+            Readiness.UNKNOWN_MODEL: status_texts.READY_UNKNOWN_MODEL,
+            Readiness.UNCHECKED: status_texts.READY_UNCHECKED,
+        }[self].text
 
 
 def is_capable(model: ModelInfo, operation: Operation) -> bool:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.i18n import pgettext
+from bot.messages.commands import operation_label
+
 __all__ = ["MAX_PROMPT_LENGTH", "QUALITIES", "RESOLUTIONS", "ImageFormat", "Operation"]
 
 #: The longest prompt or question any command accepts (and shows in full).
@@ -28,8 +31,8 @@ class Operation(StrEnum):
 
     @property
     def label(self) -> str:
-        """The name members see."""
-        return {"imagine": "Imagine", "edit": "Edit", "describe": "Describe"}[self.value]
+        """The name members see, in their language (`bot.messages.commands.operation_label`)."""
+        return operation_label(self.value)
 
 
 class ImageFormat(StrEnum):
@@ -55,9 +58,14 @@ class ImageFormat(StrEnum):
 
     @property
     def label(self) -> str:
-        """The name shown in choices and embeds."""
+        """The name of the choice as written (English): the command tree's choice name and its msgid."""
         name = self.value.replace("-", " ").capitalize()
         return f"{name} ({self.aspect_ratio})"
+
+    @property
+    def shown(self) -> str:
+        """The label in the member's language, as their client shows the choice (the same catalog entry)."""
+        return pgettext("choice_name", self.label)
 
 
 _RATIOS = {

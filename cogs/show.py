@@ -17,11 +17,12 @@ Everything comes from the database and Discord, nothing from memory, so `/show` 
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import re
 from collections.abc import Awaitable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 import discord
@@ -33,8 +34,10 @@ from bot.attachments import AttachmentUnavailable, ImageSource
 from bot.contexts import require_server
 from bot.errors import UserFacingError, refusal
 from bot.grid import GridText, grid_layout
+from bot.i18n import DEFAULT_LOCALE, SHIPPED, ago, day, using
 from bot.images import ImageTooLarge
 from bot.messages import grid as grid_texts
+from bot.messages import history, ui
 from bot.messages import results as texts
 from bot.operations import ImageFormat
 from bot.rendering import (
@@ -64,8 +67,32 @@ T = TypeVar("T")
 _JOB_NUMBER = re.compile(r"^\s*#?\s*([0-9]{1,18})(?![0-9])")
 #: How Discord marks a spoilered attachment: its filename starts with this.
 SPOILER_PREFIX = "SPOILER_"
-#: The footer `/describe` puts on each embed of an answer split over several.
-_PART = re.compile(r"Part ([0-9]+) of ([0-9]+)")
+
+
+@functools.cache
+def _part_patterns() -> tuple[re.Pattern[str], ...]:
+    """The footer `/describe` puts on each embed of an answer split over several, in every shipped language.
+
+    The stored answer was written in the language of whoever asked, which need not be the language of
+    whoever shows it again, so each catalog's wording of `PART_OF` is recognised.
+    """
+    patterns = []
+    for locale in (DEFAULT_LOCALE, *SHIPPED):
+        with using(locale):
+            template = re.escape(ui.PART_OF.text)
+        for field in ("number", "total"):  # re.escape escapes the braces of the fields
+            template = template.replace(re.escape("{" + field + "}"), f"(?P<{field}>[0-9]+)")
+        patterns.append(re.compile(template))
+    return tuple(dict.fromkeys(patterns))
+
+
+def _part(footer: str) -> tuple[int, int] | None:
+    """(number, total) of a split answer's embed, from its footer; None for an answer in one piece."""
+    for pattern in _part_patterns():
+        found = pattern.search(footer)
+        if found is not None:
+            return int(found["number"]), int(found["total"])
+    return None
 
 
 # -- refusals -----------------------------------------------------------------------------------
@@ -141,30 +168,26 @@ def shown_view(job_id: int, operation: Operation) -> discord.ui.View:
 
 
 def _ago(moment: datetime, now: datetime) -> str:
-    seconds = (now - moment).total_seconds()
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    if seconds < 30 * 86400:
-        return f"{int(seconds // 86400)} d ago"
-    return moment.strftime("%Y-%m-%d")
+    """When, for an autocomplete choice (Discord formats no timestamp there): in words, or the date past 30 days."""
+    if now - moment > timedelta(days=30):
+        return day(moment.date())
+    if now - moment < timedelta(minutes=1):
+        return history.JUST_NOW.text
+    return ago(now - moment)
 
 
 def choice_name(record: JobRecord, now: datetime) -> str:
     """An autocomplete choice: "#id · operation · prompt start · when", within Discord's 100 characters."""
     head = f"#{record.id} · {record.spec.operation.label} · "
     tail = f" · {_ago(record.created_at, now)}"
-    prompt = " ".join(record.spec.prompt.split()) or "(no prompt recorded)"
+    prompt = " ".join(record.spec.prompt.split()) or history.NO_PROMPT_RECORDED.text
     return head + shorten(prompt, max(100 - len(head) - len(tail), 1)) + tail
 
 
 def _format_label(record: JobRecord) -> str | None:
     image_format = record.spec.image_format
     if image_format in set(ImageFormat):
-        return ImageFormat(image_format).label
+        return ImageFormat(image_format).shown
     return record.spec.aspect_ratio
 
 
@@ -176,18 +199,17 @@ def shown_image_embed(record: JobRecord, filenames: Sequence[str], *, shown_by: 
     """
     spec = record.spec
     embed = discord.Embed(title=spec.operation.label, colour=RESULT_COLOUR)
-    embed.add_field(name="Model", value=escape_member_text(spec.model, 1024))
+    embed.add_field(name=ui.FIELD_MODEL.text, value=escape_member_text(spec.model, 1024))
     label = _format_label(record)
     if label:
-        embed.add_field(name="Format", value=shorten(label, 1024))
-    embed.add_field(name="Cost", value=format_cost(record.cost))
-    embed.add_field(name="Asked by", value=f"<@{spec.member_id}> · <t:{int(record.created_at.timestamp())}:R>")
-    link = record.result_url
-    embed.add_field(name="Original", value=f"[job #{record.id}]({link})" if link else f"job #{record.id}",
-                    inline=False)
+        embed.add_field(name=ui.FIELD_FORMAT.text, value=shorten(label, 1024))
+    embed.add_field(name=ui.FIELD_COST.text, value=format_cost(record.cost))
+    embed.add_field(name=history.ASKED_BY.text,
+                    value=f"<@{spec.member_id}> · <t:{int(record.created_at.timestamp())}:R>")
+    embed.add_field(name=history.ORIGINAL.text, value=_job_link(record), inline=False)
     if filenames and not any(name.startswith(SPOILER_PREFIX) for name in filenames):
         embed.set_image(url=f"attachment://{filenames[0]}")  # Discord never hides an embed's image: not for spoilers
-    embed.set_footer(text=shorten(f"Shown again by {shown_by}", 2048))
+    embed.set_footer(text=shorten(history.SHOWN_AGAIN_BY.format(name=shown_by), 2048))
     room = min(EMBED_DESCRIPTION_LIMIT, MESSAGE_EMBED_CHARS - len(embed) - 1)
     embed.description = escape_member_text(spec.prompt, room) or None
     return embed
@@ -208,6 +230,12 @@ def shown_grid_text(record: JobRecord, count: int, *, shown_by: str) -> GridText
              else grid_texts.SHOWN_ORIGINAL.format(job_id=record.id)),
         ],
     )
+
+
+def _job_link(record: JobRecord) -> str:
+    """The job, linked to its result while the result's message is known."""
+    link = record.result_url
+    return ui.JOB_LINK.format(job_id=record.id, link=link) if link else ui.JOB_REFERENCE.format(job_id=record.id)
 
 
 def _spoilered(filename: str) -> str:
@@ -236,14 +264,13 @@ def _answer_embeds(record: JobRecord, message: discord.Message | None, *, shown_
     embeds = [embed.copy() for embed in message.embeds if embed.description]
     if not embeds:
         raise AnswerNotFound(record, texts.ANSWER_GONE.text)
-    parts = [_PART.search(embed.footer.text or "") for embed in embeds]
-    numbered = [(int(part[1]), int(part[2])) for part in parts if part is not None]
+    parts = [_part(embed.footer.text or "") for embed in embeds]
+    numbered = [part for part in parts if part is not None]
     if numbered and max(number for number, _ in numbered) < numbered[0][1]:
         raise AnswerNotFound(record, texts.ANSWER_PARTIAL.text)
     last = embeds[-1]
-    link = record.result_url
-    last.add_field(name="Original", value=f"[job #{record.id}]({link})" if link else f"job #{record.id}")
-    footer = " · ".join(item for item in (last.footer.text, f"Shown again by {shown_by}") if item)
+    last.add_field(name=history.ORIGINAL.text, value=_job_link(record))
+    footer = " · ".join(item for item in (last.footer.text, history.SHOWN_AGAIN_BY.format(name=shown_by)) if item)
     last.set_footer(text=shorten(footer, 2048))
     return embeds
 

@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.access import channel_lists, comes_from, mention_channels
 from bot.catalog import KeyState, KeyStatus, Readiness
+from bot.messages import status as texts
 from bot.operations import Operation
 from bot.rendering import shorten
 from bot.requests import Route
@@ -29,16 +30,14 @@ TROUBLE_COLOUR = discord.Colour.orange()
 
 def key_text(status: KeyStatus, age_s: float) -> str:
     """The key's state in words, with what to do about it; never the key or its label."""
-    checked = "checked just now" if age_s < 60 else f"checked {int(age_s // 60)} min ago"
-    text = {
-        KeyState.WORKS: "✅ Works",
-        KeyState.NO_CREDIT: "🟠 Accepted, but out of credits: image commands fail until credits are added",
-        KeyState.REJECTED: (
-            f"❌ Refused by OpenRouter ({status.detail}): the bot's operator must check `OPENROUTER_API_KEY`"
-        ),
-        KeyState.UNREACHABLE: f"⚪ Could not be checked ({status.detail}): OpenRouter may be unreachable",
-    }[status.state]
-    return f"{text} ({checked})"
+    checked = texts.CHECKED_JUST_NOW.text if age_s < 60 else texts.CHECKED_MINUTES_AGO.format(int(age_s // 60))
+    state = {
+        KeyState.WORKS: texts.KEY_WORKS,
+        KeyState.NO_CREDIT: texts.KEY_NO_CREDIT,
+        KeyState.REJECTED: texts.KEY_REJECTED,
+        KeyState.UNREACHABLE: texts.KEY_UNREACHABLE,
+    }[status.state].format(detail=status.detail)
+    return texts.KEY_STATE.format(state=state, checked=checked)
 
 
 class Status(commands.Cog):
@@ -53,7 +52,7 @@ class Status(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)  # the key check may take a moment
         snapshot = await self.bot.catalog.snapshot()
         key = await self.bot.catalog.key_status()
-        embed = discord.Embed(title="Status", colour=READY_COLOUR)
+        embed = discord.Embed(title=texts.TITLE.text, colour=READY_COLOUR)
         ready = 0
         lists = await channel_lists(self.bot, interaction.guild_id)
         for op in Operation:
@@ -62,30 +61,31 @@ class Status(commands.Cog):
             readiness = snapshot.readiness(op, model, enabled=config.enabled)
             ready += readiness is Readiness.READY
             shown = model.replace("`", "'")  # an admin may type any id: a backtick would end the code span
-            value = f"{readiness.describe(op)}\nModel: `{shown}`"
+            lines = [readiness.describe(op), texts.MODEL_LINE.format(model=shown)]
             if op.needs_image_output:
                 route = snapshot.route_for(model, config.route)
-                value += f"\nRoute: {'Images API' if route is Route.IMAGES else 'chat'}"
+                lines.append(texts.ROUTE_LINE.format(
+                    route=(texts.ROUTE_IMAGES if route is Route.IMAGES else texts.ROUTE_CHAT).text
+                ))
             allowed = [entry.channel_id for entry in lists.for_operation(op)]
             if allowed:
-                here = "" if comes_from(interaction, allowed) else " (not this one)"
-                value += f"\nChannels: only {mention_channels(allowed)}{here}"
-            embed.add_field(name=f"/{op.value}", value=shorten(value, 1024), inline=False)
+                line = texts.CHANNELS_ONLY if comes_from(interaction, allowed) else texts.CHANNELS_NOT_THIS_ONE
+                lines.append(line.format(channels=mention_channels(allowed)))
+            embed.add_field(name=f"/{op.value}", value=shorten("\n".join(lines), 1024), inline=False)
         embed.add_field(
-            name="OpenRouter key", value=shorten(key_text(key, self.bot.catalog.clock() - key.checked_at), 1024),
+            name=texts.KEY_FIELD.text,
+            value=shorten(key_text(key, self.bot.catalog.clock() - key.checked_at), 1024),
             inline=False,
         )
         total = len(Operation)
         if not key.works:
-            embed.description = "The bot cannot reach OpenRouter with its key right now, so no image command works."
+            embed.description = texts.NO_KEY.text
         elif key.state is KeyState.NO_CREDIT:
-            embed.description = "The bot's OpenRouter account is out of credits, so no image command works."
+            embed.description = texts.NO_CREDIT.text
         elif ready == total:
-            embed.description = "Every image command is ready."
+            embed.description = texts.ALL_READY.text
         else:
-            embed.description = (
-                f"{ready} of {total} image commands are ready. Server admins can fix the rest with `/config`."
-            )
+            embed.description = texts.NOT_ALL_READY.format(ready, total=total)
         if not key.works or key.state is KeyState.NO_CREDIT or ready < total:
             embed.colour = TROUBLE_COLOUR
         await interaction.edit_original_response(embed=embed)

@@ -414,8 +414,8 @@ async def test_autocomplete_is_bounded_to_25_and_filters_by_id_and_prompt_words(
     listed = await choices(harness)
     assert len(listed) == 25
     assert [choice["value"] for choice in listed] == [str(number) for number in reversed(numbers[-25:])]
-    assert listed[0]["name"] == f"#{numbers[-1]} · Imagine · a Lighthouse number 39 · 1 h ago"
-    assert listed[-1]["name"].endswith("· 1 d ago")
+    assert listed[0]["name"] == f"#{numbers[-1]} · Imagine · a Lighthouse number 39 · 1 hr. ago"
+    assert listed[-1]["name"].endswith("· 1 day ago")
 
     words = await choices(harness, "lighth NUMBER 3")
     assert {choice["value"] for choice in words} == {str(numbers[index]) for index in [3, *range(30, 40)]}

@@ -36,12 +36,12 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime, format_timedelta
 from babel.numbers import format_currency, format_decimal
 
 __all__ = [
@@ -49,11 +49,13 @@ __all__ = [
     "DOMAIN",
     "LOCALES_DIR",
     "SHIPPED",
+    "ago",
     "babel_locale",
     "catalog",
     "channel_locale",
     "current",
     "date_time",
+    "day",
     "decimal",
     "gettext",
     "money",
@@ -206,6 +208,16 @@ def _fraction_pattern(locale: Locale) -> str:
     """The locale's currency pattern with up to four optional decimals ("¤#,##0.####", "#,##0.#### ¤")."""
     pattern = locale.currency_formats["standard"].pattern.split(";")[0]
     return pattern.replace("0.00", "0.####")
+
+
+def ago(delta: timedelta) -> str:
+    """How long ago, in words of the current locale ("5 minutes ago", "vor 5 Minuten"); a date past 30 days."""
+    return format_timedelta(-delta, add_direction=True, threshold=1, format="short", locale=babel_locale(current()))
+
+
+def day(value: date) -> str:
+    """A date in the current locale's short style (for places Discord does not format timestamps)."""
+    return format_date(value, format="medium", locale=babel_locale(current()))
 
 
 def date_time(value: datetime) -> str:

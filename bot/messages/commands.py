@@ -11,6 +11,9 @@ __all__ = [
     "CHANNEL_NOT_ALLOWED",
     "COMMAND_ON_COOLDOWN",
     "COMMAND_OUT_OF_DATE",
+    "DESCRIBE_LABEL",
+    "EDIT_LABEL",
+    "IMAGINE_LABEL",
     "DEFAULT_TITLE",
     "INVALID_OPTION",
     "LATE_REPLY",
@@ -20,6 +23,7 @@ __all__ = [
     "OPERATION_DISABLED",
     "SERVER_ONLY",
     "UNEXPECTED",
+    "operation_label",
     "permission_names",
 ]
 
@@ -71,6 +75,19 @@ NOT_ALLOWED = Text("Not allowed", "You can't use this command here.")
 
 #: The line above an answer posted in the channel once Discord no longer takes a reply (`mention`: the member).
 LATE_REPLY = Msg("{mention} (your request took longer than Discord lets a bot reply to it)")
+
+
+# -- how the commands are named in texts ------------------------------------------------------------
+
+IMAGINE_LABEL = Msg("Imagine")
+EDIT_LABEL = Msg("Edit")
+DESCRIBE_LABEL = Msg("Describe")
+
+
+def operation_label(operation: str) -> str:
+    """The name members read for an operation (`imagine` -> "Imagine"); an unknown value as it is."""
+    label = {"imagine": IMAGINE_LABEL, "edit": EDIT_LABEL, "describe": DESCRIBE_LABEL}.get(operation)
+    return label.text if label is not None else operation
 
 
 def permission_names(permissions: Iterable[str]) -> str:
