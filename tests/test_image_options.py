@@ -118,14 +118,14 @@ async def test_more_images_than_the_server_allows_is_refused_before_anything_is_
     await use(harness, SEEDREAM)
     await admin(harness, "config count", operation="imagine", maximum=2)
     refused = (await imagine(harness, count=3)).last
-    assert refused.ephemeral and "at most 2 image(s) per request" in refused.text
+    assert refused.ephemeral and "at most 2 images per request" in refused.text
     assert harness.openrouter.image_requests() == []
 
 
 async def test_the_servers_default_count_applies(harness: BotHarness) -> None:
     await use(harness, SEEDREAM)
     saved = await admin(harness, "config count", operation="imagine", default=2)
-    assert "2 image(s) by default" in saved.text
+    assert "2 images by default" in saved.text
     assert len((await imagine(harness)).last.files) == 2
 
 

@@ -13,6 +13,8 @@ from bot.access import channel_lists, channels_recorder, mention_channels
 from bot.catalog import AUTOCOMPLETE_LIMIT, is_capable
 from bot.errors import refusal
 from bot.messages import config as texts
+from bot.messages import configuration as words
+from bot.messages import upper_first
 from bot.operations import Operation
 from bot.rendering import escape_member_text, shorten
 from bot.requests import Route
@@ -28,7 +30,6 @@ from cogs.config._text import (
     CLEAR,
     DEFAULT_MARK,
     INFO_COLOUR,
-    PRECEDENCE_NOTE,
     channels_embed,
     code,
     count_text,
@@ -39,6 +40,7 @@ from cogs.config._text import (
     route_text,
     saved_embed,
     scope_text,
+    spoiler_label,
     spoilers_text,
     where_lines,
     where_text,
@@ -52,8 +54,8 @@ log = logging.getLogger(__name__)
 OPERATION_CHOICES = [app_commands.Choice(name=op.value, value=op.value) for op in Operation]
 IMAGE_OPERATION_CHOICES = [choice for choice in OPERATION_CHOICES if Operation(choice.value).needs_image_output]
 ROUTE_CHOICES = [app_commands.Choice(name=name, value=name) for name in ("auto", "chat", "images")]
-#: How replies name a route.
-ROUTE_NAMES = {Route.CHAT: "chat route (/chat/completions)", Route.IMAGES: "Images API (/images)"}
+#: How replies name a route (translated where used: `ROUTE_NAMES[route].text`).
+ROUTE_NAMES = {Route.CHAT: words.ROUTE_CHAT_NAME, Route.IMAGES: words.ROUTE_IMAGES_NAME}
 RESET_CHOICES = [*OPERATION_CHOICES, app_commands.Choice(name="all", value="all")]
 HISTORY_LIMIT = 20
 MAX_REFERENCES = 3
@@ -62,7 +64,9 @@ MAX_COOLDOWN_S = 3600
 
 def cooldown_text(seconds: int) -> str:
     """How a cooldown reads in replies and in `/config show`."""
-    return f"{seconds} s per member" if seconds else f"none {DEFAULT_MARK}"
+    if seconds:
+        return words.COOLDOWN_SECONDS.format(seconds=seconds)
+    return words.COOLDOWN_NONE.format(default=DEFAULT_MARK)
 
 
 def may_configure(interaction: discord.Interaction[ImageBot]) -> bool:
@@ -207,13 +211,13 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         old, new = await self._change(interaction, op, model=chosen)
         warning = model_warning(snapshot, op, chosen) if chosen else None
         if old == new:
-            lines = [f"**{op.label}** already used {self._model_text(op, new.model)}; nothing changed."]
+            lines = [words.MODEL_ALREADY.format(operation=op.label, model=self._model_text(op, new.model))]
         else:
             lines = [
-                f"**{op.label}** now uses {self._model_text(op, new.model)}.",
-                f"Before: {self._model_text(op, old.model)}",
+                words.MODEL_NOW.format(operation=op.label, model=self._model_text(op, new.model)),
+                words.MODEL_BEFORE.format(model=self._model_text(op, old.model)),
             ]
-        await self._reply(interaction, saved_embed("Model saved", lines, [warning] if warning else []))
+        await self._reply(interaction, saved_embed(words.MODEL_SAVED_TITLE.text, lines, [warning] if warning else []))
 
     @model.autocomplete("model")
     async def model_autocomplete(
@@ -238,8 +242,8 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
             if len(found.id) > 100:
                 continue  # Discord caps a choice's value at 100 characters
             lacking = "" if is_capable(found, op) else (
-                " (no image output)" if op.needs_image_output else " (no image input)"
-            )
+                words.NO_IMAGE_OUTPUT if op.needs_image_output else words.NO_IMAGE_INPUT
+            ).text
             hint = snapshot.hint(found.id) if op.needs_image_output and not lacking else ""
             suffix = f" · {hint}" if hint else lacking
             name = shorten(f"{found.name} · {found.id}", 100 - len(suffix)) + suffix
@@ -275,14 +279,14 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
                 if note and note not in notes:
                     notes.append(note)
         old, new = await self._change(interaction, op, **changes)
-        lines = [f"**{op.label}** may use: {providers_text(new)}."]
+        lines = [words.PROVIDERS_LINE.format(operation=op.label, providers=providers_text(new))]
         if old == new:
-            lines.append("That was already the setting; nothing changed.")
+            lines.append(words.PROVIDERS_ALREADY.text)
         else:
-            lines.append(f"Before: {providers_text(old)}")
+            lines.append(words.BEFORE.format(before=providers_text(old)))
         if new.only_providers and new.ignore_providers:
-            lines.append(PRECEDENCE_NOTE)
-        await self._reply(interaction, saved_embed("Providers saved", lines, notes))
+            lines.append(words.PRECEDENCE_NOTE.text)
+        await self._reply(interaction, saved_embed(words.PROVIDERS_SAVED_TITLE.text, lines, notes))
 
     @providers.autocomplete("only")
     @providers.autocomplete("ignore")
@@ -303,7 +307,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
             if len(value) <= 100:
                 choices.append(app_commands.Choice(name=shorten(f"{value} ({provider.name})", 100), value=value))
         if not chosen and CLEAR.startswith(last.strip().casefold()):
-            choices.append(app_commands.Choice(name="none (clear this list)", value=CLEAR))
+            choices.append(app_commands.Choice(name=words.CLEAR_CHOICE.text, value=CLEAR))
         return choices[:AUTOCOMPLETE_LIMIT]
 
     # -- limits and switches --------------------------------------------------------------------
@@ -318,10 +322,10 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
             raise refusal(texts.MAX_REFERENCES_RANGE, maximum=MAX_REFERENCES)
         old, new = await self._change(interaction, Operation.EDIT, max_references=value)
         before = old.max_references or f"{DEFAULT_MAX_REFERENCES} {DEFAULT_MARK}"
-        line = f"**Edit** accepts up to {new.max_references} reference image(s). Before: {before}."
+        line = words.LIMIT_NOW.format(new.max_references or value, before=before)
         if old == new:
-            line = f"**Edit** already accepted up to {value} reference image(s); nothing changed."
-        await self._reply(interaction, saved_embed("Limit saved", [line], []))
+            line = words.LIMIT_ALREADY.format(value)
+        await self._reply(interaction, saved_embed(words.LIMIT_SAVED_TITLE.text, [line], []))
 
     @app_commands.command(name="cooldown")
     @app_commands.describe(
@@ -341,10 +345,12 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         op = parse_operation(operation)
         old, new = await self._change(interaction, op, cooldown_s=seconds)
         if old == new:
-            line = f"`/{op.value}` already had {cooldown_text(seconds)}; nothing changed."
+            line = words.COOLDOWN_ALREADY.format(command=op.value, cooldown=cooldown_text(seconds))
         else:
-            line = f"`/{op.value}` now has {cooldown_text(seconds)}. Before: {cooldown_text(old.cooldown_s)}."
-        await self._reply(interaction, saved_embed("Cooldown saved", [line], []))
+            line = words.COOLDOWN_NOW.format(
+                command=op.value, cooldown=cooldown_text(seconds), before=cooldown_text(old.cooldown_s)
+            )
+        await self._reply(interaction, saved_embed(words.COOLDOWN_SAVED_TITLE.text, [line], []))
 
     @app_commands.command(name="route")
     @app_commands.describe(
@@ -361,16 +367,16 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         old, new = await self._change(interaction, op, route=forced)
         model = new.model_or(self.bot.default_model(op))
         used = self.bot.catalog.route_for(model, forced)
-        lines = [f"`/{op.value}` route: {route_text(new.route)}. Before: {route_text(old.route)}."]
+        lines = [words.ROUTE_NOW.format(command=op.value, route=route_text(new.route), before=route_text(old.route))]
         warnings = []
+        shown = f"`{escape_member_text(model)}`"
         if forced is not None and used is not forced:
             warnings.append(
-                f"`{escape_member_text(model)}` is not served by the {ROUTE_NAMES[forced]}, so it keeps the "
-                f"{ROUTE_NAMES[used]} until this command uses a model that is."
+                words.ROUTE_KEPT.format(model=shown, forced=ROUTE_NAMES[forced].text, used=ROUTE_NAMES[used].text)
             )
         else:
-            lines.append(f"`{escape_member_text(model)}` goes through the {ROUTE_NAMES[used]}.")
-        await self._reply(interaction, saved_embed("Route saved", lines, warnings))
+            lines.append(words.ROUTE_GOES_THROUGH.format(model=shown, used=ROUTE_NAMES[used].text))
+        await self._reply(interaction, saved_embed(words.ROUTE_SAVED_TITLE.text, lines, warnings))
 
     @app_commands.command(name="count")
     @app_commands.describe(
@@ -405,12 +411,11 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
                 maximum=maximum or current.effective_max_count,
             )
         old, new = await self._change(interaction, op, **changes)
-        line = (
-            f"`/{op.value}` makes {new.effective_default_count} image(s) by default, at most "
-            f"{new.effective_max_count} per request. Before: {old.effective_default_count}, at most "
-            f"{old.effective_max_count}."
+        line = words.COUNT_NOW.format(
+            new.effective_default_count, command=op.value, maximum=new.effective_max_count,
+            old_default=old.effective_default_count, old_maximum=old.effective_max_count,
         )
-        await self._reply(interaction, saved_embed("Count saved", [line], []))
+        await self._reply(interaction, saved_embed(words.COUNT_SAVED_TITLE.text, [line], []))
 
     @app_commands.command(name="enable")
     @app_commands.describe(operation="The command to turn on")
@@ -428,13 +433,13 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
 
     async def _switch(self, interaction: discord.Interaction[ImageBot], op: Operation, *, enabled: bool) -> None:
         old, new = await self._change(interaction, op, enabled=enabled)
-        state = "on" if enabled else "off"
-        line = f"`/{op.value}` is now **{state}** in this server."
+        line = (words.SWITCHED_ON if enabled else words.SWITCHED_OFF).format(command=op.value)
         if old == new:
-            line = f"`/{op.value}` was already **{state}**; nothing changed."
+            line = (words.ALREADY_ON if enabled else words.ALREADY_OFF).format(command=op.value)
         elif not enabled:
-            line += f" Members who try it are told so. Turn it back on with `/config enable operation:{op.value}`."
-        await self._reply(interaction, saved_embed(f"{op.label} turned {state}", [line], []))
+            line += " " + words.TURNED_OFF_HINT.format(command=op.value)
+        title = (words.SWITCH_TITLE_ON if enabled else words.SWITCH_TITLE_OFF).format(operation=op.label)
+        await self._reply(interaction, saved_embed(title, [line], []))
 
     # -- channels -------------------------------------------------------------------------------
 
@@ -451,7 +456,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         assert interaction.guild_id is not None
         log.info("config changed guild=%s user=%s changes=['channels']", interaction.guild_id, interaction.user.id)
         current = await channel_lists(self.bot, interaction.guild_id)  # also drops channels deleted meanwhile
-        lines = [line, "", "Where each command works now:", *where_lines(current)]
+        lines = [line, "", words.WHERE_NOW.text, *where_lines(current)]
         await self._reply(interaction, saved_embed(title, lines, []))
 
     @channels.command(name="add")
@@ -470,13 +475,14 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         old, new = await self.bot.store.channels.add(
             interaction.guild_id, scope, channel.id, channel.name, record=self._channels_record(interaction)
         )
+        mention = f"<#{channel.id}>"
         if old == new:
-            line = f"<#{channel.id}> was already listed for {scope_text(scope)}; nothing changed."
+            line = words.ALREADY_LISTED.format(channel=mention, scope=scope_text(scope))
         else:
-            line = f"Listed <#{channel.id}> for {scope_text(scope)}."
+            line = words.LISTED.format(channel=mention, scope=scope_text(scope))
             if not old.entries:
-                line += " Everywhere else, members are now told privately where to use the bot."
-        await self._channels_reply(interaction, "Channel listed", line)
+                line += " " + words.EVERYWHERE_ELSE_TOLD.text
+        await self._channels_reply(interaction, words.CHANNEL_LISTED_TITLE.text, line)
 
     @channels.command(name="remove")
     @app_commands.describe(
@@ -494,12 +500,12 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         old, new = await self.bot.store.channels.remove(
             interaction.guild_id, scopes, channel.id, record=self._channels_record(interaction)
         )
-        where = "any list" if operation is None else f"the list for {scope_text(scopes[0])}"
+        where = words.ANY_LIST.text if operation is None else words.LIST_FOR.format(scope=scope_text(scopes[0]))
         if old == new:
-            line = f"<#{channel.id}> was not on {where}; nothing changed."
+            line = words.NOT_LISTED.format(channel=f"<#{channel.id}>", where=where)
         else:
-            line = f"Took <#{channel.id}> off {where}."
-        await self._channels_reply(interaction, "Channel removed", line)
+            line = words.TOOK_OFF.format(channel=f"<#{channel.id}>", where=where)
+        await self._channels_reply(interaction, words.CHANNEL_REMOVED_TITLE.text, line)
 
     @channels.command(name="list")
     async def channels_list(self, interaction: discord.Interaction[ImageBot]) -> None:
@@ -517,13 +523,13 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         old, _new = await self.bot.store.channels.clear(
             interaction.guild_id, scopes, record=self._channels_record(interaction)
         )
-        which = "every list" if operation is None else f"the list for {scope_text(scopes[0])}"
+        which = words.EVERY_LIST.text if operation is None else words.LIST_FOR.format(scope=scope_text(scopes[0]))
         cleared = [entry.channel_id for scope in scopes for entry in old.scope(scope)]
         if not cleared:
-            line = f"{which[0].upper()}{which[1:]} was already empty; nothing changed."
+            line = words.CLEARED_ALREADY_EMPTY.format(which=upper_first(which))
         else:
-            line = f"Cleared {which} (it held {shorten(mention_channels(dict.fromkeys(cleared)), 1500)})."
-        await self._channels_reply(interaction, "Channels cleared", line)
+            line = words.CLEARED.format(which=which, channels=shorten(mention_channels(dict.fromkeys(cleared)), 1500))
+        await self._channels_reply(interaction, words.CHANNELS_CLEARED_TITLE.text, line)
 
     # -- spoilers -------------------------------------------------------------------------------
 
@@ -551,11 +557,11 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         )
         log.info("config changed guild=%s user=%s changes=['spoilers']", guild_id, user.id)
         if old == new:
-            line = f"Spoilers were already **{chosen.label}**; nothing changed."
+            line = words.SPOILERS_ALREADY.format(mode=spoiler_label(chosen))
         else:
-            line = f"Spoilers: **{chosen.label}**. Before: {spoilers_text(old.spoilers)}."
-        note = "Age-restricted means Discord's age-restricted (NSFW) channel setting; threads follow their channel."
-        await self._reply(interaction, saved_embed("Spoilers saved", [line, note], []))
+            line = words.SPOILERS_NOW.format(mode=spoiler_label(chosen), before=spoilers_text(old.spoilers))
+        lines = [line, words.SPOILERS_NOTE.text]
+        await self._reply(interaction, saved_embed(words.SPOILERS_SAVED_TITLE.text, lines, []))
 
     # -- show, reset, history -------------------------------------------------------------------
 
@@ -567,13 +573,10 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         server = await self.bot.store.guild_config.server_settings(interaction.guild_id)
         lists = await channel_lists(self.bot, interaction.guild_id)
         snapshot = await self.bot.catalog.snapshot()
-        guild_name = interaction.guild.name if interaction.guild else "this server"
+        guild_name = interaction.guild.name if interaction.guild else words.THIS_SERVER.text
         embed = discord.Embed(
-            title=shorten(f"Settings for {guild_name}", 256),
-            description=(
-                f"Values marked {DEFAULT_MARK} follow the bot's defaults; `/config reset` returns to them.\n"
-                f"Spoilers (whole server): {spoilers_text(server.spoilers)}"
-            ),
+            title=shorten(words.SETTINGS_TITLE.format(server=guild_name), 256),
+            description=words.SETTINGS_EXPLAINED.format(default=DEFAULT_MARK, spoilers=spoilers_text(server.spoilers)),
             colour=INFO_COLOUR,
         )
         for op in Operation:
@@ -581,24 +584,24 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
             model = config.model_or(self.bot.default_model(op))
             lines = [
                 snapshot.readiness(op, model, enabled=config.enabled).describe(op),
-                f"Model: {self._model_text(op, config.model)}",
-                f"Providers: {providers_text(config)}",
+                words.SHOW_MODEL.format(model=self._model_text(op, config.model)),
+                words.SHOW_PROVIDERS.format(providers=providers_text(config)),
             ]
             if op is Operation.EDIT:
                 references = config.max_references or f"{DEFAULT_MAX_REFERENCES} {DEFAULT_MARK}"
-                lines.append(f"Max references: {references}")
-            lines.append(f"Cooldown: {cooldown_text(config.cooldown_s)}")
+                lines.append(words.SHOW_MAX_REFERENCES.format(references=references))
+            lines.append(words.SHOW_COOLDOWN.format(cooldown=cooldown_text(config.cooldown_s)))
             if op.needs_image_output:
                 used = self.bot.catalog.route_for(model, config.route)
-                lines.append(f"Route: {ROUTE_NAMES[used]} ({route_text(config.route)})")
-                lines.append(f"Images per request: {count_text(config)}")
-            lines.append(f"Channels: {where_text(lists.for_operation(op))}")
+                lines.append(words.SHOW_ROUTE.format(used=ROUTE_NAMES[used].text, setting=route_text(config.route)))
+                lines.append(words.SHOW_COUNT.format(count=count_text(config)))
+            lines.append(words.SHOW_CHANNELS.format(where=where_text(lists.for_operation(op))))
             embed.add_field(name=op.label, value=shorten("\n".join(lines), 1024), inline=False)
         quotas = await _quota_lines(self.bot, interaction.guild_id)
         if quotas:
-            embed.add_field(name="Role quotas (per UTC day)", value=shorten("\n".join(quotas), 1024), inline=False)
+            embed.add_field(name=words.QUOTAS_FIELD.text, value=shorten("\n".join(quotas), 1024), inline=False)
         count = len(snapshot.models)
-        embed.set_footer(text=f"Checked against {count} OpenRouter models" if count else "Model list not loaded yet")
+        embed.set_footer(text=words.MODELS_CHECKED.format(count) if count else words.MODELS_NOT_LOADED.text)
         await self._reply(interaction, embed)
 
     @app_commands.command(name="reset")
@@ -615,22 +618,22 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         names = ", ".join(f"**{op.label}**" for op in operations)
         if changed:
             reset_names = ", ".join(f"**{old.operation.label}**" for old, _new in changed)
-            line = f"{reset_names} back to the defaults."
+            line = words.RESET_DONE.format(operations=reset_names)
         else:
-            line = f"{names} already used the defaults; nothing changed."
-        await self._reply(interaction, saved_embed("Settings reset", [line], []))
+            line = words.RESET_ALREADY.format(operations=names)
+        await self._reply(interaction, saved_embed(words.RESET_TITLE.text, [line], []))
 
     @app_commands.command(name="history")
     async def history(self, interaction: discord.Interaction[ImageBot]) -> None:
         """Show the last 20 changes to this server's settings: who, when, what."""
         assert interaction.guild_id is not None
         entries = await self.bot.store.config_history.recent(interaction.guild_id, HISTORY_LIMIT)
-        embed = discord.Embed(title="Settings history", colour=INFO_COLOUR)
+        embed = discord.Embed(title=words.HISTORY_TITLE.text, colour=INFO_COLOUR)
         if not entries:
-            embed.description = "No changes yet: every command uses the defaults."
+            embed.description = words.NO_CHANGES.text
         else:
             embed.description = history_text(entries)
-            embed.set_footer(text=f"The last {len(entries)} changes, newest first")
+            embed.set_footer(text=words.HISTORY_FOOTER.format(len(entries)))
         await self._reply(interaction, embed)
 
 

@@ -12,6 +12,7 @@ from bot.access import mention_channels
 from bot.catalog import CatalogSnapshot, is_capable
 from bot.errors import refusal
 from bot.messages import config as texts
+from bot.messages import configuration as words
 from bot.operations import Operation
 from bot.rendering import escape_member_text, shorten
 from bot.requests import Route
@@ -24,10 +25,8 @@ WARNING_COLOUR = discord.Colour.orange()
 INFO_COLOUR = discord.Colour.blurple()
 MAX_PROVIDERS = 25
 CLEAR = "none"
-DEFAULT_MARK = "*(default)*"
-PRECEDENCE_NOTE = (
-    "Both lists are set: **only** takes precedence, so **ignore** is not sent to OpenRouter."
-)
+#: Translated where used (`words.DEFAULT_MARK.text`): the mark of a value that follows the defaults.
+DEFAULT_MARK = words.DEFAULT_MARK
 
 
 def code(value: str) -> str:
@@ -39,26 +38,26 @@ def code(value: str) -> str:
 def providers_text(config: OperationConfig) -> str:
     """The provider filter in words, saying when ignore is overridden and when it is the default."""
     if config.only_providers:
-        text = "only " + ", ".join(code(slug) for slug in config.only_providers)
+        only = ", ".join(code(slug) for slug in config.only_providers)
         if config.ignore_providers:
             ignored = ", ".join(code(slug) for slug in config.ignore_providers)
-            text += f" (ignore {ignored} is not sent: only takes precedence)"
-        return text
+            return words.PROVIDERS_ONLY_IGNORED.format(providers=only, ignored=ignored)
+        return words.PROVIDERS_ONLY.format(providers=only)
     if config.ignore_providers:
-        return "any except " + ", ".join(code(slug) for slug in config.ignore_providers)
-    return f"any {DEFAULT_MARK}"
+        return words.PROVIDERS_EXCEPT.format(providers=", ".join(code(slug) for slug in config.ignore_providers))
+    return words.PROVIDERS_ANY.format(default=DEFAULT_MARK)
 
 
 def scope_text(scope: Scope) -> str:
     """Whose list it is: "all commands" or one command."""
-    return "all commands" if scope is None else f"`/{scope.value}`"
+    return words.SCOPE_ALL.text if scope is None else f"`/{scope.value}`"
 
 
 def where_text(entries: tuple[AllowedChannel, ...]) -> str:
     """Where a command works: its channels, or every channel (the default)."""
     if not entries:
-        return f"every channel {DEFAULT_MARK}"
-    return shorten(mention_channels(entry.channel_id for entry in entries), 900) + " (and their threads)"
+        return words.WHERE_EVERYWHERE.format(default=DEFAULT_MARK)
+    return words.WHERE_CHANNELS.format(channels=shorten(mention_channels(entry.channel_id for entry in entries), 900))
 
 
 def where_lines(lists: ChannelLists) -> list[str]:
@@ -68,47 +67,46 @@ def where_lines(lists: ChannelLists) -> list[str]:
 
 def channels_embed(lists: ChannelLists) -> discord.Embed:
     """`/config channels list`: each list as set, then where each command works as a result."""
-    embed = discord.Embed(
-        title="Where the image commands work",
-        description=(
-            "A command works in the channels listed for all commands plus those listed for it, threads and "
-            "forum posts in them included; with no channel listed it works everywhere. Elsewhere members "
-            "are told privately where to use it. Deleting a result works everywhere."
-        ),
-        colour=INFO_COLOUR,
-    )
+    embed = discord.Embed(title=words.WHERE_TITLE.text, description=words.CHANNELS_EXPLAINED.text, colour=INFO_COLOUR)
     for scope in (None, *Operation):
         entries = lists.scope(scope)
-        listed = shorten(mention_channels(entry.channel_id for entry in entries), 1024) if entries else "none listed"
-        embed.add_field(name=f"Listed for {scope_text(scope)}".replace("`", ""), value=listed, inline=False)
-    embed.add_field(name="Result", value=shorten("\n".join(where_lines(lists)), 1024), inline=False)
+        listed = (
+            shorten(mention_channels(entry.channel_id for entry in entries), 1024) if entries
+            else words.NONE_LISTED.text
+        )
+        name = words.LISTED_FOR.format(scope=scope_text(scope)).replace("`", "")
+        embed.add_field(name=name, value=listed, inline=False)
+    embed.add_field(name=words.RESULT_FIELD.text, value=shorten("\n".join(where_lines(lists)), 1024), inline=False)
     return embed
+
+
+def spoiler_label(mode: SpoilerMode) -> str:
+    """The spoiler mode in words (`SpoilerMode.label`, in the member's language)."""
+    return {
+        SpoilerMode.OFF: words.SPOILERS_OFF,
+        SpoilerMode.ALWAYS: words.SPOILERS_ALWAYS,
+        SpoilerMode.OUTSIDE_AGE_RESTRICTED: words.SPOILERS_OUTSIDE,
+    }[mode].text
 
 
 def spoilers_text(mode: SpoilerMode) -> str:
     """The spoiler mode in words, the default marked."""
-    return f"{mode.label} {DEFAULT_MARK}" if mode is SpoilerMode.OFF else mode.label
+    return f"{spoiler_label(mode)} {DEFAULT_MARK}" if mode is SpoilerMode.OFF else spoiler_label(mode)
 
 
 def model_warning(snapshot: CatalogSnapshot, operation: Operation, model_id: str) -> str | None:
     """Why a saved model may not work, judged from the catalog; None when it looks right."""
     if not snapshot.has_models:
-        return (
-            f"OpenRouter's model list could not be loaded just now, so {code(model_id)} was saved "
-            "without being checked."
-        )
+        return words.UNCHECKED_MODEL.format(model=code(model_id))
     model = snapshot.model(model_id)
     if model is None:
-        return (
-            f"OpenRouter's model list does not know {code(model_id)}. It was saved anyway (the list can "
-            f"lag behind new models), but `/{operation.value}` will fail if the id is wrong."
-        )
+        return words.UNKNOWN_MODEL_WARNING.format(model=code(model_id), command=operation.value)
     if not is_capable(model, operation):
         if operation.needs_image_output:
-            lacking, have = "make images", ", ".join(sorted(model.output_modalities)) or "nothing listed"
-            return f"{code(model.id)} cannot {lacking} (it outputs: {have}); `/{operation.value}` will fail."
-        have = ", ".join(sorted(model.input_modalities)) or "nothing listed"
-        return f"{code(model.id)} cannot read images (it accepts: {have}); `/describe` will fail."
+            outputs = ", ".join(sorted(model.output_modalities)) or words.NOTHING_LISTED.text
+            return words.CANNOT_MAKE_IMAGES.format(model=code(model.id), outputs=outputs, command=operation.value)
+        inputs = ", ".join(sorted(model.input_modalities)) or words.NOTHING_LISTED.text
+        return words.CANNOT_READ_IMAGES.format(model=code(model.id), inputs=inputs)
     return None
 
 
@@ -124,7 +122,7 @@ def parse_provider_list(snapshot: CatalogSnapshot, text: str) -> tuple[tuple[str
     if len(items) > MAX_PROVIDERS:
         raise refusal(texts.TOO_MANY_PROVIDERS, maximum=MAX_PROVIDERS)
     if not snapshot.has_providers:
-        note = "OpenRouter's provider list could not be loaded just now, so the names were saved unchecked."
+        note = words.PROVIDERS_UNCHECKED.text
         return tuple(dict.fromkeys(items)), note
     slugs: list[str] = []
     unknown: list[str] = []
@@ -147,12 +145,12 @@ def saved_embed(title: str, lines: list[str], warnings: list[str]) -> discord.Em
         title=title, description=shorten("\n".join(lines), 4096), colour=WARNING_COLOUR if warnings else SAVED_COLOUR
     )
     for warning in warnings[:5]:
-        embed.add_field(name="⚠️ Warning", value=shorten(warning, 1024), inline=False)
+        embed.add_field(name=words.WARNING_FIELD.text, value=shorten(warning, 1024), inline=False)
     return embed
 
 
 def _history_value(value: str | None) -> str:
-    return code(shorten(value, 80)) if value is not None else "*default*"
+    return code(shorten(value, 80)) if value is not None else words.HISTORY_DEFAULT.text
 
 
 def _history_line(entry: HistoryEntry) -> str:
@@ -160,7 +158,7 @@ def _history_line(entry: HistoryEntry) -> str:
     who = f"<@{entry.user_id}> ({escape_member_text(entry.user_name, 32)})"
     label = entry.operation.capitalize()
     if entry.setting == RESET_SETTING:
-        what = f"**{label}** reset to defaults (was {_history_value(entry.old_value)})"
+        what = words.HISTORY_RESET.format(operation=label, old=_history_value(entry.old_value))
     else:
         what = f"**{label}** {entry.setting}: {_history_value(entry.old_value)} → {_history_value(entry.new_value)}"
     return f"{when} · {who} · {what}"
@@ -174,7 +172,7 @@ def history_text(entries: list[HistoryEntry], limit: int = 4096) -> str:
         line = _history_line(entry)
         reserve = 40 if number < len(entries) - 1 else 0  # room for the "not shown" note
         if used + len(line) + 1 + reserve > limit:
-            lines.append(f"…{len(entries) - number} older changes not shown.")
+            lines.append(words.HISTORY_NOT_SHOWN.format(len(entries) - number))
             break
         lines.append(line)
         used += len(line) + 1
@@ -183,11 +181,13 @@ def history_text(entries: list[HistoryEntry], limit: int = 4096) -> str:
 
 def route_text(route: Route | None) -> str:
     """A forced route, or that the route follows the model."""
-    return f"always {route.value}" if route is not None else f"auto {DEFAULT_MARK}"
+    if route is not None:
+        return words.ROUTE_ALWAYS.format(route=route.value)
+    return words.ROUTE_AUTO.format(default=DEFAULT_MARK)
 
 
 def count_text(config: OperationConfig) -> str:
     """Default and most images per request, marking defaults."""
     default = str(config.default_count) if config.default_count else f"{config.effective_default_count} {DEFAULT_MARK}"
     most = str(config.max_count) if config.max_count else f"{config.effective_max_count} {DEFAULT_MARK}"
-    return f"{default} by default, at most {most}"
+    return words.COUNT_LINE.format(default=default, maximum=most)
