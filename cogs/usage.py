@@ -47,8 +47,9 @@ from bot.budgets import (
     utc_day,
 )
 from bot.errors import UserFacingError, refusal
-from bot.i18n import decimal
+from bot.i18n import DEFAULT_LOCALE, decimal, using
 from bot.messages import config as texts
+from bot.messages import usage as words
 from bot.openrouter import OpenRouterError
 from bot.operations import Operation
 from bot.rendering import RESULT_COLOUR, shorten
@@ -72,8 +73,7 @@ MAX_IMAGES = 1_000_000
 
 
 def _spend(spend: Spend) -> str:
-    jobs = "job" if spend.calls == 1 else "jobs"
-    return f"{usd(spend.cost)} · {spend.calls} {jobs}"
+    return words.SPEND.format(spend.calls, amount=usd(spend.cost))
 
 
 def _resets(bot: ImageBot) -> str:
@@ -86,7 +86,7 @@ async def budget_lines(bot: ImageBot, guild_id: int, budget: Budget, member_id: 
     lines = []
     if budget.guild_daily_usd is not None:
         used = await bot.store.usage.spend(guild_id, since=today, until=today)
-        lines.append(f"Server, per day: **{usd(budget.guild_daily_usd)}** ({usd(used.cost)} used today)")
+        lines.append(words.SERVER_PER_DAY.format(limit=usd(budget.guild_daily_usd), used=usd(used.cost)))
     if budget.member_daily_usd is not None or budget.member_daily_images is not None:
         mine = (
             await bot.store.usage.spend(guild_id, since=today, until=today, member_id=member_id)
@@ -94,30 +94,36 @@ async def budget_lines(bot: ImageBot, guild_id: int, budget: Budget, member_id: 
             else None
         )
         if budget.member_daily_usd is not None:
-            used_text = f" ({usd(mine.cost)} used by you today)" if mine is not None else ""
-            lines.append(f"Each member, per day: **{usd(budget.member_daily_usd)}**{used_text}")
+            limit = usd(budget.member_daily_usd)
+            lines.append(
+                words.MEMBER_USD_PER_DAY_YOURS.format(limit=limit, used=usd(mine.cost)) if mine is not None
+                else words.MEMBER_USD_PER_DAY.format(limit=limit)
+            )
         if budget.member_daily_images is not None:
-            used_text = f" ({mine.images} made by you today)" if mine is not None else ""
-            lines.append(f"Each member, per day: **{budget.member_daily_images} images**{used_text}")
+            count = budget.member_daily_images
+            lines.append(
+                words.MEMBER_IMAGES_PER_DAY_YOURS.format(count, made=mine.images) if mine is not None
+                else words.MEMBER_IMAGES_PER_DAY.format(count)
+            )
     return lines
 
 
 def _images(count: int) -> str:
-    return f"{count} image" if count == 1 else f"{count} images"
+    return words.IMAGES.format(count)
 
 
 def _allowance_line(name: str, allowance: Allowance[Any], left: str | None, guild_id: int) -> str | None:
     """One of a member's own limits in `/usage`: what is left, and which role (or the default) gives it."""
     source = (
-        f"from the role {role_text(allowance.role_id, guild_id)}"
+        words.FROM_ROLE.format(role=role_text(allowance.role_id, guild_id))
         if allowance.role_id is not None
-        else "the server's limit for each member"
+        else words.MEMBER_DEFAULT_SOURCE.text
     )
     if allowance.limit is None:
-        return f"{name}: **unlimited** ({source})" if allowance.role_id is not None else None
+        return words.LIMIT_UNLIMITED.format(name=name, source=source) if allowance.role_id is not None else None
     if allowance.limit <= 0:
-        return f"{name}: **none allowed** ({source})"
-    return f"{name}: **{left}** today ({source})"
+        return words.LIMIT_NONE_ALLOWED.format(name=name, source=source)
+    return words.LIMIT_LEFT.format(name=name, left=left, source=source)
 
 
 async def member_limit_lines(bot: ImageBot, guild_id: int, member_id: int, role_ids: Sequence[int]) -> list[str]:
@@ -132,12 +138,14 @@ async def member_limit_lines(bot: ImageBot, guild_id: int, member_id: int, role_
     images_left = usd_left = None
     if allowance.images.limit is not None:
         remaining = max(allowance.images.limit - mine.images, 0)
-        images_left = f"{remaining} of {_images(allowance.images.limit)} left"
+        images_left = words.IMAGES_LEFT.format(remaining=remaining, images=_images(allowance.images.limit))
     if allowance.usd.limit is not None:
-        usd_left = f"{usd(max(allowance.usd.limit - mine.cost, 0.0))} of {usd(allowance.usd.limit)} left"
+        usd_left = words.LIMIT_LEFT_AMOUNT.format(
+            remaining=usd(max(allowance.usd.limit - mine.cost, 0.0)), limit=usd(allowance.usd.limit)
+        )
     for line in (
-        _allowance_line("Your images", allowance.images, images_left, guild_id),
-        _allowance_line("Your spend", allowance.usd, usd_left, guild_id),
+        _allowance_line(words.YOUR_IMAGES.text, allowance.images, images_left, guild_id),
+        _allowance_line(words.YOUR_SPEND.text, allowance.usd, usd_left, guild_id),
     ):
         if line is not None:
             lines.append(line)
@@ -149,7 +157,7 @@ def images_quota_text(value: ImageQuota) -> str | None:
     if value is None:
         return None
     if isinstance(value, Unlimited):
-        return "unlimited"
+        return words.UNLIMITED.text
     return _images(value)
 
 
@@ -158,26 +166,33 @@ def usd_quota_text(value: UsdQuota) -> str | None:
     if value is None:
         return None
     if isinstance(value, Unlimited):
-        return "unlimited"
+        return words.UNLIMITED.text
     return usd(value)
 
 
 def _quota_summary(quota: RoleQuota) -> str:
-    parts = []
-    images, spend = images_quota_text(quota.images_per_day), usd_quota_text(quota.usd_per_day)
-    if images is not None:
-        parts.append(f"**{images}**" if images != "unlimited" else "**unlimited** images")
-    if spend is not None:
-        parts.append(f"**{spend}**" if spend != "unlimited" else "**unlimited** USD")
-    return " and ".join(parts) + " per day"
+    images = spend = None
+    if quota.images_per_day is not None:
+        images = (
+            words.UNLIMITED_IMAGES.text if isinstance(quota.images_per_day, Unlimited)
+            else f"**{images_quota_text(quota.images_per_day)}**"
+        )
+    if quota.usd_per_day is not None:
+        spend = (
+            words.UNLIMITED_USD.text if isinstance(quota.usd_per_day, Unlimited)
+            else f"**{usd_quota_text(quota.usd_per_day)}**"
+        )
+    if images is not None and spend is not None:
+        return words.QUOTA_SUMMARY_BOTH.format(images=images, usd=spend)
+    return words.QUOTA_SUMMARY.format(limit=images or spend or "")
 
 
 def _default_text(budget: Budget) -> str:
-    parts = [
-        _images(budget.member_daily_images) if budget.member_daily_images is not None else "no image limit",
-        usd(budget.member_daily_usd) if budget.member_daily_usd is not None else "no USD limit",
-    ]
-    return " and ".join(parts)
+    return words.DEFAULT_TEXT.format(
+        images=_images(budget.member_daily_images) if budget.member_daily_images is not None
+        else words.NO_IMAGE_LIMIT.text,
+        usd=usd(budget.member_daily_usd) if budget.member_daily_usd is not None else words.NO_USD_LIMIT.text,
+    )
 
 
 async def quota_lines(bot: ImageBot, guild_id: int) -> list[str]:
@@ -199,7 +214,7 @@ async def quota_lines(bot: ImageBot, guild_id: int) -> list[str]:
         f"{role_text(quota.role_id, guild_id)}: {_quota_summary(quota)}" for quota in sorted(quotas.values(), key=order)
     ]
     budget = await bot.store.budgets.get(guild_id)
-    lines.append(f"Where none of a member's roles sets one: the member default, {_default_text(budget)}")
+    lines.append(words.QUOTA_DEFAULT_LINE.format(default=_default_text(budget)))
     return lines
 
 
@@ -279,44 +294,46 @@ class Usage(commands.Cog):
         today = utc_day(self.bot.jobs.clock())
         ledger, member = self.bot.store.usage, interaction.user.id
         periods = [
-            ("Today", today),
-            ("This week", today - timedelta(days=today.weekday())),
-            ("This month", today.replace(day=1)),
+            (words.TODAY, today),
+            (words.THIS_WEEK, today - timedelta(days=today.weekday())),
+            (words.THIS_MONTH, today.replace(day=1)),
         ]
-        embed = discord.Embed(title="Your usage in this server", colour=RESULT_COLOUR)
+        embed = discord.Embed(title=words.MEMBER_TITLE.text, colour=RESULT_COLOUR)
         for name, since in periods:
-            embed.add_field(name=name, value=_spend(await ledger.spend(guild_id, since=since, member_id=member)))
+            embed.add_field(name=name.text, value=_spend(await ledger.spend(guild_id, since=since, member_id=member)))
         lines = await member_limit_lines(self.bot, guild_id, member, member_role_ids(interaction.user))
         if lines:
-            value = shorten("\n".join(lines) + f"\nReset {_resets(self.bot)}", 1024)
-            embed.add_field(name="Daily limits", value=value, inline=False)
-        embed.set_footer(text="Days and weeks in UTC; costs in USD as OpenRouter reported them.")
+            value = shorten("\n".join([*lines, words.RESET_AT.format(when=_resets(self.bot))]), 1024)
+            embed.add_field(name=words.DAILY_LIMITS.text, value=value, inline=False)
+        embed.set_footer(text=words.MEMBER_FOOTER.text)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     async def _server_usage(self, interaction: discord.Interaction[ImageBot], guild_id: int) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         today = utc_day(self.bot.jobs.clock())
         ledger = self.bot.store.usage
-        embed = discord.Embed(title="Usage in this server", colour=RESULT_COLOUR)
-        for name, length in (("Today", 1), ("Last 7 days", 7), ("Last 30 days", 30)):
+        embed = discord.Embed(title=words.SERVER_TITLE.text, colour=RESULT_COLOUR)
+        for name, length in ((words.TODAY, 1), (words.LAST_7_DAYS, 7), (words.LAST_30_DAYS, 30)):
             since = today - timedelta(days=length - 1)
             total = await ledger.spend(guild_id, since=since)
             by_operation = await ledger.by_operation(guild_id, since=since)
             top = await ledger.top_members(guild_id, since=since, limit=TOP_MEMBERS)
-            embed.add_field(name=name, value=_period(total, by_operation, top))
+            embed.add_field(name=name.text, value=_period(total, by_operation, top))
         lines = await budget_lines(self.bot, guild_id, await self.bot.store.budgets.get(guild_id))
-        budgets = "\n".join(lines) + f"\nReset {_resets(self.bot)}" if lines else "None (`/config budget` sets them)"
-        embed.add_field(name="Daily limits", value=budgets, inline=False)
+        budgets = (
+            "\n".join([*lines, words.RESET_AT.format(when=_resets(self.bot))]) if lines else words.NO_BUDGETS.text
+        )
+        embed.add_field(name=words.DAILY_LIMITS.text, value=budgets, inline=False)
         quotas = await quota_lines(self.bot, guild_id)
         if quotas:
-            embed.add_field(name="Role quotas", value=shorten("\n".join(quotas), 1024), inline=False)
+            embed.add_field(name=words.QUOTAS_FIELD.text, value=shorten("\n".join(quotas), 1024), inline=False)
         if await self._is_owner(interaction.user):
-            embed.add_field(name="OpenRouter key", value=await self._key_text(), inline=False)
+            embed.add_field(name=words.KEY_FIELD.text, value=await self._key_text(), inline=False)
         days = [today - timedelta(days=CHART_DAYS - 1 - index) for index in range(CHART_DAYS)]
         daily = await ledger.daily_by_operation(guild_id, since=days[0])
-        chart = await run_cpu(render_daily_spend, days, daily, title="Daily spend, last 30 days (UTC)")
+        chart = await run_cpu(render_daily_spend, days, daily, title=words.CHART_TITLE.text)
         embed.set_image(url="attachment://usage.png")
-        embed.set_footer(text="Days in UTC; costs in USD as OpenRouter reported them.")
+        embed.set_footer(text=words.SERVER_FOOTER.text)
         await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(chart), filename="usage.png"))
 
     async def _is_owner(self, user: discord.abc.User) -> bool:
@@ -333,19 +350,23 @@ class Usage(commands.Cog):
             async with asyncio.timeout(KEY_TIMEOUT_S):
                 info = await self.bot.openrouter.key_info()
         except (OpenRouterError, TimeoutError):
-            return "Could not ask OpenRouter right now."
+            return words.KEY_UNAVAILABLE.text
         if info.limit is None:
-            spent = f" ({usd(info.usage)} used in all)" if info.usage is not None else ""
-            return f"No spending limit set on the key{spent}."
-        remaining = usd(info.limit_remaining) if info.limit_remaining is not None else "unknown"
-        return f"{remaining} left of its {usd(info.limit)} limit."
+            if info.usage is not None:
+                return words.KEY_NO_LIMIT_USED.format(used=usd(info.usage))
+            return words.KEY_NO_LIMIT.text
+        remaining = usd(info.limit_remaining) if info.limit_remaining is not None else words.UNKNOWN.text
+        return words.KEY_LEFT.format(remaining=remaining, limit=usd(info.limit))
 
 
 def _period(total: Spend, by_operation: dict[Operation, Spend], top: Sequence[tuple[int, Spend]]) -> str:
     lines = [f"**{_spend(total)}**"]
-    lines += [f"{op.label}: {_spend(by_operation[op])}" for op in Operation if op in by_operation]
+    lines += [
+        words.OPERATION_SPEND.format(operation=op.label, spend=_spend(by_operation[op]))
+        for op in Operation if op in by_operation
+    ]
     if top:
-        lines.append("Top members:")
+        lines.append(words.TOP_MEMBERS.text)
         lines += [f"<@{member}> {_spend(spend)}" for member, spend in top]
     return shorten("\n".join(lines), 1024)
 
@@ -356,7 +377,7 @@ def _period(total: Spend, by_operation: dict[Operation, Spend], top: Sequence[tu
 def _limit_text(value: float | int | None, *, images: bool = False) -> str | None:
     if value is None:
         return None
-    return f"{value} images" if images else usd(float(value))
+    return _images(int(value)) if images else usd(float(value))
 
 
 def _history_recorder(bot: ImageBot, interaction: discord.Interaction[Any]) -> RecordBudgetChange | None:
@@ -373,15 +394,8 @@ def _history_recorder(bot: ImageBot, interaction: discord.Interaction[Any]) -> R
     assert interaction.guild_id is not None
 
     async def record(connection: Any, old: Budget, new: Budget) -> None:
-        pairs = [
-            ("server daily budget", _limit_text(old.guild_daily_usd), _limit_text(new.guild_daily_usd)),
-            ("member daily budget", _limit_text(old.member_daily_usd), _limit_text(new.member_daily_usd)),
-            (
-                "member daily images",
-                _limit_text(old.member_daily_images, images=True),
-                _limit_text(new.member_daily_images, images=True),
-            ),
-        ]
+        with using(DEFAULT_LOCALE):  # the history keeps values as recorded, in English (like the logs)
+            pairs = _budget_pairs(old, new)
         for setting, before, after in pairs:
             if before != after:
                 await record_setting(
@@ -390,6 +404,19 @@ def _history_recorder(bot: ImageBot, interaction: discord.Interaction[Any]) -> R
                 )
 
     return record
+
+
+def _budget_pairs(old: Budget, new: Budget) -> list[tuple[str, str | None, str | None]]:
+    """(setting, before, after) of each budget, as the history records them."""
+    return [
+        ("server daily budget", _limit_text(old.guild_daily_usd), _limit_text(new.guild_daily_usd)),
+        ("member daily budget", _limit_text(old.member_daily_usd), _limit_text(new.member_daily_usd)),
+        (
+            "member daily images",
+            _limit_text(old.member_daily_images, images=True),
+            _limit_text(new.member_daily_images, images=True),
+        ),
+    ]
 
 
 @app_commands.describe(
@@ -424,18 +451,16 @@ async def config_budget(
             interaction.guild_id, record=_history_recorder(bot, interaction), **changes
         )
         log.info("budgets of guild %s changed by %s: %s -> %s", interaction.guild_id, interaction.user.id, old, budget)
-        title = "Daily limits updated"
+        title = words.BUDGET_UPDATED_TITLE.text
     else:
         budget = await bot.store.budgets.get(interaction.guild_id)
-        title = "Daily limits"
+        title = words.BUDGET_TITLE.text
     lines = await budget_lines(bot, interaction.guild_id, budget)
     if await bot.store.quotas.get(interaction.guild_id):
-        lines.append("Role quotas (`/config quota`) replace the member limits for members whose roles set one.")
+        lines.append(words.QUOTAS_REPLACE.text)
     embed = discord.Embed(title=title, colour=RESULT_COLOUR)
     embed.description = (
-        "\n".join(lines) + f"\n\nDays are UTC days: the limits reset at 00:00 UTC ({_resets(bot)})."
-        if lines
-        else "No limits: image commands run whatever they cost. Set one with an option of this command."
+        "\n".join([*lines, "", words.DAYS_ARE_UTC.format(when=_resets(bot))]) if lines else words.NO_LIMITS.text
     )
     await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -500,16 +525,19 @@ async def _quota_choices(current: str, *, images: bool) -> list[app_commands.Cho
         except UserFacingError:
             shown = None
         if shown is not None:
-            choices.append(app_commands.Choice(name=f"{shown} per day", value=typed[:100]))
+            choices.append(app_commands.Choice(name=words.QUOTA_PER_DAY_CHOICE.format(shown=shown), value=typed[:100]))
     keywords = [
-        app_commands.Choice(name="unlimited", value=UNLIMITED_WORD),
-        app_commands.Choice(name="0 (none allowed)", value="0"),
-        app_commands.Choice(name="clear (remove this role's quota)", value=CLEAR_WORD),
+        app_commands.Choice(name=words.UNLIMITED.text, value=UNLIMITED_WORD),
+        app_commands.Choice(name=words.QUOTA_ZERO_CHOICE.text, value="0"),
+        app_commands.Choice(name=words.QUOTA_CLEAR_CHOICE.text, value=CLEAR_WORD),
     ]
     taken = {choice.value for choice in choices}
+    # The keywords are typed in English (`clear`, `unlimited`), whatever the language they are shown in.
     choices += [
         keyword for keyword in keywords
-        if keyword.value not in taken and (not lowered or keyword.name.lower().startswith(lowered))
+        if keyword.value not in taken and (
+            not lowered or keyword.value.startswith(lowered) or keyword.name.lower().startswith(lowered)
+        )
     ]
     return choices
 
@@ -540,14 +568,15 @@ def _quota_recorder(
     role = role_text(role_id, guild_id)
 
     async def record(connection: Any, old: RoleQuota, new: RoleQuota) -> None:
-        pairs = [
-            (
-                f"images per day for {role}",
-                images_quota_text(old.images_per_day),
-                images_quota_text(new.images_per_day),
-            ),
-            (f"USD per day for {role}", usd_quota_text(old.usd_per_day), usd_quota_text(new.usd_per_day)),
-        ]
+        with using(DEFAULT_LOCALE):  # the history keeps values as recorded, in English (like the logs)
+            pairs = [
+                (
+                    f"images per day for {role}",
+                    images_quota_text(old.images_per_day),
+                    images_quota_text(new.images_per_day),
+                ),
+                (f"USD per day for {role}", usd_quota_text(old.usd_per_day), usd_quota_text(new.usd_per_day)),
+            ]
         for setting, before, after in pairs:
             if before != after:
                 await record_setting(
@@ -559,15 +588,16 @@ def _quota_recorder(
 
 
 def _role_quota_lines(quota: RoleQuota) -> list[str]:
-    unset = "not set (the member's other roles or the member default decide)"
+    unset = words.QUOTA_UNSET.text
     images, spend = images_quota_text(quota.images_per_day), usd_quota_text(quota.usd_per_day)
     if quota.images_per_day == 0:
-        images = "0 (none allowed)"
+        images = words.QUOTA_ZERO_IMAGES.text
     if quota.usd_per_day == 0:
-        spend = "$0 (nothing allowed: no command at all)"
+        spend = words.QUOTA_ZERO_USD.format(amount=usd(0))
     return [
-        f"Images per day: **{images}**" if images is not None else f"Images per day: {unset}",
-        f"USD per day: **{spend}**" if spend is not None else f"USD per day: {unset}",
+        words.QUOTA_IMAGES_LINE.format(images=images) if images is not None
+        else words.QUOTA_IMAGES_UNSET.format(unset=unset),
+        words.QUOTA_USD_LINE.format(usd=spend) if spend is not None else words.QUOTA_USD_UNSET.format(unset=unset),
     ]
 
 
@@ -600,11 +630,11 @@ async def config_quota(
     if role is None:
         if changes:
             raise refusal(texts.PICK_ROLE)
-        embed.title = "Role quotas"
+        embed.title = words.QUOTAS_TITLE.text
         lines = await quota_lines(bot, guild_id)
         embed.description = (
-            "\n".join(lines) if lines else "No role has a quota: every member has the member default of "
-            f"`/config budget` ({_default_text(await bot.store.budgets.get(guild_id))})."
+            "\n".join(lines) if lines
+            else words.NO_QUOTAS.format(default=_default_text(await bot.store.budgets.get(guild_id)))
         )
     else:
         shown = role_text(role.id, guild_id)
@@ -613,18 +643,16 @@ async def config_quota(
             old, quota = await bot.store.quotas.update(guild_id, role.id, record=record, **changes)
             log.info("quota of role %s in guild %s changed by %s: %s -> %s", role.id, guild_id,
                      interaction.user.id, old, quota)
-            embed.title = "Role quota updated" if quota != old else "Role quota unchanged"
+            embed.title = (words.QUOTA_UPDATED_TITLE if quota != old else words.QUOTA_UNCHANGED_TITLE).text
         else:
             quota = await bot.store.quotas.role(guild_id, role.id)
-            embed.title = "Role quota"
+            embed.title = words.QUOTA_TITLE.text
         default = _default_text(await bot.store.budgets.get(guild_id))
         embed.description = "\n".join([
-            f"Quota of {shown}:",
+            words.QUOTA_OF.format(role=shown),
             *_role_quota_lines(quota),
             "",
-            "Each member gets the most generous quota among their roles, for images and USD separately; where "
-            f"none of their roles sets one, the member default ({default}, `/config budget`). The server's own "
-            f"daily budget still applies to everyone. Quotas reset at 00:00 UTC ({_resets(bot)}).",
+            words.QUOTA_EXPLAINED.format(default=default, when=_resets(bot)),
         ])
     embed.description = shorten(embed.description, 4096)
     await interaction.response.send_message(embed=embed, ephemeral=True)

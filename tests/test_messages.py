@@ -186,7 +186,8 @@ def _home_files() -> list[Path]:
 
 def test_the_home_has_one_module_per_area() -> None:
     assert {module.__name__.rsplit(".", 1)[1] for module in _areas()} == {
-        "budgets", "commands", "config", "grid", "images", "jobs", "results", "upstream",
+        "budgets", "commands", "config", "configuration", "grid", "history", "images", "jobs", "results", "status",
+        "ui", "upstream", "usage",
     }
 
 

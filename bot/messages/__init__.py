@@ -32,6 +32,11 @@ OpenRouter's errors and failed checks to the texts of `bot.messages.upstream` an
 - `results`: `/show`, `/jobs`, `/describe` and the result buttons.
 - `grid`: results of several images (the grid's text, its per-image buttons, Upscale and Vary).
 - `config`: `/config` and its settings' refusals.
+- `configuration`: what `/config` answers when a setting is saved or shown.
+- `status`: `/status`, and the readiness line `/config show` shares.
+- `history`: the `/jobs` list and a result shown again by `/show`.
+- `usage`: `/usage`, `/config budget` and `/config quota`.
+- `ui`: labels of buttons, forms and result embeds, progress lines, notes on results.
 
 Rules for a text here: every public name of an area module is a text (a `Text`, a `Msg`, a `Plural`,
 or a function returning a text); nothing here imports from the bot or from discord.py (only
