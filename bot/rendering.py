@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.i18n import decimal, money
 from bot.images import fit_to_size
+from bot.messages import ui
 from bot.openrouter.types import GeneratedImage, ImageResult
 from bot.workers import run_cpu
 
@@ -29,6 +31,7 @@ __all__ = [
     "cap_embed",
     "escape_member_text",
     "format_cost",
+    "format_seconds",
     "image_result_embed",
     "pack_embeds",
     "prepare_result_files",
@@ -112,14 +115,19 @@ def _escape_line_start(match: re.Match[str]) -> str:
 
 
 def format_cost(cost: float | None) -> str:
-    """A cost in USD the way members read it."""
+    """A cost in USD the way members read it, in their locale's style (`bot.i18n.money`)."""
     if cost is None:
-        return "not reported"
+        return ui.COST_NOT_REPORTED.text
     if cost == 0:
-        return "$0 (free)"
+        return ui.COST_FREE.format(amount=money(0, precise=True))
     if cost < 0.0001:
-        return "< $0.0001"
-    return f"${cost:.4f}".rstrip("0").rstrip(".") if cost < 1 else f"${cost:,.2f}"
+        return ui.COST_TINY.format(amount=money(0.0001, precise=True))
+    return money(cost, precise=True)
+
+
+def format_seconds(seconds: float) -> str:
+    """A duration as results show it ("12.3 s"), the number in the locale's style."""
+    return ui.SECONDS.format(seconds=decimal(seconds, 1))
 
 
 @dataclass(frozen=True)

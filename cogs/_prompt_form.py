@@ -18,6 +18,7 @@ from typing import Any
 import discord
 
 from bot.i18n import speak_to
+from bot.messages import ui
 from bot.operations import MAX_PROMPT_LENGTH
 
 __all__ = ["PROMPT_FIELD", "PromptForm", "PromptRoutes", "submitted_prompt"]
@@ -31,10 +32,10 @@ SubmitHandler = Callable[[discord.Interaction[Any], dict[str, str]], Awaitable[N
 class PromptForm(discord.ui.Modal):
     """An edit-prompt form; its answer is read by `submitted_prompt` in the route's handler."""
 
+    #: Label and placeholder are set per form, in the member's language (`__init__`).
     prompt: discord.ui.TextInput[PromptForm] = discord.ui.TextInput(
-        label="What should change?",
+        label=ui.PROMPT_LABEL.source,
         style=discord.TextStyle.paragraph,
-        placeholder="e.g. make it a watercolour painting, add a red scarf",
         min_length=1,
         max_length=MAX_PROMPT_LENGTH,
         custom_id=PROMPT_FIELD,
@@ -42,6 +43,8 @@ class PromptForm(discord.ui.Modal):
 
     def __init__(self, *, title: str, custom_id: str) -> None:
         super().__init__(title=title, custom_id=custom_id, timeout=None)
+        self.prompt.label = ui.PROMPT_LABEL.text
+        self.prompt.placeholder = ui.PROMPT_PLACEHOLDER.text
         # Finished before it is sent, so discord.py does not keep it: submissions go to the routes instead.
         self.stop()
 

@@ -24,7 +24,7 @@ from bot.error_messages import describe_error
 from bot.errors import UserFacingError
 from bot.i18n import speak_to
 from bot.jobs.service import CancelOutcome, CancelResult, cancelled_by
-from bot.messages import in_english, upper_first
+from bot.messages import in_english, ui, upper_first
 from bot.messages import jobs as texts
 from bot.messages.commands import UNEXPECTED
 from bot.replies import error_embed, send_private
@@ -66,7 +66,7 @@ class CancelButton(
 
     def __init__(self, job_id: int) -> None:
         super().__init__(
-            discord.ui.Button(label="Cancel", emoji="✖️", style=discord.ButtonStyle.secondary,
+            discord.ui.Button(label=ui.CANCEL_BUTTON.text, emoji="✖️", style=discord.ButtonStyle.secondary,
                               custom_id=f"job:cancel:{job_id}")
         )
         self.job_id = job_id

@@ -19,11 +19,21 @@ from discord.ext import commands
 from bot.access import is_spoilered, require_access
 from bot.attachments import ImageSource, LoadedImage, require_images
 from bot.errors import UserFacingError
+from bot.i18n import language_name
 from bot.jobs import JobInputs
+from bot.messages import ui
 from bot.messages.results import EMPTY_ANSWER
 from bot.openrouter.types import AnalysisResult
 from bot.operations import MAX_PROMPT_LENGTH, Operation
-from bot.rendering import RESULT_COLOUR, escape_member_text, format_cost, pack_embeds, shorten, split_text
+from bot.rendering import (
+    RESULT_COLOUR,
+    escape_member_text,
+    format_cost,
+    format_seconds,
+    pack_embeds,
+    shorten,
+    split_text,
+)
 from bot.requests import ImageRequest
 from cogs.result_buttons import result_view
 
@@ -37,6 +47,24 @@ DEFAULT_QUESTION = (
     "the style or medium, and any text that appears in it."
 )
 MAX_QUESTION = MAX_PROMPT_LENGTH
+
+#: Added to the default question, so the description comes in the member's language (`language`: its
+#: English name, "German"). Instructions to the model are English; the model's answer is shown as written.
+ANSWER_IN = "Answer in {language}."
+#: Added after a member's own question: the question's language wins over the member's client's.
+ANSWER_IN_QUESTION_LANGUAGE = "Answer in the language the question above is written in."
+
+
+def describe_prompt(question: str | None, locale: object) -> str:
+    """What the vision model is asked: the member's question as written, or the default one in their language.
+
+    A question is never translated or rewritten: the instruction that follows it only asks for the answer
+    in the question's own language. Without a question, the default asks for the member's language
+    (`locale`, their Discord client's, any locale: the model is not limited to the shipped catalogs).
+    """
+    if question:
+        return f"{question}\n\n{ANSWER_IN_QUESTION_LANGUAGE}"
+    return f"{DEFAULT_QUESTION} {ANSWER_IN.format(language=language_name(locale))}"
 
 
 class EmptyAnswer(UserFacingError):
@@ -117,7 +145,7 @@ class Describe(commands.Cog):
             (image,) = job.inputs.images
             job.mark_upstream_start()
             result = await self.bot.openrouter.analyze_images(
-                prompt=request.prompt,
+                prompt=describe_prompt(question, interaction.locale),
                 images=[image.as_input()],
                 model=request.model,
                 providers=request.providers,
@@ -172,19 +200,19 @@ def _answer_embeds(
     pieces = split_text(result.text)
     embeds = [discord.Embed(description=piece, colour=RESULT_COLOUR) for piece in pieces]
     first, last = embeds[0], embeds[-1]
-    first.title = "Describe"
+    first.title = ui.DESCRIBE_TITLE.text
     if not is_spoilered([image.source.filename]):  # Discord never blurs an embed's image
         first.set_thumbnail(url=image.source.url)
     if question:
-        first.add_field(name="Question", value=escape_member_text(question, 1024), inline=False)
-    last.add_field(name="Model", value=escape_member_text(result.model, 1024))
-    last.add_field(name="Cost", value=format_cost(result.cost))
-    last.add_field(name="Time", value=f"{elapsed:.1f} s")
+        first.add_field(name=ui.FIELD_QUESTION.text, value=escape_member_text(question, 1024), inline=False)
+    last.add_field(name=ui.FIELD_MODEL.text, value=escape_member_text(result.model, 1024))
+    last.add_field(name=ui.FIELD_COST.text, value=format_cost(result.cost))
+    last.add_field(name=ui.FIELD_TIME.text, value=format_seconds(elapsed))
     for name, value in extra_fields:
         last.add_field(name=shorten(name, 256), value=shorten(value, 1024))
-    requested = f"Requested by {interaction.user.display_name}"
+    requested = ui.REQUESTED_BY.format(name=interaction.user.display_name)
     for number, embed in enumerate(embeds, start=1):
-        part = f"Part {number} of {len(embeds)}" if len(embeds) > 1 else ""
+        part = ui.PART_OF.format(number=number, total=len(embeds)) if len(embeds) > 1 else ""
         text = " · ".join(item for item in (part, requested if embed is last else "") if item)
         if text:
             embed.set_footer(text=shorten(text, 2048))

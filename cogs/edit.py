@@ -25,6 +25,7 @@ from bot.jobs import Job, JobInputs
 from bot.jobs.image_job import run_image_job
 from bot.jobs.planning import MAX_SEED, NOTHING_ASKED, Asked, plan_for
 from bot.messages import images as texts
+from bot.messages import ui
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
 from bot.rendering import (
     cap_embed,
@@ -150,7 +151,7 @@ class Edit(commands.Cog):
         require_images(message, action="edit", command="edit")
         custom_id = f"edit-image:{message.channel.id}:{message.id}"
         self._remember(custom_id, message)
-        await interaction.response.send_modal(PromptForm(title="Edit image", custom_id=custom_id))
+        await interaction.response.send_modal(PromptForm(title=ui.EDIT_IMAGE_FORM_TITLE.text, custom_id=custom_id))
 
     async def _edit_image_submitted(self, interaction: discord.Interaction[ImageBot], ids: dict[str, str]) -> None:
         """The form's submission, in whichever process receives it: find the message, then edit."""
@@ -190,9 +191,7 @@ class Edit(commands.Cog):
         limit = config.effective_max_references
         notes = []
         if len(sources) > limit:
-            notes.append(
-                f"Used the first {limit} of the message's {len(sources)} images (this server's limit)."
-            )
+            notes.append(ui.USED_FIRST_MESSAGE_IMAGES.format(limit=limit, count=len(sources)))
         await self.run_edit(
             interaction, prompt=prompt.strip(), sources=sources[:limit], image_format=None, notes=notes
         )
@@ -242,7 +241,7 @@ class Edit(commands.Cog):
 
         plan = plan_for(self.bot.catalog, request, asked, config)
         job = await run_image_job(
-            self.bot, interaction, Operation.EDIT, plan.request, title="Edit", spoiler=hide, load=load,
+            self.bot, interaction, Operation.EDIT, plan.request, title=ui.EDIT_TITLE.text, spoiler=hide, load=load,
             per_call=plan.per_call, stream=plan.stream, notes=[*notes, *plan.notes], decorate=with_sources,
             grid_fields=lambda job: [_sources_field(job.inputs.images)],
         )
@@ -259,12 +258,13 @@ class Edit(commands.Cog):
 
 def _sources_field(images: Sequence[LoadedImage]) -> tuple[str, str]:
     """The sources of an edit as a (name, value) field: numbered links to them."""
-    return ("Source image" if len(images) == 1 else "Source images", _source_links(images))
+    return (ui.FIELD_SOURCES.format(len(images)), _source_links(images))
 
 
 def _with_sources(embed: discord.Embed, images: Sequence[LoadedImage]) -> discord.Embed:
     """An edit result shows its sources: the first as thumbnail, all of them as links."""
-    after_time = next((n + 1 for n, field in enumerate(embed.fields) if field.name == "Time"), len(embed.fields))
+    time = ui.FIELD_TIME.text
+    after_time = next((n + 1 for n, field in enumerate(embed.fields) if field.name == time), len(embed.fields))
     name, value = _sources_field(images)
     embed.insert_field_at(after_time, name=name, value=value, inline=False)
     if images:

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.access import require_access, spoiler_results
 from bot.jobs.image_job import run_image_job
 from bot.jobs.planning import MAX_SEED, Asked, plan_for
+from bot.messages import ui
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
 from bot.requests import ImageRequest
 from bot.storage.guild_config import MAX_COUNT
@@ -65,7 +66,7 @@ class Imagine(commands.Cog):
         asked = Asked(count=count, seed=seed, resolution=resolution, quality=quality)
         plan = plan_for(self.bot.catalog, request, asked, config)
         await run_image_job(
-            self.bot, interaction, Operation.IMAGINE, plan.request, title="Imagine", spoiler=hide,
+            self.bot, interaction, Operation.IMAGINE, plan.request, title=ui.IMAGINE_TITLE.text, spoiler=hide,
             per_call=plan.per_call, stream=plan.stream, notes=plan.notes,
         )
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from cogs.describe import DEFAULT_QUESTION
+from cogs.describe import describe_prompt
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.fake_discord import FakeDiscord
 from tests.kit.harness import BotHarness, make_settings
@@ -218,7 +218,7 @@ async def test_describe_splits_a_long_answer_whole_and_links_its_origin(harness:
     assert len(pieces) == 3 and all(len(piece) <= 4096 for piece in pieces)
     assert " ".join(pieces).split() == answer.split(), "the whole answer arrives, as with /describe"
     request = harness.openrouter.chat_requests()[-1]
-    assert request.json["messages"][0]["content"][0] == {"type": "text", "text": DEFAULT_QUESTION}
+    assert request.json["messages"][0]["content"][0] == {"type": "text", "text": describe_prompt(None, "en-US")}
     last = conversation.visible[-1].embeds[-1]
     assert _fields(last)["From"].startswith(f"[job #{job_id(reply)}](https://discord.com/channels/")
     described = conversation.visible[0]

@@ -10,7 +10,7 @@ import pytest
 
 from bot.operations import Operation
 from bot.rendering import pack_embeds, split_text
-from cogs.describe import DEFAULT_QUESTION
+from cogs.describe import describe_prompt
 from tests.kit.conversation import Conversation
 from tests.kit.harness import BotHarness
 from tests.test_attachments import decode_data_url, png_bytes
@@ -52,7 +52,7 @@ async def test_describe_asks_the_vision_model_with_no_modalities(harness: BotHar
     assert body["model"] == "google/gemini-2.5-flash"
     assert "modalities" not in body and "image_config" not in body
     text_part, image_part = body["messages"][0]["content"]
-    assert text_part == {"type": "text", "text": DEFAULT_QUESTION}
+    assert text_part == {"type": "text", "text": describe_prompt(None, "en-US")}
     mime, image = decode_data_url(image_part["image_url"]["url"])
     assert (mime, image.size) == ("image/png", (640, 480))
 
@@ -77,7 +77,8 @@ async def test_a_question_is_sent_as_the_text_part_and_shown(harness: BotHarness
         harness.payloads.slash("describe", image=attachment, prompt="How many birds are there?")
     )
     (request,) = harness.openrouter.chat_requests()
-    assert request.json["messages"][0]["content"][0] == {"type": "text", "text": "How many birds are there?"}
+    question = describe_prompt("How many birds are there?", "en-US")
+    assert request.json["messages"][0]["content"][0] == {"type": "text", "text": question}
     (embed,) = conversation.last.embeds
     assert embed["description"] == "Three."
     assert {"name": "Question", "value": "How many birds are there?", "inline": False} in embed["fields"]

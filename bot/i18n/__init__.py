@@ -58,6 +58,7 @@ __all__ = [
     "day",
     "decimal",
     "gettext",
+    "language_name",
     "money",
     "ngettext",
     "pgettext",
@@ -218,6 +219,20 @@ def ago(delta: timedelta) -> str:
 def day(value: date) -> str:
     """A date in the current locale's short style (for places Discord does not format timestamps)."""
     return format_date(value, format="medium", locale=babel_locale(current()))
+
+
+def language_name(locale: object) -> str:
+    """The English name of a Discord locale's language ("German"), for instructions to a model.
+
+    English for a locale Babel does not know.
+    Any Discord locale counts here, shipped or not: a model can answer in Korean even where the bot's own
+    texts fall back to English.
+    """
+    code = str(getattr(locale, "value", locale) or DEFAULT_LOCALE)
+    try:
+        return Locale.parse(code, sep="-").get_display_name("en") or "English"
+    except (ValueError, TypeError, LookupError):
+        return "English"
 
 
 def date_time(value: datetime) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from bot.catalog import IMAGES_RESOLUTIONS, ImageParams, ModelCatalog
 from bot.errors import UserFacingError
+from bot.messages import ui
 from bot.messages.jobs import TOO_MANY_IMAGES_ASKED, TOO_MANY_IMAGES_ASKED_TITLE
 from bot.requests import ImageRequest, Route
 from bot.storage.guild_config import OperationConfig
@@ -83,7 +84,7 @@ def plan_request(
     seed = asked.seed
     if params.known and not params.seed:
         if seed is not None:
-            notes.append(f"seed: not supported by {model}, so the result can't be reproduced exactly")
+            notes.append(ui.NOTE_SEED_NOT_SUPPORTED.format(model=model))
         seed = None
     elif seed is None and params.seed:
         seed = random.randint(0, MAX_SEED)  # shown on the result, so it can be reproduced
@@ -92,7 +93,7 @@ def plan_request(
     per_call = max(1, params.max_count if route is Route.IMAGES else 1)
     if count > 1 and per_call < count:
         calls = -(-count // per_call)
-        notes.append(f"{model} makes {per_call} image(s) per call, so this took {calls} calls")
+        notes.append(ui.NOTE_CALLS.format(per_call, model=model, calls=calls))
     planned = replace(
         request, route=route, count=count, seed=seed, seed_given=seed is not None and seed == asked.seed,
         resolution=resolution, quality=quality,
@@ -108,9 +109,8 @@ def _supported(
         return None
     if known and value not in supported:
         offered = ", ".join(supported)
-        notes.append(
-            f"{name} {value}: not supported by {model}" + (f" (it offers {offered})" if offered else "")
-        )
+        note = ui.NOTE_NOT_SUPPORTED_OFFERS if offered else ui.NOTE_NOT_SUPPORTED
+        notes.append(note.format(option=name, value=value, model=model, offered=offered))
         return None
     return value
 

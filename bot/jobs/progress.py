@@ -21,6 +21,9 @@ from typing import Any
 
 import discord
 
+from bot.messages import jobs as jobs_texts
+from bot.messages import ui
+
 __all__ = ["Progress", "ViewFactory"]
 
 log = logging.getLogger(__name__)
@@ -81,7 +84,7 @@ class Progress:
             return
         self._preview = (data, mime)
         self._previews_seen += 1
-        self._latest = self._latest or "Working on it…"
+        self._latest = self._latest or jobs_texts.WORKING.text
         self._min_interval_s = min(self._min_interval_s, self.preview_interval_s)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._flush())
@@ -128,7 +131,7 @@ class Progress:
             return {}
         data, mime = self._preview
         name = "preview." + {"image/jpeg": "jpg", "image/webp": "webp"}.get(mime, "png")
-        embed = discord.Embed(description="Preview: the image is still being made.")
+        embed = discord.Embed(description=ui.PREVIEW.text)
         embed.set_image(url=f"attachment://{name}")
         return {"embed": embed, "attachments": [discord.File(io.BytesIO(data), filename=name)]}
 

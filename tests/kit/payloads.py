@@ -45,6 +45,8 @@ class Actor:
     user_id: int = field(default_factory=lambda: int(snowflake()))
     #: Ids of the member's roles in the guild (`PayloadFactory.role` makes them), as `member.roles` lists them.
     roles: list[int] = field(default_factory=list)
+    #: The language of the member's Discord client (the interaction's `locale`); None: the factory's.
+    locale: str | None = None
 
     def user_dict(self) -> dict[str, Any]:
         """The user object, via dpytest's factory, completed to what Discord sends today."""
@@ -78,6 +80,9 @@ class PayloadFactory:
         self.filesize_limit = DEFAULT_FILESIZE_LIMIT
         #: The guild's roles besides @everyone (`role()`), in `guild_dict()` from then on.
         self.roles: list[dict[str, Any]] = []
+        #: The `locale` of every interaction (an Actor's own `locale` wins) and the server's `guild_locale`.
+        self.locale = "en-US"
+        self.guild_locale = "en-US"
 
     # -- objects --------------------------------------------------------------------------------
 
@@ -172,6 +177,17 @@ class PayloadFactory:
         return dict(channel)
 
     @contextmanager
+    def speaking(self, locale: str, guild_locale: str | None = None) -> Iterator[None]:
+        """Inside the block, interactions come from clients in `locale` (and the server is in `guild_locale`)."""
+        before = self.locale, self.guild_locale
+        self.locale = locale
+        self.guild_locale = guild_locale or self.guild_locale
+        try:
+            yield
+        finally:
+            self.locale, self.guild_locale = before
+
+    @contextmanager
     def in_channel(self, channel: dict[str, Any]) -> Iterator[None]:
         """Inside the block, interactions and messages come from this channel or thread."""
         before = self.channel_id
@@ -210,15 +226,15 @@ class PayloadFactory:
         actor = actor or self.member
         payload: dict[str, Any] = {
             "id": snowflake(), "application_id": str(APPLICATION_ID), "type": kind,
-            "token": f"itoken-{snowflake()}", "version": 1, "data": data, "locale": "en-US",
+            "token": f"itoken-{snowflake()}", "version": 1, "data": data, "locale": actor.locale or self.locale,
             "entitlements": [], "attachment_size_limit": self.filesize_limit,
             "app_permissions": str(BOT_PERMISSIONS.value),
         }
         if in_guild:
             payload.update({
                 "guild_id": str(self.guild_id), "channel_id": str(self.channel_id),
-                "channel": self.channel_dict(), "member": actor.member_dict(), "guild_locale": "en-US",
-                "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
+                "channel": self.channel_dict(), "member": actor.member_dict(), "guild_locale": self.guild_locale,
+                "guild": {"id": str(self.guild_id), "locale": self.guild_locale, "features": []},
                 "authorizing_integration_owners": {"0": str(self.guild_id)}, "context": 0,
             })
         else:
