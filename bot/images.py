@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from PIL import ExifTags, Image, ImageOps
 
 from bot.messages import images as texts
+from bot.messages import ui
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -377,25 +378,25 @@ def fit_to_size(data: bytes, limit_bytes: int) -> FittedImage:
     frame = _normalise_mode(_transpose(frame))
     has_alpha = frame.mode == "RGBA"
     limit_text = _format_size(limit_bytes)
-    prefix = "kept only the first frame and " if opened.animated else ""
+    note_text = ui.FIT_FIRST_FRAME_NOTE if opened.animated else ui.FIT_NOTE
 
     def fitted(out: bytes, mime: str, image: Image.Image, how: str) -> FittedImage:
-        note = f"{prefix}{how} to fit Discord's {limit_text} limit"
+        note = note_text.format(how=how, limit=limit_text)
         return FittedImage(out, mime, _EXTENSIONS[mime], image.width, image.height, True, note)
 
     if opened.format == "PNG" and len(data) * (1 - _LOSSLESS_MAX_SAVING) <= limit_bytes:
         out = _encode(frame, "PNG", optimize=True, icc_profile=icc_profile)
         if len(out) <= limit_bytes:
-            return fitted(out, "image/png", frame, "losslessly re-compressed the PNG")
+            return fitted(out, "image/png", frame, ui.FIT_LOSSLESS.text)
     for quality in _FIT_WEBP_QUALITIES:
         webp = _encode_webp(frame, quality, icc_profile)
         if webp is not None and len(webp) <= limit_bytes:
-            return fitted(webp, "image/webp", frame, f"re-encoded as WebP q{quality}")
+            return fitted(webp, "image/webp", frame, ui.FIT_WEBP.format(quality=quality))
     if not has_alpha:
         for quality in _FIT_JPEG_QUALITIES:
             out = _encode(frame, "JPEG", quality=quality, optimize=True, icc_profile=icc_profile)
             if len(out) <= limit_bytes:
-                return fitted(out, "image/jpeg", frame, f"re-encoded as JPEG q{quality}")
+                return fitted(out, "image/jpeg", frame, ui.FIT_JPEG.format(quality=quality))
 
     long_side = max(frame.size)
     current = long_side
@@ -406,10 +407,7 @@ def fit_to_size(data: bytes, limit_bytes: int) -> FittedImage:
         smaller = frame.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
         webp = _encode_webp(smaller, _FIT_DOWNSCALE_QUALITY, icc_profile)
         if webp is not None and len(webp) <= limit_bytes:
-            how = (
-                f"scaled down to {smaller.width}x{smaller.height} and re-encoded as WebP "
-                f"q{_FIT_DOWNSCALE_QUALITY}"
-            )
+            how = ui.FIT_SCALED.format(width=smaller.width, height=smaller.height, quality=_FIT_DOWNSCALE_QUALITY)
             return fitted(webp, "image/webp", smaller, how)
     raise ImageRejected(
         texts.CANNOT_FIT.format(width=smaller.width, height=smaller.height, limit=limit_text), reason="cannot_fit"

@@ -13,6 +13,7 @@ importing this module costs nothing.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import os
 from collections.abc import Callable
@@ -44,9 +45,14 @@ def _executor() -> ThreadPoolExecutor:
 
 
 async def run_cpu(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run `func` on the image pool and wait for it without blocking the event loop."""
+    """Run `func` on the image pool and wait for it without blocking the event loop.
+
+    `func` runs in a copy of the caller's context, as `asyncio.to_thread` would run it: what it words
+    (a note on a re-encoded image) is in the member's language (`bot.i18n`'s context variable).
+    """
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor(), functools.partial(func, *args, **kwargs))
+    context = contextvars.copy_context()
+    return await loop.run_in_executor(_executor(), functools.partial(context.run, func, *args, **kwargs))
 
 
 def shutdown_cpu_pool() -> None:

@@ -33,6 +33,12 @@ __all__ = [
     "FIELD_QUESTION",
     "FIELD_SOURCES",
     "FIELD_TIME",
+    "FIT_FIRST_FRAME_NOTE",
+    "FIT_JPEG",
+    "FIT_LOSSLESS",
+    "FIT_NOTE",
+    "FIT_SCALED",
+    "FIT_WEBP",
     "IMAGINE_TITLE",
     "JOB_LINK",
     "JOB_REFERENCE",
@@ -138,6 +144,15 @@ NOTE_CALLS = Plural(
 COST_NOT_REPORTED = Msg("not reported")
 COST_FREE = Msg("{amount} (free)")
 COST_TINY = Msg("< {amount}")
+
+#: Notes on a result re-encoded to fit Discord's upload limit (`bot.images.fit_to_size`); `limit`: "25 MiB".
+FIT_NOTE = Msg("{how} to fit Discord's {limit} limit")
+FIT_FIRST_FRAME_NOTE = Msg("kept only the first frame and {how} to fit Discord's {limit} limit")
+FIT_LOSSLESS = Msg("losslessly re-compressed the PNG")
+#: `quality`: the encoder's quality setting (0-100).
+FIT_WEBP = Msg("re-encoded as WebP q{quality}")
+FIT_JPEG = Msg("re-encoded as JPEG q{quality}")
+FIT_SCALED = Msg("scaled down to {width}x{height} and re-encoded as WebP q{quality}")
 
 #: The progress message while a streamed image is still being made.
 PREVIEW = Msg("Preview: the image is still being made.")
