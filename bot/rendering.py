@@ -277,27 +277,23 @@ def image_result_embed(
     (links to sources and jobs), so any member text in them must already be escaped.
     """
     embed = discord.Embed(title=title, colour=RESULT_COLOUR)
-    embed.add_field(name="Model", value=escape_member_text(result.model, 1024))
+    embed.add_field(name=ui.FIELD_MODEL.text, value=escape_member_text(result.model, 1024))
     if format_label:
-        embed.add_field(name="Format", value=shorten(format_label, 1024))
-    embed.add_field(name="Cost", value=format_cost(result.cost))
-    embed.add_field(name="Time", value=f"{elapsed_s:.1f} s")
+        embed.add_field(name=ui.FIELD_FORMAT.text, value=shorten(format_label, 1024))
+    embed.add_field(name=ui.FIELD_COST.text, value=format_cost(result.cost))
+    embed.add_field(name=ui.FIELD_TIME.text, value=format_seconds(elapsed_s))
     for name, value in extra_fields:
         embed.add_field(name=shorten(name, 256), value=shorten(value, 1024), inline=False)
     if result.text:
-        embed.add_field(name="The model said", value=escape_member_text(result.text, 1024), inline=False)
+        embed.add_field(name=ui.FIELD_MODEL_SAID.text, value=escape_member_text(result.text, 1024), inline=False)
     all_notes = [*notes, *(file.note for file in files if file.note)]
     if result.dropped:
-        left_out = "1 more image" if result.dropped == 1 else f"{result.dropped} more images"
-        all_notes.append(
-            f"The model's answer listed {left_out} that I left out (over the limit per answer, or at an address "
-            "I don't fetch from)."
-        )
+        all_notes.append(ui.DROPPED_IMAGES.format(result.dropped))
     if all_notes:
-        embed.add_field(name="Note", value=shorten(" ".join(all_notes), 1024), inline=False)
+        embed.add_field(name=ui.FIELD_NOTE.text, value=shorten(" ".join(all_notes), 1024), inline=False)
     if files:
         embed.set_image(url=f"attachment://{files[0].filename}")
-    embed.set_footer(text=shorten(f"Requested by {requester}", 2048))
+    embed.set_footer(text=shorten(ui.REQUESTED_BY.format(name=requester), 2048))
     room = min(EMBED_DESCRIPTION_LIMIT, MESSAGE_EMBED_CHARS - len(embed) - 1)
     embed.description = escape_member_text(prompt, room)
     return embed

@@ -43,7 +43,7 @@ from bot.jobs import InputLoader, Job, JobInputs
 from bot.jobs.image_job import run_image_job
 from bot.jobs.planning import DEFAULT_RESOLUTION, MAX_SEED, NOTHING_ASKED, Asked, next_resolution, plan_for
 from bot.messages import grid as grid_texts
-from bot.messages import in_english
+from bot.messages import Msg, in_english, ui
 from bot.messages import results as texts
 from bot.messages.commands import UNEXPECTED
 from bot.operations import Operation
@@ -63,11 +63,12 @@ __all__ = ["ImageButton", "JobButton", "ResultButtons", "grid_rows", "result_row
 log = logging.getLogger(__name__)
 
 IMAGE_ACTIONS = ("reroll", "edit", "describe", "delete")
-_LOOK: dict[str, tuple[str, str, discord.ButtonStyle]] = {
-    "reroll": ("Re-roll", "🎲", discord.ButtonStyle.secondary),
-    "edit": ("Edit", "✏️", discord.ButtonStyle.secondary),
-    "describe": ("Describe", "🔎", discord.ButtonStyle.secondary),
-    "delete": ("Delete", "🗑️", discord.ButtonStyle.danger),
+#: Labels are looked up when a button is made, in the language of whoever it is made for.
+_LOOK: dict[str, tuple[Msg, str, discord.ButtonStyle]] = {
+    "reroll": (ui.REROLL_BUTTON, "🎲", discord.ButtonStyle.secondary),
+    "edit": (ui.EDIT_BUTTON, "✏️", discord.ButtonStyle.secondary),
+    "describe": (ui.DESCRIBE_BUTTON, "🔎", discord.ButtonStyle.secondary),
+    "delete": (ui.DELETE_BUTTON, "🗑️", discord.ButtonStyle.danger),
 }
 #: The Edit button's prompt form: the job id (older forms also carried the opener's interaction id).
 EDIT_RESULT_FORM = r"job-edit:(?P<id>[0-9]+)(?::[0-9]+)?"
@@ -112,7 +113,7 @@ class JobButton(
     def __init__(self, action: str, job_id: int) -> None:
         label, emoji, style = _LOOK[action]
         super().__init__(
-            discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=f"job:{action}:{job_id}")
+            discord.ui.Button(label=label.text, emoji=emoji, style=style, custom_id=f"job:{action}:{job_id}")
         )
         self.action = action
         self.job_id = job_id
@@ -243,7 +244,7 @@ async def reroll(interaction: discord.Interaction[ImageBot], job_id: int) -> Non
     notes: list[str] = []
     if spec.operation is Operation.EDIT and len(references) > config.effective_max_references:
         limit = config.effective_max_references
-        notes.append(f"Used the first {limit} of the job's {len(references)} images (this server's limit now).")
+        notes.append(ui.USED_FIRST_JOB_IMAGES.format(limit=limit, count=len(references)))
         references = references[:limit]
 
     async def load() -> JobInputs:
@@ -261,7 +262,8 @@ async def reroll(interaction: discord.Interaction[ImageBot], job_id: int) -> Non
     # is for another image).
     asked = Asked(count=min(request.count, config.effective_max_count), resolution=request.resolution,
                   quality=request.quality, seed=request.seed if request.seed_given else None)
-    await _run_from(interaction, record, spec.operation, request, config, asked, load=load, title="Re-roll")
+    await _run_from(interaction, record, spec.operation, request, config, asked, load=load,
+                    title=ui.REROLL_TITLE.text)
 
 
 async def open_edit_modal(interaction: discord.Interaction[ImageBot], job_id: int) -> None:
@@ -271,7 +273,9 @@ async def open_edit_modal(interaction: discord.Interaction[ImageBot], job_id: in
     await require_access(bot, interaction, Operation.EDIT)
     if record.result_deleted:
         raise ImageGone()
-    await interaction.response.send_modal(PromptForm(title="Edit this image", custom_id=f"job-edit:{record.id}"))
+    await interaction.response.send_modal(
+        PromptForm(title=ui.EDIT_RESULT_FORM_TITLE.text, custom_id=f"job-edit:{record.id}")
+    )
 
 
 async def edit_submitted(interaction: discord.Interaction[ImageBot], ids: dict[str, str]) -> None:
@@ -324,8 +328,9 @@ async def edit_result(
         providers=config.provider_filter,
     )
     one_of_several = index > 1 or len(record.result_files) > 1
-    await _run_from(interaction, record, Operation.EDIT, request, config, NOTHING_ASKED, load=load, title="Edit",
-                    image_index=index if one_of_several else None, action="edit" if one_of_several else None)
+    await _run_from(interaction, record, Operation.EDIT, request, config, NOTHING_ASKED, load=load,
+                    title=ui.EDIT_TITLE.text, image_index=index if one_of_several else None,
+                    action="edit" if one_of_several else None)
 
 
 async def describe_result(interaction: discord.Interaction[ImageBot], job_id: int, *, index: int = 1) -> None:
@@ -533,9 +538,11 @@ def _origin(parent: JobRecord, image_index: int | None = None) -> tuple[str, str
     link = parent.result_url
     if image_index is not None:
         if link:
-            return "From", grid_texts.FROM_IMAGE_LINKED.format(number=image_index, job_id=parent.id, link=link)
-        return "From", grid_texts.FROM_IMAGE.format(number=image_index, job_id=parent.id)
-    return "From", f"[job #{parent.id}]({link})" if link else f"job #{parent.id}"
+            return ui.FIELD_FROM.text, grid_texts.FROM_IMAGE_LINKED.format(number=image_index, job_id=parent.id,
+                                                                           link=link)
+        return ui.FIELD_FROM.text, grid_texts.FROM_IMAGE.format(number=image_index, job_id=parent.id)
+    shown = ui.JOB_LINK.format(job_id=parent.id, link=link) if link else ui.JOB_REFERENCE.format(job_id=parent.id)
+    return ui.FIELD_FROM.text, shown
 
 
 class ResultButtons(commands.Cog):

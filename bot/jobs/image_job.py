@@ -24,6 +24,7 @@ from bot.grid import MAX_GALLERY_ITEMS, GridText, channel_fallback, grid_layout
 from bot.jobs.planning import MAX_SEED
 from bot.jobs.service import InputLoader, Job
 from bot.messages import grid as grid_texts
+from bot.messages import ui
 from bot.openrouter.types import GeneratedImage, ImageInput, ImageResult
 from bot.operations import ImageFormat, Operation
 from bot.rendering import ResultFile, image_result_embed, prepare_result_files, result_uploads
@@ -41,9 +42,9 @@ EmbedDecorator = Callable[[discord.Embed, Job], discord.Embed]
 def shape_label(operation: Operation, request: ImageRequest) -> str | None:
     """How a result names its shape: the format the member chose, the shape an edit kept, or the ratio."""
     if request.image_format in set(ImageFormat):
-        return ImageFormat(request.image_format).label
+        return ImageFormat(request.image_format).shown
     if operation is Operation.EDIT and request.aspect_ratio:
-        return f"Kept the image's shape ({request.aspect_ratio})"
+        return ui.KEPT_SHAPE.format(ratio=request.aspect_ratio)
     return request.aspect_ratio
 
 
@@ -106,7 +107,7 @@ async def run_image_job(
             return job
         fields = [*extra_fields]
         if sent.seed is not None:
-            fields.append(("Seed", f"`{sent.seed}`"))
+            fields.append((ui.FIELD_SEED.text, f"`{sent.seed}`"))
         embed = image_result_embed(
             title=title,
             prompt=sent.prompt,
@@ -191,7 +192,7 @@ async def _make_images(
     merged = _merged(made, images)
     shortfall = None
     if len(images) < wanted:
-        shortfall = f"{len(images)} of the {wanted} images asked for could be made; the other calls failed."
+        shortfall = ui.SHORTFALL.format(wanted, made=len(images))
     return merged, shortfall
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "FIELD_MODEL_SAID",
     "FIELD_NOTE",
     "FIELD_QUESTION",
+    "FIELD_SEED",
     "FIELD_SOURCES",
     "FIELD_TIME",
     "FIT_FIRST_FRAME_NOTE",
@@ -88,6 +89,7 @@ REROLL_TITLE = Msg("Re-roll")
 DESCRIBE_TITLE = Msg("Describe")
 
 #: Field names of a result embed (at most 256 characters).
+FIELD_SEED = Msg("Seed")
 FIELD_MODEL = Msg("Model")
 FIELD_FORMAT = Msg("Format")
 FIELD_COST = Msg("Cost")

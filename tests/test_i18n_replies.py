@@ -1,0 +1,216 @@
+"""The same commands, driven with payloads in each shipped locale: replies come back in the member's language.
+
+Two kinds of check. With a pseudo-translation of German installed (every text of the template wrapped
+in «...»), any English text that reaches a member without passing through the catalogs shows up
+outside the marks: that finds leaks whatever the translators wrote. With the real catalogs, a few
+phrases per locale must appear, and no English text that the catalog translates may be left in the
+reply. Besides: an unknown locale reads English, a related one its language's catalog, a post in the
+channel the server's language, and the logs stay English.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+
+import bot.i18n
+from bot.i18n import SHIPPED, using
+from bot.i18n.check import template
+from bot.messages import commands, history, status, ui
+from bot.messages import usage as usage_texts
+from tests.kit.conversation import Reply
+from tests.kit.harness import BotHarness
+
+LOCALES = sorted(SHIPPED)
+
+
+def _fragments(msgid: str) -> list[str]:
+    """The literal pieces of an English template long enough that finding one in a reply means a leak."""
+    return [piece.strip() for piece in re.split(r"\{[^{}]*\}", msgid) if len(piece.strip()) >= 12 and " " in piece]
+
+
+def _english_texts() -> list[str]:
+    """Every text of the template (not the command names: those Discord shows, not the replies)."""
+    texts = []
+    for message in template():
+        if message.id and message.context is None:
+            texts += list(message.id) if isinstance(message.id, tuple) else [message.id]
+    return texts
+
+
+ENGLISH = _english_texts()
+
+
+def _leaks(text: str, locale: str | None = None) -> list[str]:
+    """English fragments in `text` that the locale's catalog translates (all of them for the pseudo-locale)."""
+    found = []
+    for msgid in ENGLISH:
+        if locale is not None:
+            with using(locale):
+                if bot.i18n.gettext(msgid) == msgid:
+                    continue  # not translated, or the same word in this language
+        found += [fragment for fragment in _fragments(msgid) if fragment in text]
+    return sorted(set(found))
+
+
+# -- a pseudo-translation, to find texts that bypass the catalogs ---------------------------------
+
+
+def _pseudo_catalog() -> gettext.GNUTranslations:
+    catalog = Catalog(locale="de")
+    for message in template():
+        if not message.id or message.context in ("command_name", "group_name", "parameter_name"):
+            continue
+        if isinstance(message.id, tuple):
+            catalog.add(message.id, tuple(f"«{message.id[-1]}»" for _ in range(catalog.num_plurals)))
+        else:
+            catalog.add(message.id, f"«{message.id}»", context=message.context)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+@pytest.fixture
+def pseudo_german(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    pseudo, real = _pseudo_catalog(), bot.i18n.catalog
+    monkeypatch.setattr(bot.i18n, "catalog", lambda locale: pseudo if locale == "de" else real(locale))
+    yield
+
+
+def _outside_marks(text: str) -> str:
+    """`text` without what the pseudo-translation marked (innermost first: translated values nest)."""
+    while True:
+        stripped = re.sub(r"«[^«»]*»", " ", text)
+        if stripped == text:
+            return text
+        text = stripped
+
+
+async def _ready(harness: BotHarness) -> None:
+    assert harness.bot is not None
+    await harness.bot.catalog.wait_until_loaded()
+
+
+async def _replies(harness: BotHarness, admin: bool = False) -> dict[str, Reply]:
+    """The member-facing answers of the commands most members and admins use, as one locale's member."""
+    payloads = harness.payloads
+    actor = payloads.admin if admin else payloads.member
+    replies: dict[str, Reply] = {}
+
+    async def run(name: str, path: str, **values: Any) -> Reply:
+        replies[name] = (await harness.run(payloads.slash(path, actor=actor, **values))).last
+        return replies[name]
+
+    await run("imagine", "imagine", prompt="a lighthouse at dusk")
+    await run("status", "status")
+    await run("jobs", "jobs")
+    await run("usage", "usage")
+    await run("show missing", "show", job="999999")
+    if admin:
+        await run("config show", "config show")
+        await run("config model", "config model", operation="imagine", model="acme/not-listed")
+        await run("config channels", "config channels list")
+        await run("config budget", "config budget", member_daily_images=5)
+        await run("config history", "config history")
+        await run("config quota", "config quota")
+        await run("disabled", "config disable", operation="describe")
+    return replies
+
+
+@pytest.mark.parametrize("admin", [False, True], ids=["member", "admin"])
+async def test_no_english_text_bypasses_the_catalogs(harness: BotHarness, pseudo_german: None, admin: bool) -> None:
+    await _ready(harness)
+    with harness.payloads.speaking("de", guild_locale="de"):
+        replies = await _replies(harness, admin=admin)
+    for name, reply in replies.items():
+        outside = _outside_marks(reply.text)
+        assert not _leaks(outside), f"{name}: English outside the catalogs: {_leaks(outside)}\n{reply.text}"
+        assert "«" in reply.text, f"{name} was not translated at all"
+        for embed in reply.embeds:
+            names = [embed.get("title", "«"), (embed.get("footer") or {}).get("text", "«")]
+            names += [item["name"] for item in embed.get("fields", []) if not item["name"].startswith("/")]
+            assert all("«" in name for name in names), f"{name}: a title, field name or footer bypasses: {names}"
+    labels = [component.get("label") for row in replies["imagine"].components for component in row["components"]]
+    assert labels and all(label.startswith("«") for label in labels), labels
+
+
+# -- the real catalogs ----------------------------------------------------------------------------
+
+
+def _phrases(locale: str) -> dict[str, str]:
+    with using(locale):
+        return {
+            "imagine": ui.FIELD_MODEL.text,
+            "status": status.TITLE.text,
+            "jobs": history.JOBS_TITLE_OWN.text,
+            "usage": usage_texts.MEMBER_TITLE.text,
+            "show missing": commands.OPERATION_DISABLED.heading if False else ui.FIELD_COST.text,
+        }
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_replies_come_in_the_members_language(harness: BotHarness, locale: str) -> None:
+    await _ready(harness)
+    with harness.payloads.speaking(locale):
+        replies = await _replies(harness)
+    with using(locale):
+        expected = {
+            "imagine": [ui.FIELD_MODEL.text, ui.FIELD_COST.text, ui.REROLL_BUTTON.text],
+            "status": [status.TITLE.text, status.ALL_READY.text, status.KEY_FIELD.text],
+            "jobs": [history.JOBS_TITLE_OWN.text, history.STATUS_DONE.text],
+            "usage": [usage_texts.MEMBER_TITLE.text, usage_texts.TODAY.text, usage_texts.THIS_MONTH.text],
+            "show missing": [history_title for history_title in [bot.i18n.gettext("No such job")]],
+        }
+    for name, phrases in expected.items():
+        reply = replies[name]
+        shown = reply.text + "".join(
+            str(component.get("label", "")) for row in reply.components for component in row.get("components", [])
+        )
+        for phrase in phrases:
+            assert phrase in shown, f"{locale} {name}: {phrase!r} not in\n{shown}"
+        assert not _leaks(reply.text, locale), f"{locale} {name}: English left: {_leaks(reply.text, locale)}"
+
+
+async def test_an_unknown_locale_reads_english_and_a_related_one_its_languages_catalog(harness: BotHarness) -> None:
+    await _ready(harness)
+    with harness.payloads.speaking("ko"):
+        reply = (await harness.run(harness.payloads.slash("status"))).last
+    assert "Every image command is ready." in reply.text
+    with harness.payloads.speaking("es-419"):
+        spanish = (await harness.run(harness.payloads.slash("status"))).last
+    with using("es-ES"):
+        assert status.ALL_READY.text in spanish.text
+
+
+async def test_a_post_in_the_channel_speaks_the_servers_language(harness: BotHarness) -> None:
+    """A result whose token expired is posted in the channel: its line is the server's, not the member's."""
+    await _ready(harness)
+    with harness.payloads.speaking("ja", guild_locale="de"):
+        payload = harness.payloads.slash("imagine", prompt="a slow painting")
+    harness.discord.expired_tokens.add(payload["token"])
+    await harness.run(payload)
+    (posted,) = harness.discord.matching("POST", f"/channels/{harness.payloads.channel_id}/messages")
+    mention = f"<@{harness.payloads.member.user_id}>"
+    with using("de"):
+        assert posted.json["content"] == commands.LATE_REPLY.format(mention=mention)
+    with using("ja"):
+        assert posted.json["content"] != commands.LATE_REPLY.format(mention=mention)
+
+
+async def test_logs_stay_english(harness: BotHarness, caplog: pytest.LogCaptureFixture) -> None:
+    await _ready(harness)
+    caplog.set_level(logging.INFO)
+    with harness.payloads.speaking("fr"):
+        reply = (await harness.run(harness.payloads.slash("show", job="999999"))).last
+    english = "There is no job #999999 in this server."
+    assert english not in reply.text
+    assert any(english in record.getMessage() for record in caplog.records), "the refusal is logged in English"
