@@ -24,7 +24,7 @@ from babel.messages.mofile import write_mo
 import bot.i18n
 from bot.i18n import SHIPPED, using
 from bot.i18n.check import template
-from bot.messages import commands, history, status, ui
+from bot.messages import Msg, commands, history, results, status, ui
 from bot.messages import usage as usage_texts
 from tests.kit.conversation import Reply
 from tests.kit.harness import BotHarness
@@ -146,36 +146,29 @@ async def test_no_english_text_bypasses_the_catalogs(harness: BotHarness, pseudo
 # -- the real catalogs ----------------------------------------------------------------------------
 
 
-def _phrases(locale: str) -> dict[str, str]:
-    with using(locale):
-        return {
-            "imagine": ui.FIELD_MODEL.text,
-            "status": status.TITLE.text,
-            "jobs": history.JOBS_TITLE_OWN.text,
-            "usage": usage_texts.MEMBER_TITLE.text,
-            "show missing": commands.OPERATION_DISABLED.heading if False else ui.FIELD_COST.text,
-        }
-
-
 @pytest.mark.parametrize("locale", LOCALES)
 async def test_replies_come_in_the_members_language(harness: BotHarness, locale: str) -> None:
     await _ready(harness)
     with harness.payloads.speaking(locale):
         replies = await _replies(harness)
-    with using(locale):
-        expected = {
-            "imagine": [ui.FIELD_MODEL.text, ui.FIELD_COST.text, ui.REROLL_BUTTON.text],
-            "status": [status.TITLE.text, status.ALL_READY.text, status.KEY_FIELD.text],
-            "jobs": [history.JOBS_TITLE_OWN.text, history.STATUS_DONE.text],
-            "usage": [usage_texts.MEMBER_TITLE.text, usage_texts.TODAY.text, usage_texts.THIS_MONTH.text],
-            "show missing": [history_title for history_title in [bot.i18n.gettext("No such job")]],
-        }
-    for name, phrases in expected.items():
+    phrases = {
+        "imagine": [ui.FIELD_MODEL, ui.FIELD_COST, ui.FIELD_TIME, ui.REROLL_BUTTON, ui.DELETE_BUTTON],
+        "status": [status.TITLE, status.ALL_READY, status.KEY_FIELD, status.READY],
+        "jobs": [history.JOBS_TITLE_OWN, history.STATUS_DONE],
+        "usage": [usage_texts.MEMBER_TITLE, usage_texts.TODAY, usage_texts.THIS_MONTH],
+        "show missing": [Msg(results.JOB_NOT_FOUND.title)],
+    }
+    for name, texts in phrases.items():
         reply = replies[name]
-        shown = reply.text + "".join(
+        shown = reply.text + "\n".join(
             str(component.get("label", "")) for row in reply.components for component in row.get("components", [])
         )
-        for phrase in phrases:
+        with using(locale):
+            translated = [text.text for text in texts]
+        assert any(phrase != text.source for phrase, text in zip(translated, texts, strict=True)), (
+            f"{locale} {name}: none of {translated} is translated"
+        )
+        for phrase in translated:
             assert phrase in shown, f"{locale} {name}: {phrase!r} not in\n{shown}"
         assert not _leaks(reply.text, locale), f"{locale} {name}: English left: {_leaks(reply.text, locale)}"
 
