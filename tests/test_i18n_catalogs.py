@@ -193,3 +193,50 @@ def test_only_the_shipped_locales_are_localized_and_english_names_stay_the_defau
             assert set(item.get("name_localizations") or {}) <= set(SHIPPED)
     names = sorted(command["name"] for command in PAYLOAD)
     assert "imagine" in names and "Describe image" in names
+
+
+# -- loading and syncing --------------------------------------------------------------------------
+
+
+def test_a_catalog_without_its_mo_is_compiled_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.i18n
+
+    folder = tmp_path / "de" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "bot.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+        'msgid "Working on it…"\nmsgstr "Wird erledigt…"\n\n'
+        'msgid "{count} image"\nmsgid_plural "{count} images"\nmsgstr[0] "{count} Bild"\nmsgstr[1] "{count} Bilder"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(bot.i18n, "LOCALES_DIR", tmp_path)
+    bot.i18n.catalog.cache_clear()
+    try:
+        with bot.i18n.using("de"):
+            assert bot.i18n.gettext("Working on it…") == "Wird erledigt…"
+            assert bot.i18n.ngettext("{count} image", "{count} images", 3) == "{count} Bilder"
+            assert bot.i18n.gettext("Not in the catalog") == "Not in the catalog"
+        assert not (folder / "bot.mo").exists(), "compiled in memory, not written into the package"
+    finally:
+        bot.i18n.catalog.cache_clear()
+
+
+async def test_the_sync_hash_changes_with_a_translation(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gettext
+
+    import bot.i18n.commands
+    from bot.command_sync import command_schema_hash
+
+    tree = await loaded_tree()
+    await tree.set_translator(CommandTranslator())
+
+    class Renamed(gettext.NullTranslations):
+        def pgettext(self, context: str, message: str) -> str:
+            return "bild" if (context, message) == ("command_name", "imagine") else message
+
+    holder = type("Holder", (), {"tree": tree})()
+    before = await command_schema_hash(holder)  # type: ignore[arg-type]
+    monkeypatch.setattr(bot.i18n.commands, "catalog", lambda locale: Renamed())
+    after = await command_schema_hash(holder)  # type: ignore[arg-type]
+    assert before != after, "a changed translation must be synced"
