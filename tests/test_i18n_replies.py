@@ -10,11 +10,13 @@ channel the server's language, and the logs stay English.
 
 from __future__ import annotations
 
+import asyncio
 import gettext
 import io
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +28,11 @@ from bot.i18n import SHIPPED, using
 from bot.i18n.check import template
 from bot.messages import Msg, commands, history, results, status, ui
 from bot.messages import usage as usage_texts
+from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.conversation import Reply
-from tests.kit.harness import BotHarness
+from tests.kit.fake_discord import FakeDiscord
+from tests.kit.harness import BotHarness, make_settings
+from tests.kit.payloads import Actor
 
 LOCALES = sorted(SHIPPED)
 
@@ -207,3 +212,38 @@ async def test_logs_stay_english(harness: BotHarness, caplog: pytest.LogCaptureF
     english = "There is no job #999999 in this server."
     assert english not in reply.text
     assert any(english in record.getMessage() for record in caplog.records), "the refusal is logged in English"
+
+
+async def test_queue_positions_speak_the_waiting_members_language(
+    database_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter, pseudo_german: None
+) -> None:
+    """A waiting job's new position is announced by whichever job freed the slot, yet in its own member's language."""
+    settings = make_settings(database_path, fake_discord, fake_openrouter, max_concurrent_jobs=1,
+                             max_jobs_per_member=0)
+    harness = BotHarness(settings, fake_discord, fake_openrouter)
+    await harness.start()
+    assert harness.bot is not None
+    harness.bot.jobs.progress_interval_s = 0.0
+    try:
+        fake_openrouter.hold = asyncio.Event()
+        english, german = Actor("english", locale="en-US"), Actor("german", locale="de")
+        payloads = [harness.payloads.slash("imagine", english, prompt="first"),
+                    harness.payloads.slash("imagine", english, prompt="second"),
+                    harness.payloads.slash("imagine", german, prompt="third")]
+        tasks = harness.dispatch(*payloads)
+        await fake_discord.wait_for(lambda: len(_queue_lines(harness.conversation(payloads[2]))) == 1)
+        fake_openrouter.hold.set()
+        await asyncio.wait_for(asyncio.gather(*tasks), 30)
+        german_lines = _queue_lines(harness.conversation(payloads[2]))
+        assert len(german_lines) >= 2 and all(line.startswith("«Queued: position") for line in german_lines)
+        assert all(line.startswith("Queued: position") for line in _queue_lines(harness.conversation(payloads[1])))
+    finally:
+        await harness.stop()
+
+
+def _queue_lines(conversation: Any) -> list[str]:
+    return [
+        request.json["content"] for request in conversation.requests
+        if request.method == "PATCH" and isinstance(request.json, dict)
+        and "Queued" in (request.json.get("content") or "")
+    ]

@@ -46,6 +46,7 @@ import discord
 from bot.budgets import BudgetGuard, Clock, ModelLookup, Reservation, utc_now
 from bot.contexts import require_server
 from bot.errors import UserFacingError
+from bot.i18n import current, using
 from bot.job_log import log_finished_job
 from bot.jobs.cooldowns import Cooldowns
 from bot.jobs.progress import Progress
@@ -577,11 +578,13 @@ class JobService:
                 await interaction.response.defer(thinking=True)
             deadline = asyncio.timeout(_seconds_left(interaction))
             waited = False
+            locale = current()  # the queue announces positions from whichever job's task moved the line
 
             def on_position(position: int) -> None:
                 nonlocal waited
                 waited = True
-                progress.set(texts.QUEUED.format(position=position))
+                with using(locale):
+                    progress.set(texts.QUEUED.format(position=position))
 
             try:
                 async with deadline:
