@@ -52,6 +52,7 @@ from bot.jobs.cooldowns import Cooldowns
 from bot.jobs.progress import Progress
 from bot.jobs.queue import JobQueue, Ticket
 from bot.messages import jobs as texts
+from bot.messages import translated
 from bot.operations import Operation
 from bot.rendering import MAX_FILES_PER_MESSAGE, MAX_UPLOAD_BYTES_PER_MESSAGE, format_cost
 from bot.replies import error_embed, post_in_channel, send_private, token_expired
@@ -963,5 +964,5 @@ async def _tell_cancelled(interaction: discord.Interaction[Any], result: CancelR
     except discord.HTTPException:
         log.debug("could not edit the cancelled job's message (interaction %s)", interaction.id, exc_info=True)
         embed = discord.Embed(
-            title=texts.CANCELLED_TITLE, description=result.summary, colour=discord.Colour.light_grey())
+            title=translated(texts.CANCELLED_TITLE), description=result.summary, colour=discord.Colour.light_grey())
         await send_private(interaction, embed=embed)
