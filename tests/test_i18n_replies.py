@@ -247,3 +247,69 @@ def _queue_lines(conversation: Any) -> list[str]:
         if request.method == "PATCH" and isinstance(request.json, dict)
         and "Queued" in (request.json.get("content") or "")
     ]
+
+
+async def test_buttons_and_forms_speak_the_clicking_members_language(harness: BotHarness, pseudo_german: None) -> None:
+    """Clicks and form submissions do not pass the command tree: they set the member's language themselves."""
+    from tests.test_jobs_kit import click, imagine, result_message
+
+    with harness.payloads.speaking("de"):
+        reply = (await imagine(harness)).last
+        message = await result_message(harness, reply)
+        rerolled = (await click(harness, reply, "reroll", message=message)).last
+        described = (await click(harness, reply, "describe", message=message)).last
+        refused = (await click(harness, reply, "delete", actor=Actor("bystander"), message=message)).last
+        opened = await click(harness, reply, "edit", message=message)
+        assert opened.modal is not None
+        edited = (await harness.run(harness.payloads.modal_submit(
+            opened.modal["custom_id"], {"prompt": "paint it red"}, message=message))).last
+    assert rerolled.embeds[0]["title"] == "«Re-roll»" and edited.embeds[0]["title"] == "«Edit»"
+    assert described.embeds[0]["title"] == "«Describe»"
+    assert refused.ephemeral and refused.embeds[0]["title"].startswith("«")
+    assert refused.embeds[0]["description"].startswith("«Only the member who asked")
+    assert opened.modal["title"] == "«Edit this image»"
+    (text_input,) = [item for row in opened.modal["components"] for item in row["components"]]
+    assert text_input["label"] == "«What should change?»" and text_input["placeholder"].startswith("«")
+    for shown in (rerolled, described, edited, refused):
+        assert not _leaks(_outside_marks(shown.text)), shown.text
+
+
+async def test_the_cancel_button_and_its_answers_speak_the_clicking_members_language(
+    database_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter, pseudo_german: None
+) -> None:
+    settings = make_settings(database_path, fake_discord, fake_openrouter, max_concurrent_jobs=1,
+                             max_jobs_per_member=0)
+    harness = BotHarness(settings, fake_discord, fake_openrouter)
+    bot = await harness.start()
+    bot.jobs.progress_interval_s = 0
+    try:
+        fake_openrouter.hold = asyncio.Event()
+        with harness.payloads.speaking("de"):
+            running = harness.payloads.slash("imagine", prompt="first")
+            waiting = harness.payloads.slash("imagine", prompt="second")
+            tasks = harness.dispatch(running, waiting)
+
+            def cancel_shown() -> bool:
+                original = harness.conversation(waiting).original
+                return original is not None and any(item.startswith("job:cancel:") for item in original.custom_ids)
+
+            await fake_discord.wait_for(cancel_shown)
+            progress = harness.conversation(waiting).original
+            assert progress is not None
+            (cancel_id,) = [item for item in progress.custom_ids if item.startswith("job:cancel:")]
+            labels = [item.get("label") for row in progress.components for item in row["components"]]
+            message = harness.payloads.message(content=progress.content, components=progress.components)
+            message["author"] = harness.discord.bot_user()
+            answer = (await harness.run(harness.payloads.component(cancel_id, message))).last
+        fake_openrouter.hold.set()
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
+        assert progress.content.startswith("«Queued: position 1")
+        assert labels == ["«Cancel»"]
+        assert answer.ephemeral and answer.embeds[0]["title"] == "«Cancelled»", answer.text
+        assert answer.embeds[0]["description"].startswith("«Job #"), answer.text
+        summary = harness.conversation(waiting).original
+        assert summary is not None and summary.content.startswith("«🚫 Cancelled by"), summary.content
+    finally:
+        fake_openrouter.hold.set()
+        await bot.jobs.drain(5)
+        await harness.stop()
