@@ -225,12 +225,12 @@ class Usage(commands.Cog):
         self.bot = bot
         self.budget_command: app_commands.Command[Any, ..., None] = app_commands.Command(
             name="budget",
-            description="Show or set this server's daily spending limits (0 removes a limit)",
+            description="Show or set the server's daily limits (0 removes one)",
             callback=config_budget,
         )
         self.quota_command: app_commands.Command[Any, ..., None] = app_commands.Command(
             name="quota",
-            description="Show or set a role's daily quota of images and USD (0: none, unlimited, clear)",
+            description="Show or set a role's daily quota of images and USD",
             callback=config_quota,
         )
         self._own_group: app_commands.Group | None = None
@@ -420,9 +420,9 @@ def _budget_pairs(old: Budget, new: Budget) -> list[tuple[str, str | None, str |
 
 
 @app_commands.describe(
-    guild_daily_usd="Most the whole server may spend per UTC day, in USD (0 removes the limit)",
-    member_daily_usd="Most each member may spend per UTC day, in USD (0 removes the limit)",
-    member_daily_images="Most images each member may make per UTC day (0 removes the limit)",
+    guild_daily_usd="The server's daily limit in USD (0 removes it)",
+    member_daily_usd="Each member's daily limit in USD (0 removes it)",
+    member_daily_images="Each member's daily images (0 removes the limit)",
 )
 async def config_budget(
     interaction: discord.Interaction[ImageBot],
@@ -602,9 +602,9 @@ def _role_quota_lines(quota: RoleQuota) -> list[str]:
 
 
 @app_commands.describe(
-    role="The role (leave out to list every role's quota)",
-    images_per_day="Images per UTC day for this role: a number, 0 (none), unlimited, or clear",
-    usd_per_day="USD per UTC day for this role: an amount, 0 (none), unlimited, or clear",
+    role="The role (leave out to list all quotas)",
+    images_per_day="Images per day: a number, 0, unlimited or clear",
+    usd_per_day="USD per day: an amount, 0, unlimited or clear",
 )
 @app_commands.autocomplete(images_per_day=images_autocomplete, usd_per_day=usd_autocomplete)
 async def config_quota(

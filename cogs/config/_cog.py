@@ -92,7 +92,7 @@ SPOILER_CHOICES = [
     app_commands.Choice(name="off: only when a member asks", value=SpoilerMode.OFF.value),
     app_commands.Choice(name="always", value=SpoilerMode.ALWAYS.value),
     app_commands.Choice(
-        name="outside-age-restricted: everywhere except age-restricted channels",
+        name="outside-age-restricted: all but age-restricted channels",
         value=SpoilerMode.OUTSIDE_AGE_RESTRICTED.value,
     ),
 ]
@@ -190,7 +190,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
     @app_commands.command(name="model")
     @app_commands.describe(
         operation="The command to configure",
-        model="An OpenRouter model id: pick one from the list or type it; `default` goes back to the default",
+        model="An OpenRouter model id (pick or type it); `default` resets it",
     )
     @app_commands.choices(operation=OPERATION_CHOICES)
     async def model(
@@ -255,8 +255,8 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
     @app_commands.command(name="providers")
     @app_commands.describe(
         operation="The command to configure",
-        only="Use only these providers (slugs or names, comma-separated); `none` clears",
-        ignore="Never use these providers (comma-separated); `none` clears",
+        only="Only these providers (comma-separated); `none` clears",
+        ignore="Never these providers (comma-separated); `none` clears",
     )
     @app_commands.choices(operation=OPERATION_CHOICES)
     async def providers(
@@ -266,7 +266,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         only: app_commands.Range[str, 1, 1000] | None = None,
         ignore: app_commands.Range[str, 1, 1000] | None = None,
     ) -> None:
-        """Limit which OpenRouter providers a command may use in this server."""
+        """Limit which providers a command may use here."""
         op = parse_operation(operation)
         if only is None and ignore is None:
             raise refusal(texts.PROVIDERS_NOTHING_GIVEN)
@@ -317,7 +317,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
     async def max_references(
         self, interaction: discord.Interaction[ImageBot], value: app_commands.Range[int, 1, 3]
     ) -> None:
-        """Set how many reference images /edit accepts in this server."""
+        """How many images /edit accepts here."""
         if not 1 <= value <= MAX_REFERENCES:  # Discord enforces the range; a stale client might not
             raise refusal(texts.MAX_REFERENCES_RANGE, maximum=MAX_REFERENCES)
         old, new = await self._change(interaction, Operation.EDIT, max_references=value)
@@ -330,7 +330,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
     @app_commands.command(name="cooldown")
     @app_commands.describe(
         operation="The command to limit",
-        seconds="Seconds each member must wait between two uses (0 turns the cooldown off)",
+        seconds="Seconds between two uses per member (0: off)",
     )
     @app_commands.choices(operation=OPERATION_CHOICES)
     async def cooldown(
@@ -339,7 +339,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         operation: str,
         seconds: app_commands.Range[int, 0, MAX_COOLDOWN_S],
     ) -> None:
-        """Make each member wait between two uses of a command (0: no wait)."""
+        """Make members wait between two uses of a command."""
         if not 0 <= seconds <= MAX_COOLDOWN_S:  # Discord enforces the range; a stale client might not
             raise refusal(texts.COOLDOWN_RANGE, maximum=MAX_COOLDOWN_S)
         op = parse_operation(operation)
@@ -355,11 +355,11 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
     @app_commands.command(name="route")
     @app_commands.describe(
         operation="The command whose route to choose",
-        route="auto (per model: the chat route where it serves the model), chat, or images (the Images API)",
+        route="auto (per model), chat, or images (the Images API)",
     )
     @app_commands.choices(operation=IMAGE_OPERATION_CHOICES, route=ROUTE_CHOICES)
     async def route(self, interaction: discord.Interaction[ImageBot], operation: str, route: str) -> None:
-        """Choose which OpenRouter API makes a command's images, for models both serve."""
+        """Which OpenRouter API makes a command's images."""
         op = parse_operation(operation)
         if not op.needs_image_output:
             raise refusal(texts.ROUTE_NOT_IMAGES)
@@ -381,8 +381,8 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
     @app_commands.command(name="count")
     @app_commands.describe(
         operation="The command to set",
-        default="Images per request when a member does not say (1-4)",
-        maximum="The most images a member may ask for in one request (1-4)",
+        default="Images per request when not given (1-4)",
+        maximum="Most images per request (1-4)",
     )
     @app_commands.choices(operation=IMAGE_OPERATION_CHOICES)
     async def count(
@@ -392,7 +392,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         default: app_commands.Range[int, 1, MAX_COUNT] | None = None,
         maximum: app_commands.Range[int, 1, MAX_COUNT] | None = None,
     ) -> None:
-        """Set how many images a command makes per request in this server, by default and at most."""
+        """How many images a command makes, by default and at most."""
         op = parse_operation(operation)
         if not op.needs_image_output:
             raise refusal(texts.COUNT_NOT_IMAGES)
@@ -428,7 +428,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
     @app_commands.describe(operation="The command to turn off")
     @app_commands.choices(operation=OPERATION_CHOICES)
     async def disable(self, interaction: discord.Interaction[ImageBot], operation: str) -> None:
-        """Turn a command off in this server; members are told it is off."""
+        """Turn a command off in this server."""
         await self._switch(interaction, parse_operation(operation), enabled=False)
 
     async def _switch(self, interaction: discord.Interaction[ImageBot], op: Operation, *, enabled: bool) -> None:
@@ -461,14 +461,14 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
 
     @channels.command(name="add")
     @app_commands.describe(
-        channel="A channel where the bot may be used (its threads and forum posts count too)",
-        operation="The command this is for (default: all commands)",
+        channel="The channel (its threads and forum posts count too)",
+        operation="The command (default: all commands)",
     )
     @app_commands.choices(operation=RESET_CHOICES)
     async def channels_add(
         self, interaction: discord.Interaction[ImageBot], channel: ChannelOption, operation: str = "all"
     ) -> None:
-        """Let the image commands (or one of them) work in this channel; unlisted channels are refused."""
+        """Let the image commands (or one) work in a channel."""
         assert interaction.guild_id is not None
         channel = listable(channel)
         scope = parse_scope(operation)
@@ -487,13 +487,13 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
     @channels.command(name="remove")
     @app_commands.describe(
         channel="The channel to take off the lists",
-        operation="Only from this command's list (default: from every list it is on)",
+        operation="Only this command's list (default: every list)",
     )
     @app_commands.choices(operation=RESET_CHOICES)
     async def channels_remove(
         self, interaction: discord.Interaction[ImageBot], channel: ChannelOption, operation: str | None = None
     ) -> None:
-        """Take a channel off the lists of where the image commands work."""
+        """Take a channel off the lists."""
         assert interaction.guild_id is not None
         channel = listable(channel)
         scopes = SCOPES if operation is None else (parse_scope(operation),)
@@ -514,10 +514,10 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
         await self._reply(interaction, channels_embed(await channel_lists(self.bot, interaction.guild_id)))
 
     @channels.command(name="clear")
-    @app_commands.describe(operation="Only this command's list, or the one for all commands (default: every list)")
+    @app_commands.describe(operation="Only this list (default: every list)")
     @app_commands.choices(operation=RESET_CHOICES)
     async def channels_clear(self, interaction: discord.Interaction[ImageBot], operation: str | None = None) -> None:
-        """Empty the channel lists (or one of them): with none left, the commands work everywhere."""
+        """Empty the channel lists: commands then work everywhere."""
         assert interaction.guild_id is not None
         scopes = SCOPES if operation is None else (parse_scope(operation),)
         old, _new = await self.bot.store.channels.clear(
@@ -534,10 +534,10 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
     # -- spoilers -------------------------------------------------------------------------------
 
     @app_commands.command(name="spoilers")
-    @app_commands.describe(mode="When image results are posted hidden behind a spoiler")
+    @app_commands.describe(mode="When results are hidden behind a spoiler")
     @app_commands.choices(mode=SPOILER_CHOICES)
     async def spoilers(self, interaction: discord.Interaction[ImageBot], mode: str) -> None:
-        """Choose when image results are spoilered (a member's own spoiler option always wins)."""
+        """When image results are posted as spoilers."""
         assert interaction.guild_id is not None
         try:
             chosen = SpoilerMode(mode)
@@ -608,7 +608,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
     @app_commands.describe(operation="The command to reset, or all of them")
     @app_commands.choices(operation=RESET_CHOICES)
     async def reset(self, interaction: discord.Interaction[ImageBot], operation: str) -> None:
-        """Put a command's settings (or all of them) back to the defaults."""
+        """Put a command's settings (or all) back to the defaults."""
         assert interaction.guild_id is not None
         operations = tuple(Operation) if operation == "all" else (parse_operation(operation),)
         record = self.bot.store.config_history.recorder(
@@ -625,7 +625,7 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
 
     @app_commands.command(name="history")
     async def history(self, interaction: discord.Interaction[ImageBot]) -> None:
-        """Show the last 20 changes to this server's settings: who, when, what."""
+        """The last 20 changes to this server's settings."""
         assert interaction.guild_id is not None
         entries = await self.bot.store.config_history.recent(interaction.guild_id, HISTORY_LIMIT)
         embed = discord.Embed(title=words.HISTORY_TITLE.text, colour=INFO_COLOUR)
