@@ -32,19 +32,18 @@ SubmitHandler = Callable[[discord.Interaction[Any], dict[str, str]], Awaitable[N
 class PromptForm(discord.ui.Modal):
     """An edit-prompt form; its answer is read by `submitted_prompt` in the route's handler."""
 
-    #: Label and placeholder are set per form, in the member's language (`__init__`).
-    prompt: discord.ui.TextInput[PromptForm] = discord.ui.TextInput(
-        label=ui.PROMPT_LABEL.source,
-        style=discord.TextStyle.paragraph,
-        min_length=1,
-        max_length=MAX_PROMPT_LENGTH,
-        custom_id=PROMPT_FIELD,
-    )
-
     def __init__(self, *, title: str, custom_id: str) -> None:
         super().__init__(title=title, custom_id=custom_id, timeout=None)
-        self.prompt.label = ui.PROMPT_LABEL.text
-        self.prompt.placeholder = ui.PROMPT_PLACEHOLDER.text
+        # Made per form, not as a class attribute, so its label and hint are in the member's language.
+        self.prompt: discord.ui.TextInput[PromptForm] = discord.ui.TextInput(
+            label=ui.PROMPT_LABEL.text,
+            style=discord.TextStyle.paragraph,
+            placeholder=ui.PROMPT_PLACEHOLDER.text,
+            min_length=1,
+            max_length=MAX_PROMPT_LENGTH,
+            custom_id=PROMPT_FIELD,
+        )
+        self.add_item(self.prompt)
         # Finished before it is sent, so discord.py does not keep it: submissions go to the routes instead.
         self.stop()
 

@@ -129,7 +129,7 @@ async def loaded_tree() -> app_commands.CommandTree[Any]:
 
     from pydantic import SecretStr
 
-    from bot.core import ImageBot
+    from bot.core import DEFAULT_EXTENSIONS, ImageBot
     from bot.services import Services
     from bot.settings import Settings
 
@@ -137,7 +137,7 @@ async def loaded_tree() -> app_commands.CommandTree[Any]:
     settings = Settings(discord_token=offline, openrouter_api_key=offline, _env_file=None)  # type: ignore[call-arg]
     services = cast(Services, _NoServices())
     bot = ImageBot(settings, services, sync_commands=False)
-    for extension in bot._extensions:
+    for extension in DEFAULT_EXTENSIONS:
         await bot.load_extension(extension)
     return bot.tree
 
