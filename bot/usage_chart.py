@@ -14,6 +14,7 @@ from datetime import date
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.i18n import DEFAULT_LOCALE, month_day
 from bot.operations import Operation
 
 __all__ = ["OPERATION_COLOURS", "render_daily_spend"]
@@ -29,6 +30,16 @@ OPERATION_COLOURS: dict[Operation, tuple[int, int, int]] = {
     Operation.DESCRIBE: (254, 231, 92),
 }
 LEFT, RIGHT, TOP, BOTTOM = 78, 20, 64, 48
+
+
+#: Locales whose words the chart's font can draw (Pillow's built-in font has Latin letters only); a
+#: member of any other locale gets the chart's own few words (title, legend, dates) in English.
+DRAWABLE_LOCALES = frozenset({DEFAULT_LOCALE, "en-GB", "de", "fr", "es-ES", "pt-BR"})
+
+
+def chart_locale(locale: str) -> str:
+    """The locale the chart is drawn in for a member of `locale`."""
+    return locale if locale in DRAWABLE_LOCALES else DEFAULT_LOCALE
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -98,7 +109,7 @@ def render_daily_spend(
             draw.rectangle([(x0, y_top), (x0 + bar, max(y_bottom - 1, y_top))], fill=OPERATION_COLOURS[operation])
             base += value
         if index % 5 == 0 or index == len(days) - 1:
-            label = day.strftime("%b %d")
+            label = month_day(day)
             width = draw.textlength(label, font=font)
             draw.text((x0 + bar / 2 - width / 2, HEIGHT - BOTTOM + 8), label, fill=MUTED, font=font)
     return _png(image)

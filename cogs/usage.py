@@ -47,7 +47,7 @@ from bot.budgets import (
     utc_day,
 )
 from bot.errors import UserFacingError, refusal
-from bot.i18n import DEFAULT_LOCALE, decimal, using
+from bot.i18n import DEFAULT_LOCALE, current, decimal, using
 from bot.messages import config as texts
 from bot.messages import usage as words
 from bot.openrouter import OpenRouterError
@@ -55,7 +55,7 @@ from bot.operations import Operation
 from bot.rendering import RESULT_COLOUR, shorten
 from bot.storage.quotas import UNLIMITED, ImageQuota, RecordQuotaChange, RoleQuota, Unlimited, UsdQuota
 from bot.storage.usage import Budget, RecordBudgetChange, Spend
-from bot.usage_chart import render_daily_spend
+from bot.usage_chart import chart_locale, render_daily_spend
 from bot.workers import run_cpu
 
 if TYPE_CHECKING:
@@ -331,7 +331,8 @@ class Usage(commands.Cog):
             embed.add_field(name=words.KEY_FIELD.text, value=await self._key_text(), inline=False)
         days = [today - timedelta(days=CHART_DAYS - 1 - index) for index in range(CHART_DAYS)]
         daily = await ledger.daily_by_operation(guild_id, since=days[0])
-        chart = await run_cpu(render_daily_spend, days, daily, title=words.CHART_TITLE.text)
+        with using(chart_locale(current())):  # the chart's font draws Latin letters only
+            chart = await run_cpu(render_daily_spend, days, daily, title=words.CHART_TITLE.text)
         embed.set_image(url="attachment://usage.png")
         embed.set_footer(text=words.SERVER_FOOTER.text)
         await interaction.followup.send(embed=embed, file=discord.File(io.BytesIO(chart), filename="usage.png"))

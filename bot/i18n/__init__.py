@@ -41,7 +41,7 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
 from babel.numbers import format_currency, format_decimal
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "gettext",
     "language_name",
     "money",
+    "month_day",
     "ngettext",
     "pgettext",
     "resolve",
@@ -233,6 +234,11 @@ def language_name(locale: object) -> str:
         return Locale.parse(code, sep="-").get_display_name("en") or "English"
     except (ValueError, TypeError, LookupError):
         return "English"
+
+
+def month_day(value: date) -> str:
+    """A day as a chart's axis names it, in the current locale ("Dec 1", "1. Dez.", "12月1日")."""
+    return format_skeleton("MMMd", value, locale=babel_locale(current()))
 
 
 def date_time(value: datetime) -> str:
