@@ -249,19 +249,27 @@ def test_a_catalog_without_its_mo_is_compiled_in_memory(tmp_path: Path, monkeypa
 
 async def test_the_sync_hash_changes_with_a_translation(monkeypatch: pytest.MonkeyPatch) -> None:
     import gettext
+    import io
+
+    from babel.messages.mofile import write_mo
 
     import bot.i18n.commands
     from bot.command_sync import command_schema_hash
 
     tree = await loaded_tree()
     await tree.set_translator(CommandTranslator())
-
-    class Renamed(gettext.NullTranslations):
-        def pgettext(self, context: str, message: str) -> str:
-            return "bild" if (context, message) == ("command_name", "imagine") else message
-
     holder = type("Holder", (), {"tree": tree})()
     before = await command_schema_hash(holder)  # type: ignore[arg-type]
-    monkeypatch.setattr(bot.i18n.commands, "catalog", lambda locale: Renamed())
+
+    german = shipped_catalog("de")
+    _entry(german, "imagine", "command_name").string = "bild-malen"
+    compiled = io.BytesIO()
+    write_mo(compiled, german)
+    compiled.seek(0)
+    changed = gettext.GNUTranslations(compiled)
+    real = bot.i18n.commands.catalog
+    monkeypatch.setattr(bot.i18n.commands, "catalog", lambda locale: changed if locale == "de" else real(locale))
     after = await command_schema_hash(holder)  # type: ignore[arg-type]
     assert before != after, "a changed translation must be synced"
+    monkeypatch.setattr(bot.i18n.commands, "catalog", real)
+    assert await command_schema_hash(holder) == before  # type: ignore[arg-type]

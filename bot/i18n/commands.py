@@ -100,14 +100,26 @@ class CommandTranslator(app_commands.Translator):
         if code not in SHIPPED:
             return None
         kind = context_name(context)
-        translated = catalog(code).pgettext(kind, string.message)
-        if translated == string.message:
-            return None
+        translations = catalog(code)
+        if not _has_entry(translations, kind, string.message):
+            return None  # not translated: Discord shows the English text
+        translated = translations.pgettext(kind, string.message)
         problem = name_problem(kind, translated)
         if problem is not None:
             log.warning("left out the %s %s of %r: %s", code, kind, string.message, problem)
             return None
         return translated
+
+
+def _has_entry(translations: object, context: str, message: str) -> bool:
+    r"""Whether a compiled catalog translates `message` in `context`.
+
+    A translation may equal the English ("prompt" is "prompt" in French too) and is still synced as
+    French. `gettext` has no public way to ask; a `GNUTranslations` keeps its entries in `_catalog`,
+    keyed `context + "" + message` for a message with a context, as its own `pgettext` looks them up.
+    """
+    entries = getattr(translations, "_catalog", None)
+    return isinstance(entries, dict) and f"{context}\x04{message}" in entries
 
 
 class _Recorder(app_commands.Translator):
