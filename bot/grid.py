@@ -26,6 +26,7 @@ from typing import Any
 
 import discord
 
+from bot.i18n import decimal
 from bot.messages import grid as texts
 from bot.rendering import RESULT_COLOUR, escape_member_text, format_cost, shorten
 
@@ -93,7 +94,7 @@ def grid_text(text: GridText) -> str:
     """The Markdown of the text display, within `MAX_TEXT_DISPLAY`; the prompt gets what is left."""
     first = [texts.GRID_DETAILS.format(model=escape_member_text(text.model, 200), count=text.count)]
     if text.elapsed_s is not None:
-        first.append(texts.GRID_TIME.format(time=f"{text.elapsed_s:.1f}"))
+        first.append(texts.GRID_TIME.format(time=decimal(text.elapsed_s, 1)))
     details = [" · ".join(first)]
     facts = []
     if text.shape:
@@ -102,7 +103,7 @@ def grid_text(text: GridText) -> str:
         facts.append(texts.GRID_SEEDS.format(first=text.seed, last=text.seed + text.seed_calls - 1))
     elif text.seed is not None:
         facts.append(texts.GRID_SEED.format(seed=text.seed))
-    facts.append(texts.GRID_COST.format(cost=format_cost(text.cost), count=text.count))
+    facts.append(texts.GRID_COST.format(text.count, cost=format_cost(text.cost)))
     details.append(" · ".join(facts))
     details += [f"**{shorten(name, 100)}** {shorten(value, 1024)}" for name, value in text.extra_fields]
     if text.notes:

@@ -42,8 +42,8 @@ from bot.i18n import speak_to
 from bot.jobs import InputLoader, Job, JobInputs
 from bot.jobs.image_job import run_image_job
 from bot.jobs.planning import DEFAULT_RESOLUTION, MAX_SEED, NOTHING_ASKED, Asked, next_resolution, plan_for
-from bot.messages import grid as grid_texts
 from bot.messages import Msg, in_english, ui
+from bot.messages import grid as grid_texts
 from bot.messages import results as texts
 from bot.messages.commands import UNEXPECTED
 from bot.operations import Operation
@@ -75,7 +75,7 @@ EDIT_RESULT_FORM = r"job-edit:(?P<id>[0-9]+)(?::[0-9]+)?"
 #: The prompt form of "Edit <n>" on a grid: the job id and the image's number.
 EDIT_IMAGE_FORM = r"job-edit-image:(?P<id>[0-9]+):(?P<index>[0-9]{1,2})"
 #: Per-image actions, and how each one's button looks (label template, emoji, style).
-IMAGE_BUTTONS: dict[str, tuple[str, str | None, discord.ButtonStyle]] = {
+IMAGE_BUTTONS: dict[str, tuple[Msg, str | None, discord.ButtonStyle]] = {
     "upscale": (grid_texts.BUTTON_UPSCALE, None, discord.ButtonStyle.primary),
     "vary": (grid_texts.BUTTON_VARY, None, discord.ButtonStyle.secondary),
     "edit": (grid_texts.BUTTON_EDIT, "✏️", discord.ButtonStyle.secondary),
@@ -188,7 +188,7 @@ def single_result_view(job_id: int, operation: Operation) -> discord.ui.View:
         view.add_item(JobButton(action, job_id))
     if operation.needs_image_output:
         for action, label in (("upscale", grid_texts.TITLE_UPSCALE), ("vary", grid_texts.TITLE_VARY)):
-            button = ImageButton(action, job_id, 1, label=label)
+            button = ImageButton(action, job_id, 1, label=label.text)
             button.row = 1
             view.add_item(button)
     return view
@@ -402,7 +402,7 @@ async def _from_image(interaction: discord.Interaction[ImageBot], job_id: int, i
     # Upscale keeps the image's own seed (the same picture, larger); Vary lets the plan pick a new one.
     asked = Asked(count=1, seed=_image_seed(bot, record, index) if action == "upscale" else None,
                   resolution=resolution, quality=spec.request.quality)
-    title = grid_texts.TITLE_UPSCALE if action == "upscale" else grid_texts.TITLE_VARY
+    title = (grid_texts.TITLE_UPSCALE if action == "upscale" else grid_texts.TITLE_VARY).text
     await _run_from(interaction, record, spec.operation, request, config, asked, load=load, title=title,
                     image_index=index, action=action)
 

@@ -223,9 +223,9 @@ def shown_grid_text(record: JobRecord, count: int, *, shown_by: str) -> GridText
         title=spec.operation.label, prompt=spec.prompt, model=spec.model, shape=_format_label(record),
         seed=spec.request.seed, cost=record.cost, elapsed_s=None, count=count, requester="", shown_by=shown_by,
         extra_fields=[
-            (grid_texts.SHOWN_ASKED_BY_FIELD,
+            (grid_texts.SHOWN_ASKED_BY_FIELD.text,
              grid_texts.SHOWN_ASKED_BY.format(member_id=spec.member_id, timestamp=int(record.created_at.timestamp()))),
-            (grid_texts.SHOWN_ORIGINAL_FIELD,
+            (grid_texts.SHOWN_ORIGINAL_FIELD.text,
              grid_texts.SHOWN_ORIGINAL_LINKED.format(job_id=record.id, link=link) if link
              else grid_texts.SHOWN_ORIGINAL.format(job_id=record.id)),
         ],

@@ -89,7 +89,7 @@ async def run_image_job(
         images = result.images
         more_notes = [*notes, *job.inputs.notes]
         if len(images) > MAX_GALLERY_ITEMS:  # a chat model may answer with more than one message can show
-            more_notes.append(grid_texts.IMAGES_LEFT_OUT.format(left=len(images) - MAX_GALLERY_ITEMS,
+            more_notes.append(grid_texts.IMAGES_LEFT_OUT.format(len(images) - MAX_GALLERY_ITEMS,
                                                                 shown=MAX_GALLERY_ITEMS))
             images = images[:MAX_GALLERY_ITEMS]
         files = await prepare_result_files(

@@ -7,7 +7,8 @@ values put into it come in already escaped (`escape_member_text`) or as code spa
 
 from __future__ import annotations
 
-from bot.messages import Text
+from bot.messages import Msg, Plural, Text
+from bot.messages.ui import DROPPED_IMAGES
 
 __all__ = [
     "ALT_TEXT",
@@ -19,8 +20,6 @@ __all__ = [
     "BUTTON_VARY",
     "CANNOT_TAKE_REFERENCE",
     "CHANNEL_IMAGE_TITLE",
-    "DROPPED_MANY",
-    "DROPPED_ONE",
     "FROM_IMAGE",
     "FROM_IMAGE_LINKED",
     "GRID_COST",
@@ -55,68 +54,62 @@ __all__ = [
 # -- the result text (a text display under the gallery) -------------------------------------------
 
 #: `title`: the result's title (Imagine, Edit, Re-roll, ...); `prompt`: escaped and shortened.
-GRID_HEADING = "### {title}\n{prompt}"
+GRID_HEADING = Msg("### {title}\n{prompt}")
 #: `model`: escaped model id; `count`: images shown.
-GRID_DETAILS = "**Model** {model} · **Images** {count}"
+GRID_DETAILS = Msg("**Model** {model} · **Images** {count}")
 #: `time`: seconds with one decimal.
-GRID_TIME = "**Time** {time} s"
-GRID_SHAPE = "**Shape** {shape}"
-GRID_SEED = "**Seed** `{seed}`"
+GRID_TIME = Msg("**Time** {time} s")
+GRID_SHAPE = Msg("**Shape** {shape}")
+GRID_SEED = Msg("**Seed** `{seed}`")
 #: Images made one call each (or a few per call): each call had the next seed, `first` to `last`.
-GRID_SEEDS = "**Seeds** `{first}` to `{last}` (one per call)"
+GRID_SEEDS = Msg("**Seeds** `{first}` to `{last}` (one per call)")
 #: `cost`: the total of every call (`format_cost`), `count`: images.
-GRID_COST = "**Cost** {cost} in all for {count} images"
-GRID_NOTES = "**Note** {notes}"
+GRID_COST = Plural("**Cost** {cost} in all for {count} image", "**Cost** {cost} in all for {count} images")
+GRID_NOTES = Msg("**Note** {notes}")
 #: Subtext (`-#`): who asked. `name` is escaped.
-GRID_REQUESTED_BY = "-# Requested by {name}"
+GRID_REQUESTED_BY = Msg("-# Requested by {name}")
 #: Subtext of a grid posted again by `/show`: who showed it (escaped).
-GRID_SHOWN_BY = "-# Shown again by {name}"
+GRID_SHOWN_BY = Msg("-# Shown again by {name}")
 #: Alt text of each gallery image: `number` (1-based) and the prompt (shortened to fit 1024 characters).
-ALT_TEXT = "Image {number}: {prompt}"
+ALT_TEXT = Msg("Image {number}: {prompt}")
 #: Title of each further embed of a grid posted in the channel without Components V2 (one per image).
 CHANNEL_IMAGE_TITLE = "Image {number}"
-#: The model's answer listed more images than one answer may carry (`count` left out: 1, or more).
-DROPPED_ONE = (
-    "The model's answer listed 1 more image that I left out (over the limit per answer, or at an address "
-    "I don't fetch from)."
-)
-DROPPED_MANY = (
-    "The model's answer listed {count} more images that I left out (over the limit per answer, or at an address "
-    "I don't fetch from)."
-)
 #: `left`: how many images did not fit one message's gallery.
-IMAGES_LEFT_OUT = "{left} more image(s) were made than one message can show; only the first {shown} are shown."
+IMAGES_LEFT_OUT = Plural(
+    "{count} more image was made than one message can show; only the first {shown} are shown.",
+    "{count} more images were made than one message can show; only the first {shown} are shown.",
+)
 
 # -- the buttons (labels carry the image number) ----------------------------------------------------
 
-BUTTON_UPSCALE = "U{number}"
-BUTTON_VARY = "V{number}"
-BUTTON_EDIT = "Edit {number}"
-BUTTON_DESCRIBE = "Describe {number}"
-BUTTON_REROLL = "Re-roll"
-BUTTON_DELETE = "Delete"
-TITLE_UPSCALE = "Upscale"
-TITLE_VARY = "Vary"
-TITLE_EDIT = "Edit"
-TITLE_DESCRIBE = "Description"
+BUTTON_UPSCALE = Msg("U{number}")
+BUTTON_VARY = Msg("V{number}")
+BUTTON_EDIT = Msg("Edit {number}")
+BUTTON_DESCRIBE = Msg("Describe {number}")
+BUTTON_REROLL = Msg("Re-roll")
+BUTTON_DELETE = Msg("Delete")
+TITLE_UPSCALE = Msg("Upscale")
+TITLE_VARY = Msg("Vary")
+TITLE_EDIT = Msg("Edit")
+TITLE_DESCRIBE = Msg("Description")
 
 # -- results made from one image ------------------------------------------------------------------
 
 #: The "From" value of an Upscale or Vary: `number` of the image, `job_id` of the grid, `link` to it.
-FROM_IMAGE = "image {number} of job #{job_id}"
-FROM_IMAGE_LINKED = "image {number} of [job #{job_id}]({link})"
+FROM_IMAGE = Msg("image {number} of job #{job_id}")
+FROM_IMAGE_LINKED = Msg("image {number} of [job #{job_id}]({link})")
 #: A note on an Upscale: `resolution` is the tier asked for.
-UPSCALED_TO = "Upscaled to {resolution}."
+UPSCALED_TO = Msg("Upscaled to {resolution}.")
 
 #: `/show` of a grid: who asked and when (`member_id`, `timestamp`: Unix seconds), and the original.
-SHOWN_ASKED_BY_FIELD = "Asked by"
-SHOWN_ASKED_BY = "<@{member_id}> · <t:{timestamp}:R>"
-SHOWN_ORIGINAL_FIELD = "Original"
-SHOWN_ORIGINAL = "job #{job_id}"
-SHOWN_ORIGINAL_LINKED = "[job #{job_id}]({link})"
+SHOWN_ASKED_BY_FIELD = Msg("Asked by")
+SHOWN_ASKED_BY = Msg("<@{member_id}> · <t:{timestamp}:R>")
+SHOWN_ORIGINAL_FIELD = Msg("Original")
+SHOWN_ORIGINAL = Msg("job #{job_id}")
+SHOWN_ORIGINAL_LINKED = Msg("[job #{job_id}]({link})")
 
 #: `/jobs`: what a job made from one image of another is. `action` is Upscale or Vary.
-JOBS_DERIVED = "{action} of image {number} of job #{job_id}"
+JOBS_DERIVED = Msg("{action} of image {number} of job #{job_id}")
 
 NO_HIGHER_RESOLUTION = Text(
     "Already the largest",
@@ -136,11 +129,12 @@ NOTHING_TO_UPSCALE = Text("Nothing to upscale", "Upscale and Vary work on image 
 
 
 def dropped(count: int) -> str:
-    """The note on images the model's answer listed but the bot left out."""
-    return DROPPED_ONE if count == 1 else DROPPED_MANY.format(count=count)
+    """The note on images the model's answer listed but the bot left out (the same words as under one image)."""
+    return DROPPED_IMAGES.format(count)
 
 
 def derived_label(action: str, number: int, job_id: int) -> str:
     """`/jobs`' words for a job made from one image of another ("Upscale of image 2 of job #12")."""
     names = {"upscale": TITLE_UPSCALE, "vary": TITLE_VARY, "edit": TITLE_EDIT, "describe": TITLE_DESCRIBE}
-    return JOBS_DERIVED.format(action=names.get(action, action), number=number, job_id=job_id)
+    name = names.get(action)
+    return JOBS_DERIVED.format(action=name.text if name is not None else action, number=number, job_id=job_id)
