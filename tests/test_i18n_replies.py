@@ -313,3 +313,18 @@ async def test_the_cancel_button_and_its_answers_speak_the_clicking_members_lang
         fake_openrouter.hold.set()
         await bot.jobs.drain(5)
         await harness.stop()
+
+
+async def test_a_grid_and_its_buttons_speak_the_members_language(harness: BotHarness, pseudo_german: None) -> None:
+    """A result of several images (Components V2: text displays, per-image buttons) bypasses no catalog."""
+    from tests.test_jobs_kit import imagine
+
+    with harness.payloads.speaking("de"):
+        grid = (await imagine(harness, "four foxes in snow", count=4, seed=77)).last
+    assert grid.components_v2
+    outside = _outside_marks(grid.text)
+    assert not _leaks(outside), f"English outside the catalogs: {_leaks(outside)}\n{grid.text}"
+    for word in ("Model", "Cost", "Seed", "Requested by"):
+        assert word not in outside, f"{word!r} bypasses the catalogs:\n{grid.text}"
+    assert grid.labels and all(label.startswith("«") for label in grid.labels.values()), grid.labels
+    assert all(item["description"].startswith("«Image") for item in grid.gallery), "alt texts are translated"

@@ -7,8 +7,7 @@ values put into it come in already escaped (`escape_member_text`) or as code spa
 
 from __future__ import annotations
 
-from bot.messages import Msg, Plural, Text
-from bot.messages.ui import DROPPED_IMAGES
+from bot.messages import Msg, Plural, Text, ui
 
 __all__ = [
     "ALT_TEXT",
@@ -130,7 +129,7 @@ NOTHING_TO_UPSCALE = Text("Nothing to upscale", "Upscale and Vary work on image 
 
 def dropped(count: int) -> str:
     """The note on images the model's answer listed but the bot left out (the same words as under one image)."""
-    return DROPPED_IMAGES.format(count)
+    return ui.DROPPED_IMAGES.format(count)
 
 
 def derived_label(action: str, number: int, job_id: int) -> str:
