@@ -337,10 +337,12 @@ def _format_mib(size: int, *, round_up: bool = False) -> str:
 class NoImageFound(UserFacingError):
     """A context menu was used on a message that shows no image."""
 
-    title = texts.NO_IMAGE_FOUND.title
+    title = texts.NO_IMAGE_TO_EDIT.title
 
     def __init__(self, action: str, command: str) -> None:
-        super().__init__(texts.NO_IMAGE_FOUND.format(action=action, command=command))
+        """`command`: the menu's command (`edit`, `describe`), whose whole text is said; `action` is kept for logs."""
+        super().__init__(texts.no_image_found(command))
+        self.action = action
 
 
 def require_images(message: discord.Message, *, action: str, command: str) -> list[ImageSource]:

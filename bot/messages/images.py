@@ -30,7 +30,8 @@ __all__ = [
     "IMAGE_REFUSED_TITLE",
     "MESSAGE_GONE",
     "NOT_AN_IMAGE",
-    "NO_IMAGE_FOUND",
+    "NO_IMAGE_TO_DESCRIBE",
+    "NO_IMAGE_TO_EDIT",
     "PIXEL_LIMIT",
     "TOO_LARGE",
     "TOO_LARGE_UNKNOWN_SIZE",
@@ -39,6 +40,7 @@ __all__ = [
     "TOO_MANY_PIXELS",
     "TOO_MANY_PIXELS_SIZED",
     "UNSUPPORTED_FORMAT",
+    "no_image_found",
     "too_many_images",
 ]
 
@@ -116,12 +118,22 @@ FETCH_TOO_LARGE = Msg("it is too large")
 
 # -- images a command or button needs -------------------------------------------------------------
 
-#: `action`: what the menu does ("edit"); `command`: the command that takes an upload instead.
-NO_IMAGE_FOUND = Text(
+#: A message menu used on a message without an image: one whole text per menu (`no_image_found`).
+NO_IMAGE_TO_EDIT = Text(
     "No image here",
-    "That message has no image to {action}. Use it on a message with an image attached or "
-    "embedded, or upload one with `/{command}`.",
+    "That message has no image to edit. Use it on a message with an image attached or embedded, or upload "
+    "one with `/edit`.",
 )
+NO_IMAGE_TO_DESCRIBE = Text(
+    NO_IMAGE_TO_EDIT.title,
+    "That message has no image to describe. Use it on a message with an image attached or embedded, or "
+    "upload one with `/describe`.",
+)
+
+
+def no_image_found(command: str) -> str:
+    """The refusal of the message menu of `command` ("edit" or "describe") on a message without an image."""
+    return (NO_IMAGE_TO_DESCRIBE if command == "describe" else NO_IMAGE_TO_EDIT).format()
 MESSAGE_GONE = Text(
     "Message gone",
     "I can no longer find the message you chose (it was deleted, or I can't read that channel). "
