@@ -4,7 +4,9 @@ The scan reads the source of `bot/` and `cogs/` (outside the home) with `ast` an
 inline where an error's text is made: a string with a letter in it passed to a `UserFacingError`,
 `ImageRejected` or `FetchError` class (or a subclass), to `refusal` or to `error_embed`, or written
 anywhere in the body of such a class (its `title`, its `super().__init__(...)`). Docstrings and the
-`reason` keys (stable machine keys for logs) are not texts.
+`reason` keys (stable machine keys for logs) are not texts. A second scan refuses words written inline
+as an embed's title, field or footer, a button's or form's label, or a message's content: those are
+translated from the catalogs too (`bot.i18n`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import importlib
 import inspect
 import itertools
 import pkgutil
+import re
 import string
 import types
 import typing
@@ -164,6 +167,49 @@ def test_the_scan_catches_inline_texts() -> None:
         "class Busy writes ' waiting'",
         "class Busy writes 'Busy'",
     ]
+
+
+#: Calls that put words on a member's screen, and the keywords that hold the words.
+UI_SINKS = {
+    "Embed": {"title", "description"}, "add_field": {"name", "value"}, "insert_field_at": {"name", "value"},
+    "set_footer": {"text"}, "Button": {"label"}, "TextInput": {"label", "placeholder"},
+    "send_message": {"content"}, "edit_original_response": {"content"}, "send": {"content"},
+}
+#: Discord markup whose letters are not words: timestamps (`<t:...:R>`).
+_MARKUP = re.compile(r"<t:|:[tTdDfFR]>")
+
+
+def _ui_inline_texts(path: str, module: ast.Module) -> list[str]:
+    found = []
+    for node in ast.walk(module):
+        if isinstance(node, ast.Call) and _name(node.func) in UI_SINKS:
+            for keyword in node.keywords:
+                if keyword.arg in UI_SINKS[_name(node.func) or ""]:
+                    found += [
+                        f"{path}:{word.lineno}: {_name(node.func)}({keyword.arg}=...) is given {word.value!r}"
+                        for word in _words(keyword.value) if any(char.isalpha() for char in _MARKUP.sub("", word.value))
+                    ]
+    return found
+
+
+def test_no_label_title_or_field_is_written_inline() -> None:
+    """Embed titles, field names and values, footers, button and form labels come from bot/messages too.
+
+    (The catalogs can only translate what is there; `tests/test_i18n_replies.py` checks the replies
+    themselves with a pseudo-translation.)
+    """
+    found = [line for path, module in _sources().items() for line in _ui_inline_texts(path, module)]
+    assert not found, "member-facing texts belong in bot/messages:\n" + "\n".join(found)
+
+
+def test_the_ui_scan_catches_inline_labels() -> None:
+    module = ast.parse(
+        "embed = discord.Embed(title='Status')\n"
+        "embed.add_field(name=texts.X.text, value=f'<t:{when}:R> · {x}')\n"
+        "discord.ui.Button(label=f'Cancel {n}')\n"
+    )
+    found = [line.split(": ", 1)[1] for line in _ui_inline_texts("x.py", module)]
+    assert found == ["Embed(title=...) is given 'Status'", "Button(label=...) is given 'Cancel '"]
 
 
 @pytest.mark.parametrize("path", NO_WORDS)
