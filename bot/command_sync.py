@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.i18n import remember_command_ids
+
 if TYPE_CHECKING:
     from bot.core import ImageBot
 
@@ -55,9 +57,23 @@ async def sync_commands_if_changed(bot: ImageBot, dev_guild_id: int | None) -> l
         digest = await command_schema_hash(bot, target)
         if await bot.store.state.get(key) == digest:
             log.info("commands unchanged since the last sync (%s); not syncing", name)
+            if target is None:
+                await _look_up_ids(bot)
             continue
         commands = await bot.tree.sync(guild=target)
+        if target is None:
+            remember_command_ids({command.name: command.id for command in commands})
         await bot.store.state.set(key, digest)
         log.info("synced %d commands (%s)", len(commands), name)
         synced.append(name)
     return synced
+
+
+async def _look_up_ids(bot: ImageBot) -> None:
+    """The global commands' ids without a sync (one cheap GET), so texts can mention the commands."""
+    try:
+        commands = await bot.tree.fetch_commands()
+    except discord.HTTPException:
+        log.warning("could not look up the commands' ids; texts name commands without mentions")
+        return
+    remember_command_ids({command.name: command.id for command in commands})

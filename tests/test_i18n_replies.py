@@ -347,3 +347,17 @@ async def test_a_grid_comes_in_the_members_language(harness: BotHarness, locale:
     assert grid.gallery[0]["description"].startswith(image_one.strip())
     assert requested.strip() in grid.text
     assert not _leaks(grid.text, locale), f"{locale}: English left: {_leaks(grid.text, locale)}"
+
+
+async def test_commands_named_in_a_translated_text_are_mentions_the_client_shows_in_its_language(
+    harness: BotHarness,
+) -> None:
+    """`/imagine` in backticks would not match the German command list; a mention shows the German name."""
+    (synced,) = harness.discord.matching("PUT", "/commands")
+    assert synced.json, "the harness synced the commands at start"
+    with harness.payloads.speaking("de"):
+        german = (await harness.run(harness.payloads.slash("jobs"))).last
+    with harness.payloads.speaking("en-US"):
+        english = (await harness.run(harness.payloads.slash("jobs"))).last
+    assert re.search(r"</imagine:\d+>", german.text) and "`/imagine`" not in german.text, german.text
+    assert "`/imagine`" in english.text and "</imagine:" not in english.text

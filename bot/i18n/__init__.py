@@ -33,6 +33,7 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -53,6 +54,7 @@ __all__ = [
     "babel_locale",
     "catalog",
     "channel_locale",
+    "command_mentions",
     "current",
     "date_time",
     "day",
@@ -63,6 +65,7 @@ __all__ = [
     "month_day",
     "ngettext",
     "pgettext",
+    "remember_command_ids",
     "resolve",
     "set_locale",
     "speak_to",
@@ -174,6 +177,37 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 def pgettext(context: str, message: str) -> str:
     """`message` in the current locale, for one `context` (a command's name is not a button's label)."""
     return catalog(current()).pgettext(context, message)
+
+
+# -- commands named in texts ------------------------------------------------------------------------
+
+#: Top-level command name -> its id, as Discord gave them at the last sync (or look-up) of global commands.
+_command_ids: dict[str, int] = {}
+#: A command named in a text the way `bot.messages` writes it: its path in backticks, no options.
+_COMMAND_IN_TEXT = re.compile(r"`/([a-z0-9_-]+(?: [a-z0-9_-]+){0,2})`")
+
+
+def remember_command_ids(ids: dict[str, int]) -> None:
+    """The ids of the synced top-level commands (`bot.command_sync`), so texts can mention them."""
+    _command_ids.clear()
+    _command_ids.update(ids)
+
+
+def command_mentions(text: str) -> str:
+    """`text` with each command named in backticks (`/config budget`) made a Discord command mention.
+
+    A mention (`</config budget:id>`) is shown by the member's client with the command's name in their
+    own language, and is clickable, where the English name in backticks would not match what their
+    command list shows. Used for texts in another language than English (there the name in backticks is
+    the name the client lists); a command whose id is not known yet, or written with options
+    (`/config enable operation:edit`), stays as written.
+    """
+    def mention(found: re.Match[str]) -> str:
+        path = found[1]
+        command_id = _command_ids.get(path.split(" ")[0])
+        return f"</{path}:{command_id}>" if command_id is not None else found[0]
+
+    return _COMMAND_IN_TEXT.sub(mention, text) if _command_ids else text
 
 
 # -- numbers, money, dates --------------------------------------------------------------------------

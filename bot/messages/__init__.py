@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.i18n import gettext, ngettext
+from bot.i18n import DEFAULT_LOCALE, command_mentions, current, gettext, ngettext
 
 __all__ = [
     "DEFAULT_TITLE", "Msg", "Plural", "Rendered", "Text", "in_english", "lower_first", "translated", "upper_first",
@@ -97,8 +97,14 @@ def in_english(value: object) -> str:
 
 
 def _render(template: str, source: str, values: dict[str, object]) -> str:
-    """`template` (the translation of `source`) filled with `values`, carrying the English when it differs."""
+    """`template` (the translation of `source`) filled with `values`, carrying the English when it differs.
+
+    In another language than English, commands named in the text become command mentions, which the
+    member's client shows under their localized names (`bot.i18n.command_mentions`).
+    """
     text = template.format(**values)
+    if current() != DEFAULT_LOCALE:
+        text = command_mentions(text)
     if template == source and not any(isinstance(value, Rendered) for value in values.values()):
         return text
     return Rendered(text, source.format(**{name: _english_value(value) for name, value in values.items()}))
@@ -151,7 +157,9 @@ class Msg:
     def text(self) -> str:
         """The text, translated (for a text without fields)."""
         translation = gettext(self.source)
-        return translation if translation == self.source else Rendered(translation, self.source)
+        if translation == self.source:
+            return translation
+        return Rendered(command_mentions(translation) if current() != DEFAULT_LOCALE else translation, self.source)
 
     def __str__(self) -> str:
         return self.text
