@@ -73,7 +73,7 @@ class Database:
             connection = await aiosqlite.connect(path, isolation_level=None, timeout=5.0)
             connection.row_factory = aiosqlite.Row
             await connection.execute("PRAGMA busy_timeout = 5000")
-            await connection.execute("PRAGMA journal_mode = WAL")
+            await _enable_wal(connection)
             await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute("PRAGMA foreign_keys = ON")
             database = cls(connection, path)
@@ -199,6 +199,33 @@ class Database:
         """The first row of a read query, if any."""
         async with self._connection.execute(sql, parameters) as cursor:
             return await cursor.fetchone()
+
+
+#: How long a new file's switch to WAL is retried while another opener holds it (shards starting together).
+WAL_SWITCH_WAIT_S = 5.0
+
+
+async def _enable_wal(connection: aiosqlite.Connection) -> None:
+    """Switch the file to WAL, waiting for another process that is switching or migrating it meanwhile.
+
+    The switch needs the file to itself, and SQLite answers "database is locked" at once instead of
+    calling the busy handler when it cannot have it (two shards opening a new file together hit this
+    about one time in ten), so the busy time-out does not cover it: retry with a short back-off instead.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAL_SWITCH_WAIT_S
+    delay = 0.005
+    while True:
+        try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+                raise
+            if loop.time() + delay > deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 def split_statements(sql: str) -> list[str]:
