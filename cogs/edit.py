@@ -239,7 +239,7 @@ class Edit(commands.Cog):
         def with_sources(embed: discord.Embed, job: Job) -> discord.Embed:
             return _with_sources(embed, job.inputs.images)
 
-        plan = plan_for(self.bot.catalog, request, asked, config)
+        plan = await plan_for(self.bot.catalog, request, asked, config)
         job = await run_image_job(
             self.bot, interaction, Operation.EDIT, plan.request, title=ui.EDIT_TITLE.text, spoiler=hide, load=load,
             per_call=plan.per_call, stream=plan.stream, notes=[*notes, *plan.notes], decorate=with_sources,

@@ -64,7 +64,7 @@ class Imagine(commands.Cog):
             providers=config.provider_filter,
         )
         asked = Asked(count=count, seed=seed, resolution=resolution, quality=quality)
-        plan = plan_for(self.bot.catalog, request, asked, config)
+        plan = await plan_for(self.bot.catalog, request, asked, config)
         await run_image_job(
             self.bot, interaction, Operation.IMAGINE, plan.request, title=ui.IMAGINE_TITLE.text, spoiler=hide,
             per_call=plan.per_call, stream=plan.stream, notes=plan.notes,

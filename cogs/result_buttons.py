@@ -522,7 +522,7 @@ async def _run_from(
     """
     bot = interaction.client
     hide = await spoiler_results(bot, interaction, asked=is_spoilered(parent.result_files))
-    plan = plan_for(bot.catalog, replace(request, seed=None), asked, config)
+    plan = await plan_for(bot.catalog, replace(request, seed=None), asked, config)
     inputs = 1 if image_index is not None else len(request.references)
     await run_image_job(
         bot, interaction, operation, plan.request, title=title, spoiler=hide, load=load,

@@ -114,6 +114,34 @@ async def test_an_endpoint_that_returns_fewer_images_is_topped_up(harness: BotHa
     assert len(harness.openrouter.image_requests()) == 2
 
 
+async def test_a_provider_that_rejects_several_images_gets_single_calls_instead(harness: BotHarness) -> None:
+    await use(harness, SEEDREAM)
+    harness.openrouter.image_endpoint(SEEDREAM).rejects_multiple = True  # the listing still says n up to 4
+    reply = (await imagine(harness, count=2, seed=10)).last
+    assert not reply.ephemeral and len(reply.files) == 2, "the job did not fail: two single calls made the images"
+    first, *later = harness.openrouter.image_requests()
+    assert first.json["n"] == 2, "planned from the listing: one call of two, which the provider refused"
+    assert len(later) == 2 and all("n" not in request.json for request in later)
+    assert sorted(request.json["seed"] for request in later) == [10, 11]
+
+
+async def test_the_plan_takes_the_smallest_count_among_the_endpoints_openrouter_may_pick(
+    harness: BotHarness,
+) -> None:
+    from tests.fake_openrouter import ImageEndpoint, enum_capability
+
+    single = ImageEndpoint("Fal", "fal", {"aspect_ratio": enum_capability("1:1", "16:9"), "seed": {"type": "boolean"},
+                                          "resolution": enum_capability("1K", "2K", "4K")},
+                           [{"billable": "output_image", "unit": "image", "cost_usd": 0.04}], rejects_multiple=True)
+    harness.openrouter.image_model(SEEDREAM).endpoints.insert(0, single)  # OpenRouter routes to it first
+    await use(harness, SEEDREAM)
+    reply = (await imagine(harness, count=2)).last
+    assert len(reply.files) == 2
+    sent = harness.openrouter.image_requests()
+    assert len(sent) == 2 and all("n" not in request.json for request in sent), "never asked one endpoint for two"
+    assert "makes 1 image per call" in reply.text
+
+
 async def test_more_images_than_the_server_allows_is_refused_before_anything_is_sent(harness: BotHarness) -> None:
     await use(harness, SEEDREAM)
     await admin(harness, "config count", operation="imagine", maximum=2)

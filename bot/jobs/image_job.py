@@ -14,6 +14,9 @@ sets when it loads: the job path does not import a cog.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -25,6 +28,7 @@ from bot.jobs.planning import MAX_SEED
 from bot.jobs.service import InputLoader, Job
 from bot.messages import grid as grid_texts
 from bot.messages import ui
+from bot.openrouter.errors import BadRequestError, ContentRefusedError
 from bot.openrouter.types import GeneratedImage, ImageInput, ImageResult
 from bot.operations import ImageFormat, Operation
 from bot.rendering import ResultFile, image_result_embed, prepare_result_files, result_uploads
@@ -33,7 +37,9 @@ from bot.requests import ImageRequest
 if TYPE_CHECKING:
     from bot.core import ImageBot
 
-__all__ = ["EmbedDecorator", "run_image_job", "shape_label"]
+__all__ = ["EmbedDecorator", "rejects_several", "run_image_job", "shape_label"]
+
+log = logging.getLogger(__name__)
 
 #: Adds what one entry point shows beside the common result (an edit's sources, say) to the embed.
 EmbedDecorator = Callable[[discord.Embed, Job], discord.Embed]
@@ -157,23 +163,49 @@ async def _deliver_grid(
 async def _make_images(
     bot: ImageBot, job: Job, request: ImageRequest, references: Sequence[ImageInput], *, per_call: int, stream: bool
 ) -> tuple[ImageResult, str | None]:
-    """`request.count` images in as few calls as the endpoint allows; a note when fewer could be made."""
+    """`request.count` images in as few calls as the endpoint allows; a note when fewer could be made.
+
+    Each call gets the next number among the job's calls, and sends the seed plus that number: the same
+    seed on every call of one grid would make the same image again. A provider that rejects `n > 1` (a
+    400, where OpenRouter routed to an endpoint that makes one image per call) has that call made again
+    as single-image calls, in parallel on the free slots, and every later call of the job is single.
+    """
     wanted = max(request.count, 1)
-    batches = _batches(wanted, max(per_call, 1))
+    numbers = itertools.count()
+    batches = [(next(numbers), size) for size in _batches(wanted, max(per_call, 1))]
     on_partial = _preview_to(job) if stream and len(batches) == 1 else None
+    singles_only = False
 
     async def call(number: int, size: int) -> ImageResult:
-        # Call `number` (0-based) of several sends the seed plus `number`: the same seed on every call of one
-        # grid would make the same image again, and seed, seed + 1, ... still reproduce the whole grid.
+        nonlocal singles_only
+        if size > 1 and singles_only:
+            return await as_singles(number, size)
         seed = None if request.seed is None else (request.seed + number) % (MAX_SEED + 1)
-        return await bot.openrouter.generate_image(
-            replace(request, count=size, seed=seed), references=references,
-            modalities=bot.catalog.modalities_for(request.model),
-            on_retry=job.on_retry, on_answer=job.record_answer, on_partial=on_partial, stream=on_partial is not None,
-        )
+        try:
+            return await bot.openrouter.generate_image(
+                replace(request, count=size, seed=seed), references=references,
+                modalities=bot.catalog.modalities_for(request.model),
+                on_retry=job.on_retry, on_answer=job.record_answer, on_partial=on_partial,
+                stream=on_partial is not None,
+            )
+        except BadRequestError as error:
+            if size <= 1 or not rejects_several(error):
+                raise
+            log.info("%s rejected n=%d (%s); making those images one per call", request.model, size, error)
+            singles_only = True
+            return await as_singles(number, size)
+
+    async def as_singles(number: int, size: int) -> ImageResult:
+        # The rejected call made nothing: its number (so its seed) goes to the first single.
+        singles = [(number, 1)] + [(next(numbers), 1) for _ in range(size - 1)]
+        made = await _in_lanes(bot, singles, call)
+        good = [result for result in made if isinstance(result, ImageResult)]
+        if not good:
+            raise next(result for result in made if isinstance(result, BaseException))
+        return _merged(good, [image for result in good for image in result.images])
 
     if len(batches) == 1:
-        single = await call(0, batches[0])
+        single = await call(*batches[0])
         if len(single.images) >= wanted:
             return single, None  # all it gave (a chat model may answer with more than asked): as before
         results: list[ImageResult | BaseException] = [single]
@@ -185,7 +217,8 @@ async def _make_images(
     images = [image for result in made for image in result.images][:wanted]
     if 0 < len(images) < wanted and per_call > 1:
         # The endpoint returned fewer than asked (some providers cap n silently): one more round for the rest.
-        extra = await _in_lanes(bot, _batches(wanted - len(images), per_call), call, first=len(batches))
+        more_calls = [(next(numbers), size) for size in _batches(wanted - len(images), per_call)]
+        extra = await _in_lanes(bot, more_calls, call)
         more = [result for result in extra if isinstance(result, ImageResult)]
         made += more
         images += [image for result in more for image in result.images][: wanted - len(images)]
@@ -196,23 +229,35 @@ async def _make_images(
     return merged, shortfall
 
 
-async def _in_lanes(
-    bot: ImageBot, batches: Sequence[int], call: Callable[[int, int], Awaitable[ImageResult]], *, first: int = 0
-) -> list[ImageResult | BaseException]:
-    """Run the calls on the job's slot plus any slots free now; results in batch order.
+#: What a provider's 400 says when it makes one image per call and was asked for more (`n`).
+_SEVERAL_REJECTED = re.compile(r"(?<![\w.'’])n\b(?!['’])|number of images|multiple images|one image per", re.I)
 
-    `call(number, size)` gets each call's number among the job's calls (from `first`) and its image count.
+
+def rejects_several(error: BadRequestError) -> bool:
+    """Whether a 400 is a provider refusing `n > 1` (not a content refusal, nor another parameter)."""
+    if isinstance(error, ContentRefusedError):
+        return False
+    raw = error.metadata.get("raw")
+    return bool(_SEVERAL_REJECTED.search(" ".join(str(part) for part in (error.message, raw) if part)))
+
+
+async def _in_lanes(
+    bot: ImageBot, calls: Sequence[tuple[int, int]], call: Callable[[int, int], Awaitable[ImageResult]]
+) -> list[ImageResult | BaseException]:
+    """Run the calls on the job's slot plus any slots free now; results in the order of `calls`.
+
+    Each of `calls` is (its number among the job's calls, its image count), passed to `call`.
     """
-    extra = bot.jobs.queue.take_free_slots(len(batches) - 1)
+    extra = bot.jobs.queue.take_free_slots(len(calls) - 1)
     lanes = 1 + len(extra)
-    pending = list(enumerate(batches))
-    results: list[ImageResult | BaseException | None] = [None] * len(batches)
+    pending = list(enumerate(calls))
+    results: list[ImageResult | BaseException | None] = [None] * len(calls)
 
     async def lane() -> None:
         while pending:
-            index, size = pending.pop(0)
+            index, (number, size) = pending.pop(0)
             try:
-                results[index] = await call(first + index, size)
+                results[index] = await call(number, size)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # one failed call must not lose the images of the others

@@ -21,8 +21,8 @@ from bot.requests import ImageRequest, Route
 from bot.storage.guild_config import OperationConfig
 
 __all__ = [
-    "DEFAULT_RESOLUTION", "MAX_SEED", "NOTHING_ASKED", "Asked", "Plan", "TooManyImagesAsked", "next_resolution",
-    "plan_for", "plan_request",
+    "DEFAULT_RESOLUTION", "ENDPOINT_WAIT_S", "MAX_SEED", "NOTHING_ASKED", "Asked", "Plan", "TooManyImagesAsked",
+    "next_resolution", "plan_for", "plan_request",
 ]
 
 #: Seeds are picked from this range: every provider that takes a seed takes a 31-bit one.
@@ -63,12 +63,22 @@ class TooManyImagesAsked(UserFacingError):
         super().__init__(TOO_MANY_IMAGES_ASKED.format(allowed, asked=asked))
 
 
-def plan_for(
+#: Seconds a plan waits for a model's endpoint listing the first time it is needed (then it is cached).
+ENDPOINT_WAIT_S = 0.5
+
+
+async def plan_for(
     catalog: ModelCatalog, request: ImageRequest, asked: Asked, config: OperationConfig
 ) -> Plan:
-    """`plan_request` with the route and parameters the catalog knows for the request's model."""
+    """`plan_request` with the route and parameters the catalog knows for the request's model.
+
+    On the Images API the parameters are those of the endpoints the server's provider filter allows
+    (`ModelCatalog.endpoint_params`: the smallest `n` among them, say, since OpenRouter may route to any
+    of them): the listing's union would plan four images per call where one provider makes one. The
+    endpoint listing is fetched once per model and time-to-live, waited for at most `ENDPOINT_WAIT_S`.
+    """
     route = catalog.route_for(request.model, config.route)
-    params = catalog.image_params(request.model, route=route)
+    params = await catalog.endpoint_params(request.model, request.providers, route=route, wait_s=ENDPOINT_WAIT_S)
     return plan_request(request, asked, config=config, route=route, params=params)
 
 
