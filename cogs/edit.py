@@ -23,7 +23,7 @@ from bot.contexts import require_server
 from bot.errors import UserFacingError, refusal
 from bot.jobs import Job, JobInputs
 from bot.jobs.image_job import run_image_job
-from bot.jobs.planning import MAX_SEED, NOTHING_ASKED, Asked, plan_for
+from bot.jobs.planning import MAX_SEED, NOTHING_ASKED, Asked, plan_for, supported_ratio
 from bot.messages import images as texts
 from bot.messages import ui
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
@@ -222,11 +222,6 @@ class Edit(commands.Cog):
         )
         self.bot.attachments.check_declared(sources)
 
-        async def load() -> JobInputs:
-            images = await self.bot.attachments.load_for(interaction, sources)
-            kept = None if image_format is not None else nearest_aspect_ratio(images[0].width, images[0].height)
-            return JobInputs(images=images, aspect_ratio=kept)
-
         request = ImageRequest(
             prompt=prompt,
             model=model,
@@ -240,6 +235,16 @@ class Edit(commands.Cog):
             return _with_sources(embed, job.inputs.images)
 
         plan = await plan_for(self.bot.catalog, request, asked, config)
+
+        async def load() -> JobInputs:
+            images = await self.bot.attachments.load_for(interaction, sources)
+            if image_format is not None:
+                return JobInputs(images=images)
+            # The image's shape, or the nearest the model makes (said so on the result, as for a chosen format).
+            shape = nearest_aspect_ratio(images[0].width, images[0].height)
+            kept, note = supported_ratio(shape, plan.aspect_ratios, model)
+            return JobInputs(images=images, aspect_ratio=kept, notes=(note,) if note else ())
+
         job = await run_image_job(
             self.bot, interaction, Operation.EDIT, plan.request, title=ui.EDIT_TITLE.text, spoiler=hide, load=load,
             per_call=plan.per_call, stream=plan.stream, notes=[*notes, *plan.notes], decorate=with_sources,

@@ -197,6 +197,27 @@ async def test_the_new_shapes_reach_the_request(harness: BotHarness) -> None:
     assert fields(reply)["Format"] == "Cinema (21:9)"
 
 
+async def test_a_shape_the_model_lacks_is_sent_as_its_nearest_and_the_result_says_so(harness: BotHarness) -> None:
+    await use(harness, GPT_IMAGE)  # offers 1:1, 2:3, 3:2, 3:4, 4:3, 9:16, 16:9: no 21:9
+    reply = (await imagine(harness, format="cinema")).last
+    (sent,) = harness.openrouter.image_requests()
+    assert sent.json["aspect_ratio"] == "16:9", "the nearest ratio the model makes, not one it would clamp"
+    assert f"shape 21:9: not supported by {GPT_IMAGE}; used 16:9" in reply.text
+    assert fields(reply)["Format"] == "16:9", "labelled with the shape it has"
+
+
+async def test_an_edit_that_keeps_a_shape_the_model_lacks_uses_its_nearest(harness: BotHarness) -> None:
+    from tests.fake_openrouter import render_png
+
+    await use(harness, GPT_IMAGE, operation="edit")
+    wide = harness.payloads.attachment("wide.png", render_png(210, 90), "image/png", width=210, height=90)
+    reply = (await harness.run(harness.payloads.slash("edit", prompt="add a moon", image=wide))).last
+    (sent,) = harness.openrouter.image_requests()
+    assert sent.json["aspect_ratio"] == "16:9"
+    assert f"shape 21:9: not supported by {GPT_IMAGE}; used 16:9" in reply.text
+    assert fields(reply)["Format"] == "Kept the image's shape (16:9)"
+
+
 async def test_a_budget_holds_count_times_the_estimate(harness: BotHarness) -> None:
     assert harness.bot is not None
     await use(harness, SEEDREAM)

@@ -46,9 +46,14 @@ EmbedDecorator = Callable[[discord.Embed, Job], discord.Embed]
 
 
 def shape_label(operation: Operation, request: ImageRequest) -> str | None:
-    """How a result names its shape: the format the member chose, the shape an edit kept, or the ratio."""
+    """How a result names its shape: the format the member chose, the shape an edit kept, or the ratio.
+
+    A format the model could not make was sent as the nearest ratio it offers (`bot.jobs.planning`):
+    the result is labelled with that ratio, the shape it has.
+    """
     if request.image_format in set(ImageFormat):
-        return ImageFormat(request.image_format).shown
+        chosen = ImageFormat(request.image_format)
+        return chosen.shown if request.aspect_ratio in (None, chosen.aspect_ratio) else request.aspect_ratio
     if operation is Operation.EDIT and request.aspect_ratio:
         return ui.KEPT_SHAPE.format(ratio=request.aspect_ratio)
     return request.aspect_ratio

@@ -10,19 +10,22 @@ member gave none and the model takes one, so every result shows the seed that re
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.catalog import IMAGES_RESOLUTIONS, ImageParams, ModelCatalog
 from bot.errors import UserFacingError
 from bot.messages import ui
 from bot.messages.jobs import TOO_MANY_IMAGES_ASKED, TOO_MANY_IMAGES_ASKED_TITLE
+from bot.operations import ImageFormat
 from bot.requests import ImageRequest, Route
 from bot.storage.guild_config import OperationConfig
 
 __all__ = [
     "DEFAULT_RESOLUTION", "ENDPOINT_WAIT_S", "MAX_SEED", "NOTHING_ASKED", "Asked", "Plan", "TooManyImagesAsked",
-    "next_resolution", "plan_for", "plan_request",
+    "nearest_ratio", "next_resolution", "plan_for", "plan_request", "supported_ratio",
 ]
 
 #: Seeds are picked from this range: every provider that takes a seed takes a 31-bit one.
@@ -52,6 +55,9 @@ class Plan:
     notes: tuple[str, ...] = ()
     #: Whether to ask for partial images (the endpoint streams them).
     stream: bool = False
+    #: The aspect ratios the model offers on its route (empty: not known, any may be sent); an edit that
+    #: keeps its image's shape picks among them once the image is loaded (`supported_ratio`).
+    aspect_ratios: tuple[str, ...] = ()
 
 
 class TooManyImagesAsked(UserFacingError):
@@ -100,16 +106,69 @@ def plan_request(
         seed = random.randint(0, MAX_SEED)  # shown on the result, so it can be reproduced
     resolution = _supported("resolution", asked.resolution, params.resolutions, params.known, model, notes)
     quality = _supported("quality", asked.quality, params.qualities, params.known, model, notes)
+    aspect_ratio = _wanted_ratio(request)
+    if aspect_ratio is not None:
+        aspect_ratio, note = supported_ratio(aspect_ratio, _ratios(params), model)
+        if note:
+            notes.append(note)
     per_call = max(1, params.max_count if route is Route.IMAGES else 1)
     if count > 1 and per_call < count:
         calls = -(-count // per_call)
         notes.append(ui.NOTE_CALLS.format(per_call, model=model, calls=calls))
     planned = replace(
         request, route=route, count=count, seed=seed, seed_given=seed is not None and seed == asked.seed,
-        resolution=resolution, quality=quality,
+        resolution=resolution, quality=quality, aspect_ratio=aspect_ratio,
     )
     stream = route is Route.IMAGES and params.streaming
-    return Plan(request=planned, per_call=min(per_call, count), notes=tuple(notes), stream=stream)
+    offered = _ratios(params)
+    return Plan(request=planned, per_call=min(per_call, count), notes=tuple(notes), stream=stream,
+                aspect_ratios=offered)
+
+
+def _wanted_ratio(request: ImageRequest) -> str | None:
+    """The ratio the member chose: their format's (a re-roll of a result that got a nearer ratio asks again)."""
+    if request.image_format in set(ImageFormat):
+        return ImageFormat(request.image_format).aspect_ratio
+    return request.aspect_ratio
+
+
+def _ratios(params: ImageParams) -> tuple[str, ...]:
+    """The ratios a model is known to offer, without "auto" (empty: unknown, or every ratio goes)."""
+    if not params.known:
+        return ()
+    return tuple(ratio for ratio in params.aspect_ratios if _log_ratio(ratio) is not None)
+
+
+def supported_ratio(ratio: str, offered: Sequence[str], model: str) -> tuple[str, str | None]:
+    """`ratio` if `model` offers it (`offered` empty: nothing known), else its nearest offered one and a note.
+
+    Providers clamp a ratio they lack to one of theirs without a word, so the result would be labelled
+    with a shape it does not have; the bot picks the nearest itself, labels the result with it and says so.
+    """
+    if not offered or ratio in offered:
+        return ratio, None
+    used = nearest_ratio(ratio, offered)
+    if used is None:
+        return ratio, None
+    return used, ui.NOTE_SHAPE_NOT_SUPPORTED.format(asked=ratio, model=model, used=used)
+
+
+def nearest_ratio(ratio: str, offered: Sequence[str]) -> str | None:
+    """The ratio of `offered` closest to `ratio` on a log scale (2:1 and 1:2 are equally far from 1:1)."""
+    wanted = _log_ratio(ratio)
+    candidates = [(value, _log_ratio(value)) for value in offered]
+    known = [(value, log) for value, log in candidates if log is not None]
+    if wanted is None or not known:
+        return None
+    return min(known, key=lambda item: abs(item[1] - wanted))[0]
+
+
+def _log_ratio(ratio: str) -> float | None:
+    across, _, down = ratio.partition(":")
+    try:
+        return math.log(float(across) / float(down))
+    except (ValueError, ZeroDivisionError):
+        return None
 
 
 def _supported(

@@ -48,6 +48,7 @@ __all__ = [
     "NOTE_NOT_SUPPORTED",
     "NOTE_NOT_SUPPORTED_OFFERS",
     "NOTE_SEED_NOT_SUPPORTED",
+    "NOTE_SHAPE_NOT_SUPPORTED",
     "PART_OF",
     "PREVIEW",
     "PROMPT_LABEL",
@@ -136,6 +137,8 @@ NOTE_SEED_NOT_SUPPORTED = Msg("seed: not supported by {model}, so the result can
 NOTE_NOT_SUPPORTED = Msg("{option} {value}: not supported by {model}")
 #: `offered`: the values the model offers, comma-separated.
 NOTE_NOT_SUPPORTED_OFFERS = Msg("{option} {value}: not supported by {model} (it offers {offered})")
+#: A shape the model does not make: `asked` and `used` are ratios ("21:9").
+NOTE_SHAPE_NOT_SUPPORTED = Msg("shape {asked}: not supported by {model}; used {used}")
 #: `count`: images per call; `calls`: how many calls it took.
 NOTE_CALLS = Plural(
     "{model} makes {count} image per call, so this took {calls} calls",
