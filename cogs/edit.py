@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
@@ -23,7 +24,7 @@ from bot.contexts import require_server
 from bot.errors import UserFacingError, refusal
 from bot.jobs import Job, JobInputs
 from bot.jobs.image_job import run_image_job
-from bot.jobs.planning import MAX_SEED, NOTHING_ASKED, Asked, plan_for, supported_ratio
+from bot.jobs.planning import MAX_SEED, NOTHING_ASKED, Asked, fit_references, plan_for, supported_ratio
 from bot.messages import images as texts
 from bot.messages import ui
 from bot.operations import MAX_PROMPT_LENGTH, ImageFormat, Operation
@@ -235,6 +236,10 @@ class Edit(commands.Cog):
             return _with_sources(embed, job.inputs.images)
 
         plan = await plan_for(self.bot.catalog, request, asked, config)
+        sources, trimmed = fit_references(plan, sources)  # refused here when the model takes no image
+        if trimmed:
+            notes = [*notes, trimmed]
+        planned = replace(plan.request, references=plan.request.references[: len(sources)])
 
         async def load() -> JobInputs:
             images = await self.bot.attachments.load_for(interaction, sources)
@@ -246,7 +251,7 @@ class Edit(commands.Cog):
             return JobInputs(images=images, aspect_ratio=kept, notes=(note,) if note else ())
 
         job = await run_image_job(
-            self.bot, interaction, Operation.EDIT, plan.request, title=ui.EDIT_TITLE.text, spoiler=hide, load=load,
+            self.bot, interaction, Operation.EDIT, planned, title=ui.EDIT_TITLE.text, spoiler=hide, load=load,
             per_call=plan.per_call, stream=plan.stream, notes=[*notes, *plan.notes], decorate=with_sources,
             grid_fields=lambda job: [_sources_field(job.inputs.images)],
         )

@@ -41,7 +41,15 @@ from bot.grid import MAX_PER_IMAGE_BUTTONS
 from bot.i18n import speak_to
 from bot.jobs import InputLoader, Job, JobInputs
 from bot.jobs.image_job import run_image_job
-from bot.jobs.planning import DEFAULT_RESOLUTION, MAX_SEED, NOTHING_ASKED, Asked, next_resolution, plan_for
+from bot.jobs.planning import (
+    DEFAULT_RESOLUTION,
+    MAX_SEED,
+    NOTHING_ASKED,
+    Asked,
+    fit_references,
+    next_resolution,
+    plan_for,
+)
 from bot.messages import Msg, in_english, ui
 from bot.messages import grid as grid_texts
 from bot.messages import results as texts
@@ -523,11 +531,12 @@ async def _run_from(
     bot = interaction.client
     hide = await spoiler_results(bot, interaction, asked=is_spoilered(parent.result_files))
     plan = await plan_for(bot.catalog, replace(request, seed=None), asked, config)
-    inputs = 1 if image_index is not None else len(request.references)
+    inputs = max(1 if image_index is not None else len(request.references), 1 if operation is Operation.EDIT else 0)
+    fit_references(plan, range(inputs))  # refused before anything is spent when the model takes no image
     await run_image_job(
         bot, interaction, operation, plan.request, title=title, spoiler=hide, load=load,
         per_call=plan.per_call, stream=plan.stream, notes=plan.notes,
-        input_count=max(inputs, 1 if operation is Operation.EDIT else 0),
+        input_count=inputs,
         parent_job_id=parent.id, parent_image_index=image_index, parent_action=action,
         extra_fields=[_origin(parent, image_index)],
     )

@@ -276,3 +276,60 @@ async def test_edit_on_the_images_api_sends_its_references(harness: BotHarness) 
     (reference,) = sent.json["input_references"]
     assert reference["type"] == "image_url" and reference["image_url"]["url"].startswith("data:image/")
     assert sent.json["aspect_ratio"] == "4:3", "the edit keeps the image's shape"
+
+
+# -- a model that takes no picture cannot edit one ------------------------------------------------
+
+
+def _picture(harness: BotHarness, name: str = "cat.png") -> dict[str, Any]:
+    from tests.fake_openrouter import render_png
+
+    return harness.payloads.attachment(name, render_png(64, 48), "image/png", width=64, height=48)
+
+
+async def test_an_edit_model_that_takes_no_picture_is_warned_about_and_refused(harness: BotHarness) -> None:
+    saved = await admin(harness, "config model", operation="edit", model=KREA)
+    assert "makes images from text only" in saved.text, "the admin is warned when picking it"
+    refused = (await harness.run(harness.payloads.slash("edit", prompt="add a hat", image=_picture(harness)))).last
+    assert refused.ephemeral and f"`{KREA}` can't take an image, so it can't edit one" in refused.text
+    assert harness.openrouter.image_requests() == [] and harness.openrouter.chat_requests() == []
+
+
+async def test_edit_image_and_the_edit_button_refuse_a_model_that_takes_no_picture(harness: BotHarness) -> None:
+    result = (await imagine(harness)).last  # the chat route's default model, which does take pictures
+    assert harness.bot is not None
+    job_id = int(result.custom_ids[0].split(":")[2])
+    record = await harness.bot.store.jobs.get(job_id)
+    assert record is not None
+    attachments = [harness.payloads.attachment(f.filename, f.data) for f in result.files]
+    message = harness.payloads.message(attachments=attachments, components=result.components)
+    message["id"] = str(record.result_message_id)
+    await use(harness, KREA, operation="edit")
+    before = len(harness.openrouter.requests)
+
+    opened = await harness.run(harness.payloads.component(f"job:edit:{job_id}", message=message))
+    assert opened.modal is not None
+    button = (await harness.run(harness.payloads.modal_submit(
+        opened.modal["custom_id"], {"prompt": "make it night"}, message=message))).last
+    menu = await harness.run(harness.payloads.message_command("Edit image", message=message))
+    assert menu.modal is not None
+    submitted = (await harness.run(harness.payloads.modal_submit(
+        menu.modal["custom_id"], {"prompt": "make it night"}, message=message))).last
+    for reply in (button, submitted):
+        assert reply.ephemeral and f"`{KREA}` can't take an image, so it can't edit one" in reply.text
+    generations = [r for r in harness.openrouter.requests[before:] if r.method == "POST"]
+    assert generations == [], "nothing was sent, so nothing was paid"
+
+
+async def test_more_pictures_than_the_model_takes_are_cut_to_its_limit_with_a_note(harness: BotHarness) -> None:
+    from tests.fake_openrouter import range_capability
+
+    harness.openrouter.image_endpoint(SEEDREAM).supported_parameters["input_references"] = range_capability(0, 1)
+    await use(harness, SEEDREAM, operation="edit")
+    await admin(harness, "config max-references", value=2)
+    reply = (await harness.run(harness.payloads.slash(
+        "edit", prompt="add a hat", image=_picture(harness), reference2=_picture(harness, "dog.png")))).last
+    assert reply.files and not reply.ephemeral
+    (sent,) = harness.openrouter.image_requests()
+    assert len(sent.json["input_references"]) == 1
+    assert f"Used the first of the 2 images: {SEEDREAM} takes only 1." in reply.text

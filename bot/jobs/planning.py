@@ -14,10 +14,12 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from bot.catalog import IMAGES_RESOLUTIONS, ImageParams, ModelCatalog
-from bot.errors import UserFacingError
+from bot.errors import UserFacingError, refusal
 from bot.messages import ui
+from bot.messages.images import MODEL_TAKES_NO_IMAGE, references_trimmed
 from bot.messages.jobs import TOO_MANY_IMAGES_ASKED, TOO_MANY_IMAGES_ASKED_TITLE
 from bot.operations import ImageFormat
 from bot.requests import ImageRequest, Route
@@ -25,7 +27,7 @@ from bot.storage.guild_config import OperationConfig
 
 __all__ = [
     "DEFAULT_RESOLUTION", "ENDPOINT_WAIT_S", "MAX_SEED", "NOTHING_ASKED", "Asked", "Plan", "TooManyImagesAsked",
-    "nearest_ratio", "next_resolution", "plan_for", "plan_request", "supported_ratio",
+    "fit_references", "nearest_ratio", "next_resolution", "plan_for", "plan_request", "supported_ratio",
 ]
 
 #: Seeds are picked from this range: every provider that takes a seed takes a 31-bit one.
@@ -58,6 +60,8 @@ class Plan:
     #: The aspect ratios the model offers on its route (empty: not known, any may be sent); an edit that
     #: keeps its image's shape picks among them once the image is loaded (`supported_ratio`).
     aspect_ratios: tuple[str, ...] = ()
+    #: How many reference images the model takes (0: none, it makes images from text only; None: not known).
+    max_references: int | None = None
 
 
 class TooManyImagesAsked(UserFacingError):
@@ -122,7 +126,24 @@ def plan_request(
     stream = route is Route.IMAGES and params.streaming
     offered = _ratios(params)
     return Plan(request=planned, per_call=min(per_call, count), notes=tuple(notes), stream=stream,
-                aspect_ratios=offered)
+                aspect_ratios=offered, max_references=params.max_references if params.known else None)
+
+
+_Reference = TypeVar("_Reference")
+
+
+def fit_references(plan: Plan, given: Sequence[_Reference]) -> tuple[Sequence[_Reference], str | None]:
+    """The images to send: refused before anything is spent when the model takes none, else at most its limit.
+
+    A model that makes images from text alone ignores a picture sent to it and is paid all the same, so an
+    edit with it is refused; more pictures than it takes are cut to the first ones, with a note for the result.
+    """
+    limit = plan.max_references
+    if given and limit == 0:
+        raise refusal(MODEL_TAKES_NO_IMAGE, model=plan.request.model)
+    if limit is not None and len(given) > limit:
+        return given[:limit], references_trimmed(limit, len(given), plan.request.model)
+    return given, None
 
 
 def _wanted_ratio(request: ImageRequest) -> str | None:

@@ -105,6 +105,7 @@ __all__ = [
     "TURNED_OFF_HINT",
     "UNCHECKED_MODEL",
     "UNKNOWN_MODEL_WARNING",
+    "CANNOT_EDIT_PICTURES",
     "CANNOT_MAKE_IMAGES",
     "CANNOT_READ_IMAGES",
     "NOTHING_LISTED",
@@ -141,6 +142,11 @@ UNKNOWN_MODEL_WARNING = Msg(
 CANNOT_MAKE_IMAGES = Msg("{model} cannot make images (it outputs: {outputs}); `/{command}` will fail.")
 #: `inputs`: what the model accepts, comma-separated, or `NOTHING_LISTED`.
 CANNOT_READ_IMAGES = Msg("{model} cannot read images (it accepts: {inputs}); `/describe` will fail.")
+#: `inputs`: what the model accepts ("text"): it makes images from text only, so it cannot edit a picture.
+CANNOT_EDIT_PICTURES = Msg(
+    "{model} makes images from text only (it accepts: {inputs}), so it can't edit a picture: `/edit`, "
+    "\"Edit image\" and the Edit buttons will refuse to run with it."
+)
 NOTHING_LISTED = Msg("nothing listed")
 #: Autocomplete hints after a model that lacks what the command needs.
 NO_IMAGE_OUTPUT = Msg(" (no image output)")

@@ -29,10 +29,12 @@ __all__ = [
     "IMAGE_GONE_RESULT",
     "IMAGE_REFUSED_TITLE",
     "MESSAGE_GONE",
+    "MODEL_TAKES_NO_IMAGE",
     "NOT_AN_IMAGE",
     "NO_IMAGE_TO_DESCRIBE",
     "NO_IMAGE_TO_EDIT",
     "PIXEL_LIMIT",
+    "REFERENCES_TRIMMED",
     "TOO_LARGE",
     "TOO_LARGE_UNKNOWN_SIZE",
     "TOO_MANY_IMAGES",
@@ -41,6 +43,7 @@ __all__ = [
     "TOO_MANY_PIXELS_SIZED",
     "UNSUPPORTED_FORMAT",
     "no_image_found",
+    "references_trimmed",
     "too_many_images",
 ]
 
@@ -166,3 +169,23 @@ TOO_MANY_IMAGES = Plural(
 def too_many_images(limit: int, given: int) -> str:
     """More images given to an edit than the server's max references."""
     return TOO_MANY_IMAGES.format(limit, given=given)
+
+
+# -- what the edit model takes (`bot.jobs.planning.fit_references`) --------------------------------
+
+#: The server's edit model makes images from text only: an edit would send the picture, be ignored and billed.
+MODEL_TAKES_NO_IMAGE = Text(
+    "Not possible with this model",
+    "`{model}` can't take an image, so it can't edit one: it would ignore the picture and still be paid "
+    "for. An admin can pick another model for edits with `/config model`.",
+)
+#: More images than the model takes: the first `count` of the `given` were sent.
+REFERENCES_TRIMMED = Plural(
+    "Used the first of the {given} images: {model} takes only {count}.",
+    "Used the first {count} of the {given} images: {model} takes at most {count}.",
+)
+
+
+def references_trimmed(limit: int, given: int, model: str) -> str:
+    """The note on an edit that sent fewer images than it was given, because the model takes no more."""
+    return REFERENCES_TRIMMED.format(limit, given=given, model=model)

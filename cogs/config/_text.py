@@ -107,6 +107,11 @@ def model_warning(snapshot: CatalogSnapshot, operation: Operation, model_id: str
             return words.CANNOT_MAKE_IMAGES.format(model=code(model.id), outputs=outputs, command=operation.value)
         inputs = ", ".join(sorted(model.input_modalities)) or words.NOTHING_LISTED.text
         return words.CANNOT_READ_IMAGES.format(model=code(model.id), inputs=inputs)
+    if operation is Operation.EDIT:
+        params = snapshot.image_params(model_id)
+        if params.known and params.max_references == 0:
+            inputs = ", ".join(sorted(model.input_modalities)) or words.NOTHING_LISTED.text
+            return words.CANNOT_EDIT_PICTURES.format(model=code(model.id), inputs=inputs)
     return None
 
 
