@@ -72,6 +72,7 @@ class GridText:
         extra_fields: Sequence[tuple[str, str]] = (),
         shown_by: str | None = None,
         seed_calls: int = 1,
+        seeds: Sequence[int | None] = (),
     ) -> None:
         self.title = title
         self.prompt = prompt
@@ -86,8 +87,10 @@ class GridText:
         self.extra_fields = tuple(extra_fields)
         #: Who posted it again (`/show`): the subtext says so instead of who asked (a field can say that).
         self.shown_by = shown_by
-        #: The images came from this many calls, with seeds `seed`, `seed` + 1, ...
+        #: The images came from this many calls, with seeds `seed`, `seed` + 1, ... (when `seeds` is not known).
         self.seed_calls = seed_calls
+        #: The seed of each image, in order (None: none was sent); when given, it decides what the text says.
+        self.seeds = tuple(seeds)
 
 
 def grid_text(text: GridText) -> str:
@@ -99,10 +102,9 @@ def grid_text(text: GridText) -> str:
     facts = []
     if text.shape:
         facts.append(texts.GRID_SHAPE.format(shape=shorten(text.shape, 100)))
-    if text.seed is not None and text.seed_calls > 1:
-        facts.append(texts.GRID_SEEDS.format(first=text.seed, last=text.seed + text.seed_calls - 1))
-    elif text.seed is not None:
-        facts.append(texts.GRID_SEED.format(seed=text.seed))
+    seeds = _seeds_fact(text)
+    if seeds:
+        facts.append(seeds)
     facts.append(texts.GRID_COST.format(text.count, cost=format_cost(text.cost)))
     details.append(" · ".join(facts))
     details += [f"**{shorten(name, 100)}** {shorten(value, 1024)}" for name, value in text.extra_fields]
@@ -116,6 +118,23 @@ def grid_text(text: GridText) -> str:
     room = MAX_TEXT_DISPLAY - len(body) - len(texts.GRID_HEADING.format(title=text.title, prompt="")) - 2
     heading = texts.GRID_HEADING.format(title=text.title, prompt=escape_member_text(text.prompt, max(room, 1)))
     return f"{heading}\n\n{body}"
+
+
+def _seeds_fact(text: GridText) -> str | None:
+    """The seeds of the grid's images: one, a run of one per call ("`77` to `80`"), or each image's in turn."""
+    known = [seed for seed in text.seeds if seed is not None]
+    if not known:
+        if text.seeds or text.seed is None:
+            return None
+        if text.seed_calls > 1:
+            return texts.GRID_SEEDS.format(first=text.seed, last=text.seed + text.seed_calls - 1)
+        return texts.GRID_SEED.format(seed=text.seed)
+    distinct = list(dict.fromkeys(known))
+    if len(distinct) == 1:
+        return texts.GRID_SEED.format(seed=distinct[0])
+    if known == sorted(known) and distinct == list(range(distinct[0], distinct[-1] + 1)):
+        return texts.GRID_SEEDS.format(first=distinct[0], last=distinct[-1])
+    return texts.GRID_SEED_LIST.format(seeds=", ".join(f"`{seed}`" for seed in text.seeds))
 
 
 def _alt_text(prompt: str, number: int) -> str:

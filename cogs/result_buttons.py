@@ -416,12 +416,15 @@ async def _from_image(interaction: discord.Interaction[ImageBot], job_id: int, i
 
 
 def _image_seed(bot: ImageBot, record: JobRecord, index: int) -> int | None:
-    """The seed image `index` of a job was made with: each call of a grid sent the next seed (`bot.jobs.image_job`).
+    """The seed image `index` of a job was made with, as its row records it (`JobRecord.result_seeds`).
 
-    How many images one call made is what the model's route gives per call (one on the chat route), as
-    the catalog says today.
+    A row from before seeds were kept per image has none: then each call of a grid is taken to have sent
+    the next seed, and to have made as many images as the model's route gives per call (one on the chat
+    route), as the catalog says today.
     """
     request = record.spec.request
+    if len(record.result_seeds) >= index:
+        return record.result_seeds[index - 1]
     if request.seed is None:
         return None
     per_call = 1

@@ -221,7 +221,8 @@ def shown_grid_text(record: JobRecord, count: int, *, shown_by: str) -> GridText
     link = record.result_url
     return GridText(
         title=spec.operation.label, prompt=spec.prompt, model=spec.model, shape=_format_label(record),
-        seed=spec.request.seed, cost=record.cost, elapsed_s=None, count=count, requester="", shown_by=shown_by,
+        seed=spec.request.seed, seeds=record.result_seeds, cost=record.cost, elapsed_s=None, count=count,
+        requester="", shown_by=shown_by,
         extra_fields=[
             (grid_texts.SHOWN_ASKED_BY_FIELD.text,
              grid_texts.SHOWN_ASKED_BY.format(member_id=spec.member_id, timestamp=int(record.created_at.timestamp()))),

@@ -498,3 +498,35 @@ async def test_the_stand_in_refuses_a_malformed_v2_callback_and_webhook_edit(har
         assert answer.status_code == 400
         body = answer.json()
         assert body["code"] == 50035 and {"content", "components.0.items"} <= set(body["errors"])
+
+
+# -- the seed of each image -------------------------------------------------------------------------------
+
+
+async def test_a_topped_up_grid_shows_the_seed_each_image_was_made_with(harness: BotHarness) -> None:
+    harness.extensions = (*EXTENSIONS, "cogs.config")
+    await harness.restart()
+    await _use(harness, KREA)  # lists n up to 4, makes one image per call: the second is a top-up call
+    grid = (await imagine(harness, "two owls", count=2, seed=10)).last
+    assert [request.json["seed"] for request in harness.openrouter.image_requests()] == [10, 11]
+    assert "**Seeds** `10` to `11`" in grid.text, "not 'Seed 10' for both"
+    assert harness.bot is not None
+    record = await harness.bot.store.jobs.get(grid_job(grid))
+    assert record is not None and record.result_seeds == (10, 11)
+    assert record.result_files == tuple(sent.filename for sent in grid.files)
+
+
+async def test_upscale_after_a_failed_call_sends_that_images_own_seed(
+    database_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
+) -> None:
+    async with started(database_path, fake_discord, fake_openrouter, max_concurrent_jobs=1) as harness:
+        harness.extensions = EXTENSIONS
+        await harness.restart()  # one slot: the grid's calls run one after another, the first fails
+        harness.openrouter.fail_next(400, message="Invalid prompt for this provider", route="chat")
+        grid = (await imagine(harness, "three hares", count=3, seed=77)).last
+        assert len(grid.files) == 2 and "could be made" in grid.text
+        made = [r.json["seed"] for r in harness.openrouter.chat_requests()]
+        assert made == [77, 78, 79], "the failed call (77) made nothing"
+        assert "**Seeds** `78` to `79`" in grid.text
+        await press(harness, grid, per_image(grid)[("upscale", 1)])
+        assert harness.openrouter.chat_requests()[-1].json["seed"] == 78, "image 1 came from the call with 78"

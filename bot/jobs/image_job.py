@@ -108,17 +108,18 @@ async def run_image_job(
         )
         if shortfall:
             more_notes.append(shortfall)
+        job.result_seeds = tuple(image.seed for image in images)
         if len(files) > 1:
             if result.dropped:
                 more_notes.append(grid_texts.dropped(result.dropped))
-            calls = -(-max(sent.count, 1) // max(per_call, 1))
             await _deliver_grid(bot, job, files, title=title, spoiler=spoiler, shape=shape_label(operation, sent),
-                                notes=more_notes, seed_calls=calls,
+                                notes=more_notes,
                                 extra_fields=[*extra_fields, *(grid_fields(job) if grid_fields else ())])
             return job
         fields = [*extra_fields]
-        if sent.seed is not None:
-            fields.append((ui.FIELD_SEED.text, f"`{sent.seed}`"))
+        seed = images[0].seed if images else None
+        if seed is not None:
+            fields.append((ui.FIELD_SEED.text, f"`{seed}`"))
         embed = image_result_embed(
             title=title,
             prompt=sent.prompt,
@@ -139,15 +140,15 @@ async def run_image_job(
 
 async def _deliver_grid(
     bot: ImageBot, job: Job, files: Sequence[ResultFile], *, title: str, spoiler: bool, shape: str | None,
-    notes: Sequence[str], extra_fields: Sequence[tuple[str, str]], seed_calls: int = 1,
+    notes: Sequence[str], extra_fields: Sequence[tuple[str, str]],
 ) -> None:
     """Deliver several images as one Components V2 message (`bot.grid`), with a classic fallback.
 
-    `seed_calls`: how many calls made the images, each with the next seed (the text shows the range).
+    The text shows the seed of each image (`job.result_seeds`), which their calls decided.
     """
     text = GridText(
         title=title, prompt=job.request.prompt, model=job.model, shape=shape, seed=job.request.seed,
-        seed_calls=seed_calls, cost=job.cost,
+        seeds=job.result_seeds, cost=job.cost,
         elapsed_s=job.elapsed_s, count=len(files), requester=job.interaction.user.display_name,
         notes=[*notes, *(file.note for file in files if file.note)], extra_fields=extra_fields,
     )
@@ -187,12 +188,14 @@ async def _make_images(
             return await as_singles(number, size)
         seed = None if request.seed is None else (request.seed + number) % (MAX_SEED + 1)
         try:
-            return await bot.openrouter.generate_image(
+            made = await bot.openrouter.generate_image(
                 replace(request, count=size, seed=seed), references=references,
                 modalities=bot.catalog.modalities_for(request.model),
                 on_retry=job.on_retry, on_answer=job.record_answer, on_partial=on_partial,
                 stream=on_partial is not None,
             )
+            # Each image keeps the seed of its own call: what the result shows and an Upscale sends again.
+            return replace(made, images=[replace(image, seed=seed) for image in made.images])
         except BadRequestError as error:
             if size <= 1 or not rejects_several(error):
                 raise

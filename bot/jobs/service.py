@@ -148,6 +148,8 @@ class Job:
     result_message_id: int | None = None
     result_channel_id: int | None = None
     result_files: tuple[str, ...] = ()
+    #: The seed each delivered image was made with (set by the job path before delivery; empty: none known).
+    result_seeds: tuple[int | None, ...] = ()
     #: What `JobService.run` loaded for the job after admitting it (empty without a loader).
     inputs: JobInputs = field(default_factory=JobInputs)
     #: Who pressed Cancel (a member id), once someone did.
@@ -918,6 +920,7 @@ class _Outcome:
             "result_channel_id": job.result_channel_id,
             "result_message_id": job.result_message_id,
             "result_files": job.result_files,
+            "result_seeds": job.result_seeds,
         }
         return cls(job.id, finish, tuple(entries))
 

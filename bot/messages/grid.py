@@ -28,6 +28,7 @@ __all__ = [
     "GRID_REQUESTED_BY",
     "GRID_SEED",
     "GRID_SEEDS",
+    "GRID_SEED_LIST",
     "GRID_SHAPE",
     "GRID_SHOWN_BY",
     "GRID_TIME",
@@ -62,6 +63,8 @@ GRID_SHAPE = Msg("**Shape** {shape}")
 GRID_SEED = Msg("**Seed** `{seed}`")
 #: Images made one call each (or a few per call): each call had the next seed, `first` to `last`.
 GRID_SEEDS = Msg("**Seeds** `{first}` to `{last}` (one per call)")
+#: Seeds that are no run (a call failed, or was made again): `seeds` lists each image's, in order ("`77`, `79`").
+GRID_SEED_LIST = Msg("**Seeds** {seeds} (image by image)")
 #: `cost`: the total of every call (`format_cost`), `count`: images.
 GRID_COST = Plural("**Cost** {cost} in all for {count} image", "**Cost** {cost} in all for {count} images")
 GRID_NOTES = Msg("**Note** {notes}")

@@ -79,10 +79,15 @@ class ImageInput:
 
 @dataclass(frozen=True, slots=True)
 class GeneratedImage:
-    """One image returned by a model."""
+    """One image returned by a model.
+
+    `seed`: the seed sent with the call that made it (None: none was sent), set by the job path, which
+    knows which call made which image; the client leaves it None.
+    """
 
     data: bytes
     mime: str
+    seed: int | None = None
 
     @property
     def extension(self) -> str:

@@ -117,6 +117,9 @@ class JobRecord:
     result_channel_id: int | None = None
     result_message_id: int | None = None
     result_files: tuple[str, ...] = ()
+    #: The seed each of `result_files` was made with, in the same order (None: none sent, or not recorded:
+    #: rows from before seeds were kept per image have none).
+    result_seeds: tuple[int | None, ...] = ()
     result_deleted: bool = False
     cost: float | None = None
     generation_id: str | None = None
@@ -207,8 +210,12 @@ class JobStore:
         result_channel_id: int | None,
         result_message_id: int | None,
         result_files: Sequence[str],
+        result_seeds: Sequence[int | None] = (),
     ) -> None:
-        """Record the outcome inside the caller's transaction (the ledger row goes in the same one)."""
+        """Record the outcome inside the caller's transaction (the ledger row goes in the same one).
+
+        `result_seeds` go with `result_files`, in the same JSON column (`_files_json`): no migration.
+        """
         await connection.execute(
             "UPDATE jobs SET status = ?, finished_at = ?, cost = ?, generation_id = ?, error_kind = ?, "
             "upstream_ms = ?, result_channel_id = ?, result_message_id = ?, result_files = ? WHERE id = ?",
@@ -221,7 +228,7 @@ class JobStore:
                 upstream_ms,
                 result_channel_id,
                 result_message_id,
-                json.dumps(list(result_files)),
+                _files_json(result_files, result_seeds),
                 job_id,
             ),
         )
@@ -338,6 +345,32 @@ def _int(value: Any) -> int | None:
     return int(value) if value is not None else None
 
 
+def _files_json(files: Sequence[str], seeds: Sequence[int | None]) -> str:
+    """`result_files` as stored: a JSON list of filenames, or of {"file", "seed"} objects once seeds are known.
+
+    The plain list is what every row had before seeds were kept per image (and still has without any seed);
+    `_files_of` reads both.
+    """
+    if not any(seed is not None for seed in seeds):
+        return json.dumps(list(files))
+    padded = [*seeds, *[None] * (len(files) - len(seeds))]
+    return json.dumps([{"file": name, "seed": seed} for name, seed in zip(files, padded, strict=False)])
+
+
+def _files_of(stored: str | None) -> tuple[tuple[str, ...], tuple[int | None, ...]]:
+    """The filenames and (where recorded) their seeds from a stored `result_files`."""
+    names: list[str] = []
+    seeds: list[int | None] = []
+    for item in json.loads(stored or "[]"):
+        if isinstance(item, dict):
+            names.append(str(item.get("file", "")))
+            seeds.append(_int(item.get("seed")))
+        else:
+            names.append(str(item))
+            seeds.append(None)
+    return tuple(names), tuple(seeds) if any(seed is not None for seed in seeds) else ()
+
+
 def _from_row(row: Any) -> JobRecord:
     providers = json.loads(row["provider_filter"] or "{}")
     request = ImageRequest(
@@ -366,6 +399,7 @@ def _from_row(row: Any) -> JobRecord:
         parent_image_index=_int(row["parent_image_index"]),
         parent_action=row["parent_action"],
     )
+    files, seeds = _files_of(row["result_files"])
     return JobRecord(
         id=int(row["id"]),
         spec=spec,
@@ -375,7 +409,8 @@ def _from_row(row: Any) -> JobRecord:
         finished_at=parse_time(row["finished_at"]) if row["finished_at"] else None,
         result_channel_id=_int(row["result_channel_id"]),
         result_message_id=_int(row["result_message_id"]),
-        result_files=tuple(json.loads(row["result_files"] or "[]")),
+        result_files=files,
+        result_seeds=seeds,
         result_deleted=bool(row["result_deleted"]),
         cost=row["cost"],
         generation_id=row["generation_id"],
