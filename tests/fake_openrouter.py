@@ -1173,6 +1173,9 @@ class FakeOpenRouter:
         self.disconnects: int = 0
         self._seeds = itertools.count(1)  # varies the images of requests without an honoured seed
         self._disconnected: asyncio.Event | None = None
+        #: POST /images being answered right now, and the most there ever were at once (tests of parallel calls).
+        self.images_in_flight: int = 0
+        self.peak_images_in_flight: int = 0
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -1835,11 +1838,15 @@ class FakeOpenRouter:
 
     async def _images(self, request: web.Request) -> web.StreamResponse:
         record = request[_RECORDED]
+        self.images_in_flight += 1
+        self.peak_images_in_flight = max(self.peak_images_in_flight, self.images_in_flight)
         try:
             return await self._answer_images(request, record)
         except asyncio.CancelledError:
             self._client_went_away(record)  # handler_cancellation: the connection closed before the answer
             raise
+        finally:
+            self.images_in_flight -= 1
 
     async def _answer_images(self, request: web.Request, record: RecordedRequest) -> web.StreamResponse:
         if self.hold is not None:

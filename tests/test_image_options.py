@@ -333,3 +333,49 @@ async def test_more_pictures_than_the_model_takes_are_cut_to_its_limit_with_a_no
     (sent,) = harness.openrouter.image_requests()
     assert len(sent.json["input_references"]) == 1
     assert f"Used the first of the 2 images: {SEEDREAM} takes only 1." in reply.text
+
+
+# -- previews, broken streams and parallel calls, through the tree ------------------------------------
+
+
+async def test_preview_edits_of_one_message_are_at_least_a_throttle_interval_apart(harness: BotHarness) -> None:
+    await use(harness, GPT_IMAGE)
+    harness.openrouter.partial_images = 10
+    harness.openrouter.stream_interval_s = 0.3  # ten partial images over about three seconds
+    conversation = await imagine(harness)
+    assert conversation.last.files and not conversation.last.ephemeral
+    previews = [r.received_at for r in conversation.requests if r.method == "PATCH"
+                and any(f.filename.startswith("preview.") for f in r.files)]
+    assert 2 <= len(previews) < 10, "a burst of partial images is coalesced, but previews were shown"
+    gaps = [later - earlier for earlier, later in zip(previews, previews[1:], strict=False)]
+    # The throttle times the edits as they leave the bot; the stand-in times their arrival (a few ms later).
+    assert min(gaps) >= 1.5 - 0.05, gaps
+
+
+async def test_a_stream_that_breaks_off_ends_in_a_clear_private_error(harness: BotHarness) -> None:
+    await use(harness, GPT_IMAGE)
+    harness.openrouter.fault_next("stream_cut")
+    reply = (await imagine(harness)).last
+    assert reply.ephemeral and not reply.files
+    assert "OpenRouter unreachable" in reply.text
+    (sent,) = harness.openrouter.image_requests()
+    assert sent.json.get("stream") is True, "it was a stream, cut after its first partial image"
+
+
+async def test_the_calls_of_one_job_hold_a_slot_each_and_no_more_than_the_limit(
+    database_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
+) -> None:
+    settings = make_settings(database_path, fake_discord, fake_openrouter, max_concurrent_jobs=2)
+    kit = BotHarness(settings, fake_discord, fake_openrouter)
+    await kit.start()
+    try:
+        assert kit.bot is not None
+        await kit.bot.catalog.refresh()
+        await use(kit, QWEN)  # one image per call: three calls for three images
+        fake_openrouter.latency_s = 0.3  # slow enough that calls in parallel overlap
+        reply = (await imagine(kit, count=3)).last
+        assert len(reply.files) == 3 and len(fake_openrouter.image_requests()) == 3
+        assert fake_openrouter.peak_images_in_flight == 2, "two slots: two calls at once, the third after one"
+        assert kit.bot.jobs.queue.running == 0, "every extra slot was given back"
+    finally:
+        await kit.stop()
