@@ -107,8 +107,15 @@ async def _load_reference(
     parent = await bot.store.jobs.get(reference.job_id) if reference.job_id is not None else None
     if parent is not None:
         with contextlib.suppress(ImageGone):
-            return await load_result(interaction, parent, None)
+            return await load_result(interaction, parent, None, _image_number(parent, reference))
     raise ImageGone(reference=True)
+
+
+def _image_number(parent: JobRecord, reference: ReferenceSource) -> int:
+    """Which image of `parent`'s result a reference is (by its stored filename); 1 when that is not known."""
+    if reference.filename in parent.result_files:
+        return parent.result_files.index(reference.filename) + 1
+    return 1
 
 
 async def _stored_sources(bot: ImageBot, reference: ReferenceSource) -> AsyncGenerator[ImageSource, None]:
@@ -121,9 +128,26 @@ async def _stored_sources(bot: ImageBot, reference: ReferenceSource) -> AsyncGen
         )
     message = await fetch_message(bot, reference.channel_id, reference.message_id)
     if message is not None:
-        wanted = [a for a in message.attachments if a.id == reference.attachment_id] or message.attachments
-        for attachment in wanted[:1]:
+        attachment = _same_attachment(message.attachments, reference)
+        if attachment is not None:
             yield ImageSource.from_attachment(attachment, message, job_id=reference.job_id)
+
+
+def _same_attachment(
+    attachments: Sequence[discord.Attachment], reference: ReferenceSource
+) -> discord.Attachment | None:
+    """The reference's attachment on its message fetched again: by id, else by filename, else the only one.
+
+    A grid's message holds several images: taking the first when the id is not found would swap image 3
+    of a grid for image 1, so a message of several attachments with no match gives none.
+    """
+    for attachment in attachments:
+        if reference.attachment_id is not None and attachment.id == reference.attachment_id:
+            return attachment
+    for attachment in attachments:
+        if reference.filename and attachment.filename == reference.filename:
+            return attachment
+    return attachments[0] if len(attachments) == 1 else None
 
 
 async def fetch_message(bot: ImageBot, channel_id: int | None, message_id: int | None) -> discord.Message | None:

@@ -530,3 +530,51 @@ async def test_upscale_after_a_failed_call_sends_that_images_own_seed(
         assert "**Seeds** `78` to `79`" in grid.text
         await press(harness, grid, per_image(grid)[("upscale", 1)])
         assert harness.openrouter.chat_requests()[-1].json["seed"] == 78, "image 1 came from the call with 78"
+
+
+async def test_reroll_of_a_vary_finds_its_grid_image_again_when_the_attachment_ids_changed(
+    harness: BotHarness,
+) -> None:
+    harness.extensions = (*EXTENSIONS, "cogs.config")
+    await harness.restart()
+    await _use(harness, SEEDREAM)  # its four images differ (the chat stand-in draws the same one four times)
+    grid = (await imagine(harness, "four foxes in snow", count=4)).last
+    assert len({sent.data for sent in grid.files}) == 4, "four different images"
+    message = await grid_message(harness, grid)
+    varied = (await press(harness, grid, per_image(grid)[("vary", 3)], message=message)).last
+    vary_job = int(varied.custom_ids[0].split(":")[2])
+    # Image 3's stored URL has expired, and the grid's message, fetched again, lists its files under new ids.
+    for attachment in message["attachments"]:
+        harness.discord.attachments.pop(attachment["url"].split("/attachments/", 1)[1], None)
+    again = await grid_message(harness, grid)
+    assert {a["id"] for a in again["attachments"]}.isdisjoint(a["id"] for a in message["attachments"])
+    harness.discord.messages[(harness.payloads.channel_id, int(again["id"]))] = again
+
+    attachments = [harness.payloads.attachment(f.filename, f.data) for f in varied.files]
+    vary_message = harness.payloads.message(attachments=attachments, components=varied.components)
+    rerolled = (await harness.run(harness.payloads.component(f"job:reroll:{vary_job}", message=vary_message))).last
+    assert rerolled.embeds[0]["title"] == "Re-roll" and rerolled.files
+    request = harness.openrouter.image_requests()[-1]
+    assert [_decoded(url) for url in request.input_image_urls] == [grid.files[2].data], "image 3, not image 1"
+
+
+async def test_reroll_of_a_vary_made_on_a_copy_falls_back_to_the_same_image_of_the_grid(harness: BotHarness) -> None:
+    harness.extensions = (*EXTENSIONS, "cogs.config")
+    await harness.restart()
+    await _use(harness, SEEDREAM)
+    grid = (await imagine(harness, "four foxes in snow", count=4)).last
+    copy = await grid_message(harness, grid)
+    copy["id"] = "4242"  # a copy of the grid (as /show posts one), not its result message
+    varied = (await press(harness, grid, per_image(grid)[("vary", 3)], message=copy)).last
+    vary_job = int(varied.custom_ids[0].split(":")[2])
+    for attachment in copy["attachments"]:  # the copy is gone: its URLs no longer answer, nor does the message
+        harness.discord.attachments.pop(attachment["url"].split("/attachments/", 1)[1], None)
+    fresh = await grid_message(harness, grid)
+    harness.discord.messages[(harness.payloads.channel_id, int(fresh["id"]))] = fresh
+
+    attachments = [harness.payloads.attachment(f.filename, f.data) for f in varied.files]
+    vary_message = harness.payloads.message(attachments=attachments, components=varied.components)
+    rerolled = (await harness.run(harness.payloads.component(f"job:reroll:{vary_job}", message=vary_message))).last
+    assert rerolled.embeds[0]["title"] == "Re-roll"
+    request = harness.openrouter.image_requests()[-1]
+    assert [_decoded(url) for url in request.input_image_urls] == [grid.files[2].data], "the grid's image 3"
