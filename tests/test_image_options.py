@@ -379,3 +379,15 @@ async def test_the_calls_of_one_job_hold_a_slot_each_and_no_more_than_the_limit(
         assert kit.bot.jobs.queue.running == 0, "every extra slot was given back"
     finally:
         await kit.stop()
+
+
+async def test_a_job_of_several_calls_streams_the_first_calls_previews(harness: BotHarness) -> None:
+    harness.openrouter.image_endpoint(QWEN).supports_streaming = True  # one image per call, and it streams
+    await use(harness, QWEN)
+    conversation = await imagine(harness, count=2)
+    assert len(conversation.last.files) == 2
+    streamed = [request.json.get("stream") is True for request in harness.openrouter.image_requests()]
+    assert sorted(streamed) == [False, True], "the first call streams, the other answers buffered"
+    previews = [r for r in conversation.requests if r.method == "PATCH"
+                and any(f.filename.startswith("preview.") for f in r.files)]
+    assert previews, "its partial images were shown in the progress message"

@@ -84,9 +84,9 @@ async def run_image_job(
     `request.count` images are made `per_call` at a time (what the model's endpoint returns per
     call); calls beyond the first run in parallel on slots that are free at that moment, each holding
     one of MAX_CONCURRENT_JOBS, and the rest one after another on the job's own slot. `stream` asks a
-    streaming endpoint for partial images, shown in the progress message. A result of several images
-    is a grid (`bot.grid`), which has no embed: `decorate` then does not apply, and `grid_fields` adds
-    what it would have (an edit's sources) to the grid's text.
+    streaming endpoint for the partial images of the job's first call, shown in the progress message.
+    A result of several images is a grid (`bot.grid`), which has no embed: `decorate` then does not
+    apply, and `grid_fields` adds what it would have (an edit's sources) to the grid's text.
     """
     async with bot.jobs.run(
         interaction, operation, request, parent_job_id=parent_job_id, parent_image_index=parent_image_index,
@@ -179,7 +179,9 @@ async def _make_images(
     wanted = max(request.count, 1)
     numbers = itertools.count()
     batches = [(next(numbers), size) for size in _batches(wanted, max(per_call, 1))]
-    on_partial = _preview_to(job) if stream and len(batches) == 1 else None
+    # The first call streams its partial images into the progress message; the others (in parallel) do not,
+    # or the previews of several images would take turns in one message.
+    on_partial = _preview_to(job) if stream else None
     singles_only = False
 
     async def call(number: int, size: int) -> ImageResult:
@@ -187,12 +189,13 @@ async def _make_images(
         if size > 1 and singles_only:
             return await as_singles(number, size)
         seed = None if request.seed is None else (request.seed + number) % (MAX_SEED + 1)
+        partial = on_partial if number == 0 else None
         try:
             made = await bot.openrouter.generate_image(
                 replace(request, count=size, seed=seed), references=references,
                 modalities=bot.catalog.modalities_for(request.model),
-                on_retry=job.on_retry, on_answer=job.record_answer, on_partial=on_partial,
-                stream=on_partial is not None,
+                on_retry=job.on_retry, on_answer=job.record_answer, on_partial=partial,
+                stream=partial is not None,
             )
             # Each image keeps the seed of its own call: what the result shows and an Upscale sends again.
             return replace(made, images=[replace(image, seed=seed) for image in made.images])
