@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import UserFacingError
+from bot.i18n import listing
 from bot.messages.commands import CHANNEL_NOT_ALLOWED
 from bot.operations import Operation
 from bot.rendering import shorten
@@ -59,8 +60,8 @@ DELETED_CHANNEL_CLEANUP = "channel deleted"
 
 
 def mention_channels(channel_ids: Iterable[int]) -> str:
-    """Channel mentions (`<#id>`, which Discord shows with the channel's current name), comma-separated."""
-    return ", ".join(f"<#{channel_id}>" for channel_id in channel_ids)
+    """Channel mentions (`<#id>`, shown with the channel's current name), as a list in the member's language."""
+    return listing(f"<#{channel_id}>" for channel_id in channel_ids)
 
 
 class ChannelNotAllowed(UserFacingError):

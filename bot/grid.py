@@ -26,7 +26,7 @@ from typing import Any
 
 import discord
 
-from bot.i18n import decimal
+from bot.i18n import decimal, listing
 from bot.messages import grid as texts
 from bot.rendering import RESULT_COLOUR, escape_member_text, format_cost, shorten
 
@@ -134,7 +134,7 @@ def _seeds_fact(text: GridText) -> str | None:
         return texts.GRID_SEED.format(seed=distinct[0])
     if known == sorted(known) and distinct == list(range(distinct[0], distinct[-1] + 1)):
         return texts.GRID_SEEDS.format(first=distinct[0], last=distinct[-1])
-    return texts.GRID_SEED_LIST.format(seeds=", ".join(f"`{seed}`" for seed in text.seeds))
+    return texts.GRID_SEED_LIST.format(seeds=listing(f"`{seed}`" for seed in text.seeds))
 
 
 def _alt_text(prompt: str, number: int) -> str:

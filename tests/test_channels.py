@@ -249,10 +249,10 @@ async def test_list_remove_and_clear(harness: BotHarness) -> None:
     await admin(harness, "config channels add", channel=art, operation="describe")
 
     shown = {item["name"]: item["value"] for item in (await admin(harness, "config channels list")).embeds[0]["fields"]}
-    assert shown["Listed for all commands"] == f"{mention(art)}, {mention(bots)}"
-    assert shown["Listed for /describe"] == f"{mention(memes)}, {mention(art)}"
+    assert shown["Listed for all commands"] == f"{mention(art)} and {mention(bots)}"
+    assert shown["Listed for /describe"] == f"{mention(memes)} and {mention(art)}"
     assert shown["Listed for /imagine"] == "none listed"
-    assert f"`/describe`: {mention(art)}, {mention(bots)}, {mention(memes)} (and their threads)" in shown["Result"]
+    assert f"`/describe`: {mention(art)}, {mention(bots)}, and {mention(memes)} (and their threads)" in shown["Result"]
 
     removed = await admin(harness, "config channels remove", channel=art)  # from every list
     assert f"Took {mention(art)} off any list" in removed.text
@@ -341,17 +341,17 @@ async def test_config_show_and_status_show_the_lists(harness: BotHarness) -> Non
     await admin(harness, "config channels add", channel=bots, operation="imagine")
 
     shown = {item["name"]: item["value"] for item in (await admin(harness, "config show")).embeds[0]["fields"]}
-    assert f"Channels: {mention(art)}, {mention(bots)} (and their threads)" in shown["Imagine"]
+    assert f"Channels: {mention(art)} and {mention(bots)} (and their threads)" in shown["Imagine"]
     assert f"Channels: {mention(art)} (and their threads)" in shown["Describe"]
 
     status = (await harness.run(harness.payloads.slash("status"))).last
     fields = {item["name"]: item["value"] for item in status.embeds[0]["fields"]}
-    assert fields["/imagine"].endswith(f"Channels: only {mention(art)}, {mention(bots)} (not this one)")
+    assert fields["/imagine"].endswith(f"Channels: only {mention(art)} and {mention(bots)} (not this one)")
     assert fields["/edit"].endswith(f"Channels: only {mention(art)} (not this one)")
     with harness.payloads.in_channel(new_thread(harness, bots)):
         status = (await harness.run(harness.payloads.slash("status"))).last
     fields = {item["name"]: item["value"] for item in status.embeds[0]["fields"]}
-    assert fields["/imagine"].endswith(f"Channels: only {mention(art)}, {mention(bots)}"), "in a thread of #bots"
+    assert fields["/imagine"].endswith(f"Channels: only {mention(art)} and {mention(bots)}"), "in a thread of #bots"
     assert fields["/edit"].endswith("(not this one)")
 
 

@@ -226,7 +226,7 @@ async def test_setting_the_same_model_again_changes_nothing(harness: BotHarness)
 async def test_providers_by_name_or_slug_are_stored_as_slugs_and_sent_as_only(harness: BotHarness) -> None:
     await loaded(harness)
     reply = await admin(harness, "config providers", operation="imagine", only="Google Vertex, GOOGLE-AI-STUDIO")
-    assert "only `google-vertex`, `google-ai-studio`" in reply.text
+    assert "only `google-vertex` and `google-ai-studio`" in reply.text
     assert (await config_of(harness, Operation.IMAGINE)).only_providers == ("google-vertex", "google-ai-studio")
 
     await harness.run(harness.payloads.slash("imagine", prompt="a cat"))
@@ -386,7 +386,7 @@ async def test_reset_all_and_reset_when_nothing_is_set(harness: BotHarness) -> N
     await admin(harness, "config disable", operation="edit")
     await admin(harness, "config providers", operation="describe", ignore="openai")
     reply = await admin(harness, "config reset", operation="all")
-    assert "**Edit**, **Describe** back to the defaults" in reply.text
+    assert "**Edit** and **Describe** back to the defaults" in reply.text
     for op in Operation:
         assert await config_of(harness, op) == OperationConfig(op)
     again = await admin(harness, "config reset", operation="all")

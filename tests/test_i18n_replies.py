@@ -361,3 +361,15 @@ async def test_commands_named_in_a_translated_text_are_mentions_the_client_shows
         english = (await harness.run(harness.payloads.slash("jobs"))).last
     assert re.search(r"</imagine:\d+>", german.text) and "`/imagine`" not in german.text, german.text
     assert "`/imagine`" in english.text and "</imagine:" not in english.text
+
+
+@pytest.mark.parametrize(("locale", "written"), [
+    ("en-US", "`1`, `2`, and `3`"), ("de", "`1`, `2` und `3`"), ("fr", "`1`, `2` et `3`"),
+    ("es-ES", "`1`, `2` y `3`"), ("pt-BR", "`1`, `2` e `3`"), ("ja", "`1`、`2`、`3`"),
+])
+def test_lists_are_written_as_the_members_language_writes_them(locale: str, written: str) -> None:
+    from bot.i18n import listing, using
+
+    with using(locale):
+        assert listing(["`1`", "`2`", "`3`"]) == written
+        assert listing(["`1`"]) == "`1`" and listing([]) == ""

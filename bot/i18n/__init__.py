@@ -34,7 +34,7 @@ import gettext as _gettext
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import date, datetime, timedelta
@@ -43,6 +43,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "ago",
     "babel_locale",
     "catalog",
+    "listing",
     "channel_locale",
     "command_mentions",
     "current",
@@ -217,6 +219,14 @@ def command_mentions(text: str) -> str:
 def babel_locale(locale: str) -> Locale:
     """Babel's locale for a Discord locale code."""
     return Locale.parse(locale, sep="-")
+
+
+def listing(items: Iterable[str]) -> str:
+    """Items joined as the current locale writes a list ("a, b and c", "a、b、c"), not glued with ", "."""
+    values = list(items)
+    if len(values) < 2:
+        return "".join(values)
+    return format_list(values, style="standard", locale=babel_locale(current()))
 
 
 def decimal(value: float, digits: int | None = None) -> str:

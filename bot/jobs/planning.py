@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from bot.catalog import IMAGES_RESOLUTIONS, ImageParams, ModelCatalog
 from bot.errors import UserFacingError, refusal
+from bot.i18n import listing
 from bot.messages import ui
 from bot.messages.images import MODEL_TAKES_NO_IMAGE, references_trimmed
 from bot.messages.jobs import TOO_MANY_IMAGES_ASKED, TOO_MANY_IMAGES_ASKED_TITLE
@@ -198,7 +199,7 @@ def _supported(
     if value is None:
         return None
     if known and value not in supported:
-        offered = ", ".join(supported)
+        offered = listing(supported)
         note = ui.NOTE_NOT_SUPPORTED_OFFERS if offered else ui.NOTE_NOT_SUPPORTED
         notes.append(note.format(option=name, value=value, model=model, offered=offered))
         return None

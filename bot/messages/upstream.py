@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.i18n import listing
 from bot.messages import Msg, Text
 
 __all__ = [
@@ -75,7 +76,7 @@ NO_REASON = Msg("no reason given")
 
 def moderation(reasons: Sequence[str]) -> str:
     """The moderation refusal, naming what was flagged."""
-    return MODERATION.format(reasons=", ".join(reasons) or NO_REASON)
+    return MODERATION.format(reasons=listing(reasons) or NO_REASON)
 
 
 NO_ALLOWED_PROVIDER = Text(
@@ -94,7 +95,7 @@ NO_ALLOWED_PROVIDER_LISTED = Text(
 def no_allowed_provider(model: str, available: Sequence[str]) -> str:
     """No provider the server allows serves the model; names the ones that do, when OpenRouter said."""
     if available:
-        return NO_ALLOWED_PROVIDER_LISTED.format(model=model, providers=", ".join(available))
+        return NO_ALLOWED_PROVIDER_LISTED.format(model=model, providers=listing(available))
     return NO_ALLOWED_PROVIDER.format(model=model)
 
 

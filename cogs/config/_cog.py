@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.access import channel_lists, channels_recorder, mention_channels
 from bot.catalog import AUTOCOMPLETE_LIMIT, is_capable
 from bot.errors import refusal
+from bot.i18n import listing
 from bot.messages import config as texts
 from bot.messages import configuration as words
 from bot.messages import upper_first
@@ -615,9 +616,9 @@ class Config(commands.GroupCog, group_name="config", group_description="Server s
             interaction.guild_id, interaction.user.id, interaction.user.display_name, reset=True
         )
         changed = await self.bot.store.guild_config.reset_recorded(interaction.guild_id, operations, record=record)
-        names = ", ".join(f"**{op.label}**" for op in operations)
+        names = listing(f"**{op.label}**" for op in operations)
         if changed:
-            reset_names = ", ".join(f"**{old.operation.label}**" for old, _new in changed)
+            reset_names = listing(f"**{old.operation.label}**" for old, _new in changed)
             line = words.RESET_DONE.format(operations=reset_names)
         else:
             line = words.RESET_ALREADY.format(operations=names)

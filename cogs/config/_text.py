@@ -11,6 +11,7 @@ import discord
 from bot.access import mention_channels
 from bot.catalog import CatalogSnapshot, is_capable
 from bot.errors import refusal
+from bot.i18n import listing
 from bot.messages import config as texts
 from bot.messages import configuration as words
 from bot.operations import Operation
@@ -38,13 +39,13 @@ def code(value: str) -> str:
 def providers_text(config: OperationConfig) -> str:
     """The provider filter in words, saying when ignore is overridden and when it is the default."""
     if config.only_providers:
-        only = ", ".join(code(slug) for slug in config.only_providers)
+        only = listing(code(slug) for slug in config.only_providers)
         if config.ignore_providers:
-            ignored = ", ".join(code(slug) for slug in config.ignore_providers)
+            ignored = listing(code(slug) for slug in config.ignore_providers)
             return words.PROVIDERS_ONLY_IGNORED.format(providers=only, ignored=ignored)
         return words.PROVIDERS_ONLY.format(providers=only)
     if config.ignore_providers:
-        return words.PROVIDERS_EXCEPT.format(providers=", ".join(code(slug) for slug in config.ignore_providers))
+        return words.PROVIDERS_EXCEPT.format(providers=listing(code(slug) for slug in config.ignore_providers))
     return words.PROVIDERS_ANY.format(default=DEFAULT_MARK)
 
 
