@@ -12,6 +12,12 @@ in-memory reservation is what keeps concurrent jobs from all passing the check a
 stale total: each admitted job holds its estimate until its real cost is in the ledger, so jointly
 they overshoot by at most the error of one estimate. A job whose cost cannot be estimated at all
 reserves nothing, so at most one such job per budget runs at a time.
+
+Memory is enough while one process serves a guild (SQLite). When several processes share the database
+(PostgreSQL: a re-shard, a rolling restart, shards on several machines) the reservations live in the
+database instead (`bot.storage.reservations`): the ledger read, the check and the reservation are one
+transaction under the guild's lock, so processes admitting at once cannot pass a limit together by
+more than one estimate either. The rule itself (`_decide`) is the same for both.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from bot.messages import budgets as texts
 from bot.openrouter.types import ModelInfo
 from bot.operations import Operation
 from bot.storage.quotas import UNLIMITED, RoleQuota, RoleQuotaStore
-from bot.storage.usage import Budget, BudgetStore, UsageLedger
+from bot.storage.reservations import AdmissionState, BudgetReservations, Held
+from bot.storage.usage import Budget, BudgetStore, Spend, UsageLedger
 
 __all__ = [
     "Allowance",
@@ -239,6 +246,11 @@ class _Held:
     def empty(self) -> bool:
         return self.cost <= 1e-12 and self.images == 0 and self.unknown == 0
 
+    @classmethod
+    def of(cls, held: Held) -> _Held:
+        """What the database's reservations hold, in the in-memory form."""
+        return cls(cost=held.cost, images=held.images, unknown=held.unknown)
+
 
 _Scope = tuple[Any, ...]
 
@@ -252,6 +264,8 @@ class Reservation:
     cost: float = 0.0
     images: int = 0
     unknown: bool = False
+    #: The row in `budget_reservations` holding it (a shared database), None when held in memory.
+    row_id: int | None = None
     _released: bool = field(default=False, repr=False)
 
     def hold(self, cost: float) -> None:
@@ -287,6 +301,12 @@ class BudgetGuard:
         self._held: dict[_Scope, _Held] = {}
         #: One admission at a time: the ledger read and the reservation must not interleave.
         self._lock = asyncio.Lock()
+        #: Writes giving back or adjusting database reservations (`Reservation.release` cannot wait).
+        self._pending: set[asyncio.Task[None]] = set()
+
+    @property
+    def _shared(self) -> BudgetReservations | None:
+        return self._budgets.shared_reservations
 
     def held(self, guild_id: int | None, member_id: int | None = None) -> _Held:
         """What running jobs reserve now against a server's (or a member's) budget."""
@@ -337,6 +357,9 @@ class BudgetGuard:
         if count > 1:  # each image is made (and billed) on its own: hold them all before anything is sent
             estimate = Estimate(cost=estimate.cost * count, images=estimate.images * count, known=estimate.known)
         async with self._lock:
+            shared = self._shared
+            if shared is not None:
+                return await self._admit_shared(shared, budget, allowance, guild_id, member_id, estimate, model, now)
             scopes = await self._check(budget, allowance, guild_id, member_id, estimate, model, now)
             reservation = Reservation(
                 guard=self, scopes=scopes, cost=estimate.cost, images=estimate.images, unknown=not estimate.known
@@ -358,39 +381,87 @@ class BudgetGuard:
         model: str,
         now: datetime,
     ) -> tuple[_Scope, ...]:
+        """The in-memory admission: today's ledger and this process's reservations."""
         today = utc_day(now)
-        guild_scope: _Scope = ("guild", guild_id)
-        member_scope: _Scope = ("member", guild_id, member_id)
-        scopes: list[_Scope] = []
+        guild_used = Spend()
         if budget.guild_daily_usd is not None:
-            used = await self._ledger.spend(guild_id, since=today, until=today)
-            _check_usd(
-                texts.SERVER_BUDGET.text, budget.guild_daily_usd, used.cost,
-                self._held.get(guild_scope, _Held()), estimate, model, now,
-            )
-            scopes.append(guild_scope)
+            guild_used = await self._ledger.spend(guild_id, since=today, until=today)
+        member_used = Spend()
         if allowance.is_limited:
-            mine = await self._ledger.spend(guild_id, since=today, until=today, member_id=member_id)
-            held = self._held.get(member_scope, _Held())
-            if allowance.usd.limit is not None:
-                label = texts.member_budget(_source(allowance.usd, guild_id))
-                if allowance.usd.limit <= 0:
-                    raise BudgetExceeded(
-                        texts.USD_ZERO.format(label=label, used=usd(mine.cost), hint=texts.QUOTA_HINT.text)
-                    )
-                hint = (texts.QUOTA_HINT if allowance.usd.from_role else texts.MANAGE_HINT).text
-                _check_usd(label, allowance.usd.limit, mine.cost, held, estimate, model, now, hint)
-            if allowance.images.limit is not None:
-                _check_images(allowance.images, guild_id, mine.images, held, estimate, now)
-            scopes.append(member_scope)
-        return tuple(scopes)
+            member_used = await self._ledger.spend(guild_id, since=today, until=today, member_id=member_id)
+        return _decide(
+            budget, allowance, guild_id, member_id, estimate, model, now,
+            AdmissionState(
+                guild_spent=guild_used,
+                member_spent=member_used,
+                guild_held=_as_held(self._held.get(("guild", guild_id), _Held())),
+                member_held=_as_held(self._held.get(("member", guild_id, member_id), _Held())),
+            ),
+        )
+
+    async def _admit_shared(
+        self,
+        shared: BudgetReservations,
+        budget: Budget,
+        allowance: MemberAllowance,
+        guild_id: int,
+        member_id: int,
+        estimate: Estimate,
+        model: str,
+        now: datetime,
+    ) -> Reservation:
+        """The admission on a shared database: decided and reserved in one transaction under the guild's lock."""
+        await self.settle()  # this process's own releases first, so they count as given back
+        decided: tuple[_Scope, ...] = ()
+
+        def decide(state: AdmissionState) -> tuple[bool, bool]:
+            nonlocal decided
+            decided = _decide(budget, allowance, guild_id, member_id, estimate, model, now, state)
+            return ("guild", guild_id) in decided, ("member", guild_id, member_id) in decided
+
+        row_id = await shared.reserve(
+            guild_id=guild_id, member_id=member_id, day=utc_day(now), now=now,
+            cost=estimate.cost, images=estimate.images, unknown=not estimate.known, decide=decide,
+        )
+        if row_id is None:
+            return Reservation()
+        return Reservation(
+            guard=self, scopes=decided, cost=estimate.cost, images=estimate.images,
+            unknown=not estimate.known, row_id=row_id,
+        )
+
+    async def settle(self) -> None:
+        """Wait until every release and adjustment of a database reservation made so far has landed."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    def _in_background(self, work: Any, what: str) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:  # the reservation then expires on its own (`bot.storage.reservations`)
+                log.warning("could not %s; it expires on its own", what, exc_info=True)
+
+        task = asyncio.ensure_future(run())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     def _adjust(self, reservation: Reservation, delta: float) -> None:
+        shared = self._shared
+        if reservation.row_id is not None and shared is not None:
+            self._in_background(shared.hold(reservation.row_id, reservation.cost + delta),
+                                f"adjust budget reservation {reservation.row_id}")
+            return
         for scope in reservation.scopes:
             held = self._held.setdefault(scope, _Held())
             held.cost = max(held.cost + delta, 0.0)
 
     def _release(self, reservation: Reservation) -> None:
+        shared = self._shared
+        if reservation.row_id is not None and shared is not None:
+            self._in_background(shared.release(reservation.row_id),
+                                f"give back budget reservation {reservation.row_id}")
+            return
         for scope in reservation.scopes:
             held = self._held.get(scope)
             if held is None:
@@ -400,6 +471,47 @@ class BudgetGuard:
             held.unknown = max(held.unknown - int(reservation.unknown), 0)
             if held.empty:
                 del self._held[scope]
+
+
+def _as_held(held: _Held) -> Held:
+    return Held(cost=held.cost, images=held.images, unknown=held.unknown)
+
+
+def _decide(
+    budget: Budget,
+    allowance: MemberAllowance,
+    guild_id: int,
+    member_id: int,
+    estimate: Estimate,
+    model: str,
+    now: datetime,
+    state: AdmissionState,
+) -> tuple[_Scope, ...]:
+    """Refuse (`BudgetExceeded`) or name the limits the job counts against, from what is spent and held."""
+    guild_scope: _Scope = ("guild", guild_id)
+    member_scope: _Scope = ("member", guild_id, member_id)
+    scopes: list[_Scope] = []
+    if budget.guild_daily_usd is not None:
+        _check_usd(
+            texts.SERVER_BUDGET.text, budget.guild_daily_usd, state.guild_spent.cost,
+            _Held.of(state.guild_held), estimate, model, now,
+        )
+        scopes.append(guild_scope)
+    if allowance.is_limited:
+        mine = state.member_spent
+        held = _Held.of(state.member_held)
+        if allowance.usd.limit is not None:
+            label = texts.member_budget(_source(allowance.usd, guild_id))
+            if allowance.usd.limit <= 0:
+                raise BudgetExceeded(
+                    texts.USD_ZERO.format(label=label, used=usd(mine.cost), hint=texts.QUOTA_HINT.text)
+                )
+            hint = (texts.QUOTA_HINT if allowance.usd.from_role else texts.MANAGE_HINT).text
+            _check_usd(label, allowance.usd.limit, mine.cost, held, estimate, model, now, hint)
+        if allowance.images.limit is not None:
+            _check_images(allowance.images, guild_id, mine.images, held, estimate, now)
+        scopes.append(member_scope)
+    return tuple(scopes)
 
 
 def _resets(now: datetime) -> str:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from bot.attachments import AttachmentPipeline
 from bot.catalog import ModelCatalog
@@ -24,9 +26,9 @@ from bot.fetcher import GuardedFetcher
 from bot.openrouter import OpenRouterClient, build_http_client
 from bot.openrouter.retry import RetryPolicy
 from bot.settings import Settings
-from bot.storage import Store
+from bot.storage import DEFAULT_POOL_SIZE, DEFAULT_STATEMENT_TIMEOUT_S, Store
 
-__all__ = ["Clients", "Services", "open_clients", "open_services", "retry_policy"]
+__all__ = ["Clients", "Services", "database_target", "open_clients", "open_services", "open_store", "retry_policy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +90,33 @@ async def open_clients(
         yield Clients(fetcher=fetcher, openrouter=openrouter)
 
 
+def database_target(settings: Settings, database_url: str | None = None) -> Path | str:
+    """Which database the settings name: `database_url` if given, else `DATABASE_URL`, else `DATABASE_PATH`.
+
+    The URL (`settings.database`, a `bot.database_url.DatabaseUrl`) is read through `getattr`, so this
+    works with settings that only know `DATABASE_PATH` too.
+    """
+    if database_url:
+        return database_url
+    database: Any = getattr(settings, "database", None)
+    if database is not None and getattr(database, "backend", None) == "postgresql":
+        return str(database.dsn)
+    if database is not None and getattr(database, "backend", None) == "sqlite":
+        return Path(database.sqlite_path)
+    return settings.database_path
+
+
+async def open_store(settings: Settings, database_url: str | None = None) -> Store:
+    """Open (and migrate) the database the settings name, with their pool size and statement time-out."""
+    return await Store.open(
+        database_target(settings, database_url),
+        pool_size=int(getattr(settings, "database_pool_size", DEFAULT_POOL_SIZE)),
+        statement_timeout_s=float(getattr(settings, "database_statement_timeout_s", DEFAULT_STATEMENT_TIMEOUT_S)),
+    )
+
+
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
+async def open_services(settings: Settings, *, database_url: str | None = None) -> AsyncIterator[Services]:
     """Open the store, the fetcher, the OpenRouter client, the attachment pipeline and the model catalog.
 
     In that order, each after what it depends on; on exit (normal, or an exception in the block) they
@@ -97,10 +124,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     If opening one fails, those already open are closed before the error propagates: a
     `DatabaseError` from the store, the first, leaves nothing open.
 
-    The catalog is built, not started: the bot starts its background load in `setup_hook`.
+    The catalog is built, not started: the bot starts its background load in `setup_hook`. The store
+    is SQLite or PostgreSQL as `database_target` says (`database_url` overrides the settings).
     """
     async with contextlib.AsyncExitStack() as stack:
-        store = await Store.open(settings.database_path)
+        store = await open_store(settings, database_url)
         stack.push_async_callback(store.close)
         clients = await stack.enter_async_context(open_clients(settings))
         # Input images for /edit, /describe, the menus and the result buttons, through the same fetcher.

@@ -57,8 +57,8 @@ from bot.operations import Operation
 from bot.rendering import MAX_FILES_PER_MESSAGE, MAX_UPLOAD_BYTES_PER_MESSAGE, format_cost
 from bot.replies import error_embed, post_in_channel, send_private, token_expired
 from bot.requests import ImageRequest
-from bot.storage.jobs import JobSpec, JobStatus, JobStore
-from bot.storage.usage import LedgerEntry, UsageLedger
+from bot.storage.jobs import JobSpec, JobStatus
+from bot.storage.usage import LedgerEntry
 
 if TYPE_CHECKING:
     from bot.attachments import LoadedImage
@@ -765,10 +765,7 @@ class JobService:
 
     async def _write_outcome(self, outcome: _Outcome) -> None:
         assert self._store is not None
-        async with self._store.database.transaction() as connection:
-            await JobStore.finish(connection, outcome.job_id, **outcome.finish)
-            for entry in outcome.entries:
-                await UsageLedger.add(connection, entry)
+        await self._store.record_job_outcome(outcome.job_id, outcome.entries, **outcome.finish)
 
     def _keep_until_recorded(self, job: Job, outcome: _Outcome, reservation: Reservation) -> None:
         """The ledger write failed: hold the reservation (at the real cost if known) and retry the write.

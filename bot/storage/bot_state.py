@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.storage.database import Database
+from bot.storage.backend import Backend
 
 __all__ = ["BotStateStore"]
 
@@ -10,7 +10,7 @@ __all__ = ["BotStateStore"]
 class BotStateStore:
     """A key/value table; values are short strings."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Backend) -> None:
         self._db = database
 
     async def get(self, key: str) -> str | None:
@@ -20,8 +20,8 @@ class BotStateStore:
 
     async def set(self, key: str, value: str) -> None:
         """Store a value, replacing any earlier one."""
-        async with self._db.transaction() as connection:
-            await connection.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "INSERT INTO bot_state (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),

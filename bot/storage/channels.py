@@ -2,9 +2,10 @@
 
 A server lists channels for all operations (`scope` None here, 'all' in SQL) or for one operation;
 an operation may run in the union of the two lists, and anywhere when both are empty. The cache is
-filled on first read, from committed data only (`Database.fetch_all_committed`), and dropped after
-every write; a read that raced a write is not cached, so the next command always sees the change.
-Whether a listed channel still exists is Discord's to say, not SQLite's: `bot.access.channel_lists`
+filled on first read, from committed data only (`Backend.fetch_all_committed`), and dropped after
+every write, here or (through `Transaction.notify` and `forget_guild`) in another process sharing the
+database; a read that raced a write is not cached, so the next command always sees the change.
+Whether a listed channel still exists is Discord's to say, not the database's: `bot.access.channel_lists`
 asks the bot's channel cache and drops deleted channels through `drop`.
 """
 
@@ -13,12 +14,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bot.errors import UserFacingError
 from bot.messages.config import CHANNEL_LIST_FULL
 from bot.operations import Operation
-from bot.storage.database import Database
+from bot.storage.backend import Backend, Row, Transaction
 
 __all__ = [
     "ALL_SCOPE",
@@ -86,10 +86,13 @@ class ChannelLists:
         return ChannelLists(tuple(entry for entry in self.entries if entry.channel_id not in channel_ids))
 
 
-#: Called as `record(connection, scope, old, new)` inside a change's transaction, once per list that changed.
+#: Called as `record(tx, scope, old, new)` inside a change's transaction, once per list that changed.
 RecordChannelChange = Callable[
-    [Any, Scope, tuple[AllowedChannel, ...], tuple[AllowedChannel, ...]], Awaitable[None]
+    [Transaction, Scope, tuple[AllowedChannel, ...], tuple[AllowedChannel, ...]], Awaitable[None]
 ]
+
+#: The `Transaction.notify` topic of this store's changes.
+TOPIC = "channels"
 
 
 class ChannelListFull(UserFacingError):
@@ -105,18 +108,19 @@ def _scope_value(scope: Scope) -> str:
     return ALL_SCOPE if scope is None else scope.value
 
 
-def _entry(row: Any) -> AllowedChannel:
+def _entry(row: Row) -> AllowedChannel:
     scope = None if row["scope"] == ALL_SCOPE else Operation(row["scope"])
     return AllowedChannel(scope=scope, channel_id=int(row["channel_id"]), name=str(row["name"] or ""))
 
 
+#: In the order channels were added: SQLite's implicit `rowid`, a real column of that name on PostgreSQL.
 _SELECT = "SELECT scope, channel_id, name FROM guild_allowed_channels WHERE guild_id = ? ORDER BY rowid"
 
 
 class ChannelStore:
     """Reads and writes `guild_allowed_channels`, with a write-through cache."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Backend) -> None:
         self._db = database
         self._cache: dict[int, ChannelLists] = {}
         self._loading: dict[int, asyncio.Future[ChannelLists]] = {}
@@ -144,7 +148,7 @@ class ChannelStore:
         generation = self._generation
         rows = await self._db.fetch_all_committed(_SELECT, (guild_id,))
         lists = ChannelLists(tuple(_entry(row) for row in rows))
-        if generation == self._generation:  # no write committed while we read
+        if generation == self._generation and self._db.caches_valid:  # no write committed while we read
             self._cache[guild_id] = lists
         return lists
 
@@ -230,31 +234,39 @@ class ChannelStore:
         statement that changes nothing records nothing.
         """
         try:
-            async with self._db.transaction() as connection:
-                old = await self._read(connection, guild_id)
+            async with self._db.transaction() as tx:
+                await tx.lock_guild(guild_id)  # the "before" stays exact with another process's writer too
+                old = await self._read(tx, guild_id)
                 if check is not None:
                     check(old)
                 for sql, parameters in statements:
-                    await connection.execute(sql, parameters)
-                new = await self._read(connection, guild_id)
+                    await tx.execute(sql, parameters)
+                new = await self._read(tx, guild_id)
                 if record is not None:
                     for scope in SCOPES:
                         if old.scope(scope) != new.scope(scope):
-                            await record(connection, scope, old.scope(scope), new.scope(scope))
+                            await record(tx, scope, old.scope(scope), new.scope(scope))
+                if new != old:
+                    await tx.notify(TOPIC, guild_id)
         finally:
             self._invalidate(guild_id)
         return old, new
 
     @staticmethod
-    async def _read(connection: Any, guild_id: int) -> ChannelLists:
-        async with connection.execute(_SELECT, (guild_id,)) as cursor:
-            rows = await cursor.fetchall()
-        return ChannelLists(tuple(_entry(row) for row in rows))
+    async def _read(tx: Transaction, guild_id: int) -> ChannelLists:
+        return ChannelLists(tuple(_entry(row) for row in await tx.fetch_all(_SELECT, (guild_id,))))
 
     def _invalidate(self, guild_id: int) -> None:
         self._generation += 1
         self._cache.pop(guild_id, None)
         self._loading.pop(guild_id, None)  # later readers start a fresh read instead of joining a stale one
+
+    def forget_guild(self, guild_id: int | None) -> None:
+        """Another process changed this server's lists (None: any server's)."""
+        if guild_id is None:
+            self.forget_cache()
+        else:
+            self._invalidate(guild_id)
 
     def forget_cache(self) -> None:
         """Drop every cached server (tests and other processes' writes)."""

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from bot.storage.database import Database
+from bot.storage.backend import Backend, Transaction, utc_timestamp
 from bot.storage.guild_config import OperationConfig, RecordChange
 
 __all__ = [
@@ -91,13 +90,13 @@ def describe_config(config: OperationConfig) -> str | None:
 class ConfigHistoryStore:
     """Reads and writes `guild_config_history`."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Backend) -> None:
         self._db = database
 
     def recorder(self, guild_id: int, user_id: int, user_name: str, *, reset: bool = False) -> RecordChange:
         """The `record` callback for one admin's change: one row per changed field, or per reset."""
 
-        async def record(connection: Any, old: OperationConfig, new: OperationConfig) -> None:
+        async def record(tx: Transaction, old: OperationConfig, new: OperationConfig) -> None:
             rows: list[tuple[str, str | None, str | None]]
             if reset:
                 rows = [(RESET_SETTING, describe_config(old), None)]
@@ -105,7 +104,7 @@ class ConfigHistoryStore:
                 rows = diff_configs(old, new)
             for setting, before, after in rows:
                 await self.record_setting(
-                    connection, guild_id=guild_id, user_id=user_id, user_name=user_name,
+                    tx, guild_id=guild_id, user_id=user_id, user_name=user_name,
                     setting=setting, old_value=before, new_value=after, operation=new.operation.value,
                 )
 
@@ -113,7 +112,7 @@ class ConfigHistoryStore:
 
     async def record_setting(
         self,
-        connection: Any,
+        tx: Transaction,
         *,
         guild_id: int,
         user_id: int,
@@ -124,13 +123,13 @@ class ConfigHistoryStore:
         operation: str = SERVER_WIDE,
     ) -> None:
         """Write one row inside the caller's transaction; other cogs' settings (budgets) use this too."""
-        await connection.execute(
+        await tx.execute(
             "INSERT INTO guild_config_history "
-            "(guild_id, user_id, user_name, operation, setting, old_value, new_value) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (guild_id, user_id, user_name, operation, setting, old_value, new_value),
+            "(guild_id, user_id, user_name, operation, setting, old_value, new_value, changed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, user_id, user_name, operation, setting, old_value, new_value, utc_timestamp()),
         )
-        await connection.execute(
+        await tx.execute(
             "DELETE FROM guild_config_history WHERE guild_id = ? AND id NOT IN "
             "(SELECT id FROM guild_config_history WHERE guild_id = ? ORDER BY id DESC LIMIT ?)",
             (guild_id, guild_id, KEEP_PER_GUILD),
@@ -158,6 +157,6 @@ class ConfigHistoryStore:
 
 
 def _parse_time(text: str) -> datetime:
-    """SQLite's `strftime('%Y-%m-%dT%H:%M:%fZ')` as an aware UTC datetime."""
+    """A stored `changed_at` (`utc_timestamp`'s form, or SQLite's `strftime` default) as an aware UTC datetime."""
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,9 +1,14 @@
-"""The SQLite connection, its migrations, and the one way to write: a serialised transaction.
+"""The SQLite backend: its connection, its migrations, and the one way to write, a serialised transaction.
 
 One aiosqlite connection serves the whole process. It runs in autocommit mode and every write goes
 through `transaction()`, which holds a lock so that two coroutines can never interleave statements
 of different transactions on the shared connection. Migrations are numbered `.sql` files in
-`bot/migrations`, tracked with `PRAGMA user_version`, each applied in its own transaction.
+`bot/migrations` (PostgreSQL's, at the same numbers, in `bot/migrations/postgresql`), tracked with
+`PRAGMA user_version`, each applied in its own transaction.
+
+SQLite is one file on one machine: processes sharing it (shards on one host) see each other's
+writes, but nothing tells their caches, so each guild's settings are only cached correctly in the
+process that serves the guild (`caches_valid` is always True here; see `bot.storage.backend`).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import asyncio
 import contextlib
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -20,13 +25,11 @@ from pathlib import Path
 
 import aiosqlite
 
-__all__ = ["Database", "DatabaseError", "Migration", "load_migrations"]
+from bot.storage.backend import SQLITE, DatabaseError, Invalidate, Parameters, Row
+
+__all__ = ["Database", "DatabaseError", "Migration", "SqliteTransaction", "load_migrations"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-
-
-class DatabaseError(Exception):
-    """The database cannot be used: locked, read-only, corrupt, or from a newer version."""
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,14 @@ class Migration:
     sql: str
 
 
-def load_migrations() -> list[Migration]:
-    """Every migration shipped in `bot/migrations`, in order; numbering gaps are a packaging bug."""
+#: Where each dialect's migrations are shipped.
+_MIGRATION_PACKAGES = {"sqlite": "bot.migrations", "postgresql": "bot.migrations.postgresql"}
+
+
+def load_migrations(dialect: str = "sqlite") -> list[Migration]:
+    """Every migration shipped for a dialect, in order; numbering gaps are a packaging bug."""
     found = []
-    for entry in resources.files("bot.migrations").iterdir():
+    for entry in resources.files(_MIGRATION_PACKAGES[dialect]).iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
@@ -52,8 +59,50 @@ def load_migrations() -> list[Migration]:
     return found
 
 
+class SqliteTransaction:
+    """The unit of work on the shared connection (only valid inside `Database.transaction()`)."""
+
+    dialect = SQLITE
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the transaction is still open."""
+        return bool(self._connection.in_transaction)
+
+    async def execute(self, sql: str, parameters: Parameters = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+        cursor = await self._connection.execute(sql, tuple(parameters))
+        return max(cursor.rowcount, 0)
+
+    async def execute_many(self, sql: str, rows: Iterable[Parameters]) -> None:
+        """Run one statement once per parameter tuple."""
+        await self._connection.executemany(sql, [tuple(row) for row in rows])
+
+    async def fetch_one(self, sql: str, parameters: Parameters = ()) -> Row | None:
+        """The first row of a query (an `INSERT ... RETURNING` too), if any."""
+        async with self._connection.execute(sql, tuple(parameters)) as cursor:
+            row: Row | None = await cursor.fetchone()
+            return row
+
+    async def fetch_all(self, sql: str, parameters: Parameters = ()) -> list[Row]:
+        """Every row of a query."""
+        async with self._connection.execute(sql, tuple(parameters)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def lock_guild(self, guild_id: int) -> None:
+        """Nothing to do: `BEGIN IMMEDIATE` already serialises every write transaction on the file."""
+
+    async def notify(self, topic: str, guild_id: int) -> None:
+        """Nothing to do: no other process is told (see the module docstring)."""
+
+
 class Database:
     """An open SQLite database at the current schema."""
+
+    dialect = SQLITE
 
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._connection = connection
@@ -148,13 +197,21 @@ class Database:
                 await connection.execute("ROLLBACK")
             raise
 
+    @property
+    def caches_valid(self) -> bool:
+        """Always: no other process's change is announced here, and none is expected (module docstring)."""
+        return True
+
+    def on_invalidate(self, callback: Invalidate) -> None:
+        """Nothing will call it: SQLite has no way to hear another process's change."""
+
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
         """Run statements atomically: committed together on success, rolled back on any error."""
         async with self._write_lock:
             await self._begin()
             try:
-                yield self._connection
+                yield SqliteTransaction(self._connection)
             except BaseException:
                 await self._connection.execute("ROLLBACK")
                 raise
@@ -177,7 +234,7 @@ class Database:
                 await self._connection.execute("ROLLBACK")
             raise
 
-    async def fetch_all_committed(self, sql: str, parameters: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
+    async def fetch_all_committed(self, sql: str, parameters: Parameters = ()) -> list[Row]:
         """Rows of a read query that cannot see another coroutine's open transaction.
 
         All writers share one connection, so a plain read issued while a transaction is open would
@@ -187,18 +244,19 @@ class Database:
         if self._reader is None:
             async with self._write_lock:
                 return await self.fetch_all(sql, parameters)
-        async with self._reader.execute(sql, parameters) as cursor:
+        async with self._reader.execute(sql, tuple(parameters)) as cursor:
             return list(await cursor.fetchall())
 
-    async def fetch_all(self, sql: str, parameters: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
+    async def fetch_all(self, sql: str, parameters: Parameters = ()) -> list[Row]:
         """Rows of a read query."""
-        async with self._connection.execute(sql, parameters) as cursor:
+        async with self._connection.execute(sql, tuple(parameters)) as cursor:
             return list(await cursor.fetchall())
 
-    async def fetch_one(self, sql: str, parameters: tuple[object, ...] = ()) -> aiosqlite.Row | None:
+    async def fetch_one(self, sql: str, parameters: Parameters = ()) -> Row | None:
         """The first row of a read query, if any."""
-        async with self._connection.execute(sql, parameters) as cursor:
-            return await cursor.fetchone()
+        async with self._connection.execute(sql, tuple(parameters)) as cursor:
+            row: Row | None = await cursor.fetchone()
+            return row
 
 
 #: How long a new file's switch to WAL is retried while another opener holds it (shards starting together).

@@ -1,8 +1,11 @@
 """Per-guild configuration of each operation, read on every command and so served from memory.
 
-The cache is filled on first read and replaced after each committed write, so a change is visible to
-the next command at once and a read never touches SQLite twice for the same guild. Settings of a whole
-server rather than one operation (`ServerSettings`, such as spoilers) are kept the same way.
+The cache is filled on first read and dropped after each committed write, so a change is visible to
+the next command at once and a read never touches the database twice for the same guild. Settings of a
+whole server rather than one operation (`ServerSettings`, such as spoilers) are kept the same way.
+A write made by another process (PostgreSQL shared by several) reaches this cache through
+`Transaction.notify` and `forget_guild`; while the backend could miss such a change
+(`Backend.caches_valid` False), what is read is not kept.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from bot.errors import OperationDisabled
 from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
 from bot.requests import Route
-from bot.storage.database import Database
+from bot.storage.backend import Backend, Transaction, utc_timestamp
 
 __all__ = [
     "DEFAULT_COUNT",
@@ -37,8 +40,11 @@ DEFAULT_MAX_REFERENCES = 1
 DEFAULT_COUNT = 1
 MAX_COUNT = 4
 
-#: Called as `record(connection, old, new)` inside a change's transaction (the audit trail).
-RecordChange = Callable[[Any, "OperationConfig", "OperationConfig"], Awaitable[None]]
+#: Called as `record(tx, old, new)` inside a change's transaction (the audit trail).
+RecordChange = Callable[[Transaction, "OperationConfig", "OperationConfig"], Awaitable[None]]
+
+#: The `Transaction.notify` topic of this store's changes.
+TOPIC = "guild_config"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +113,8 @@ class ServerSettings:
     spoilers: SpoilerMode = SpoilerMode.OFF
 
 
-#: Called as `record(connection, old, new)` inside a server-wide change's transaction.
-RecordServerChange = Callable[[Any, ServerSettings, ServerSettings], Awaitable[None]]
+#: Called as `record(tx, old, new)` inside a server-wide change's transaction.
+RecordServerChange = Callable[[Transaction, ServerSettings, ServerSettings], Awaitable[None]]
 
 
 _COLUMNS = (
@@ -120,7 +126,7 @@ _COLUMNS = (
 class GuildConfigStore:
     """Reads and writes `guild_operation_config`, with a write-through cache."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Backend) -> None:
         self._db = database
         self._cache: dict[int, dict[Operation, OperationConfig]] = {}
         self._loading: dict[int, asyncio.Future[dict[Operation, OperationConfig]]] = {}
@@ -168,37 +174,36 @@ class GuildConfigStore:
         for row in rows:
             config = _from_row(row)
             configs[config.operation] = config
-        if generation == self._generation:  # no write landed while we read: safe to cache
+        if generation == self._generation and self._db.caches_valid:  # no write landed while we read
             self._cache[guild_id] = configs
         return configs
 
     async def update(self, guild_id: int, operation: Operation, **changes: Any) -> OperationConfig:
         """Change some fields atomically and return the new configuration."""
-        async with self._db.transaction() as connection:
-            new = await self._write(connection, guild_id, operation, changes)
-        self._invalidate(guild_id)
+        try:
+            async with self._db.transaction() as tx:
+                await tx.lock_guild(guild_id)
+                new = await self._write(tx, guild_id, operation, changes)
+                await tx.notify(TOPIC, guild_id)
+        finally:
+            self._invalidate(guild_id)
         return new
 
     async def _write(
-        self, connection: Any, guild_id: int, operation: Operation, changes: dict[str, Any]
+        self, tx: Transaction, guild_id: int, operation: Operation, changes: dict[str, Any]
     ) -> OperationConfig:
         """Apply changes inside the caller's transaction; later issues compose it with history."""
-        async with connection.execute(
-            f"SELECT {_COLUMNS} FROM guild_operation_config WHERE guild_id = ? AND operation = ?",
-            (guild_id, operation.value),
-        ) as cursor:
-            row = await cursor.fetchone()
-        current = _from_row(row) if row else OperationConfig(operation)
+        current = await self._read(tx, guild_id, operation)
         new = replace(current, **changes)
-        await connection.execute(
+        await tx.execute(
             "INSERT INTO guild_operation_config (guild_id, " + _COLUMNS + ", updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (guild_id, operation) DO UPDATE SET model = excluded.model, "
             "only_providers = excluded.only_providers, ignore_providers = excluded.ignore_providers, "
             "enabled = excluded.enabled, max_references = excluded.max_references, "
             "cooldown_s = excluded.cooldown_s, route = excluded.route, default_count = excluded.default_count, "
             "max_count = excluded.max_count, updated_at = excluded.updated_at",
-            (guild_id, *_to_row(new)),
+            (guild_id, *_to_row(new), utc_timestamp()),
         )
         return new
 
@@ -211,12 +216,14 @@ class GuildConfigStore:
         admins change the same thing at once. A change to the current value writes nothing.
         """
         try:
-            async with self._db.transaction() as connection:
-                old = await self._read(connection, guild_id, operation)
+            async with self._db.transaction() as tx:
+                await tx.lock_guild(guild_id)  # another process's admin: the recorded "old" stays exact
+                old = await self._read(tx, guild_id, operation)
                 new = replace(old, **changes)
                 if new != old:
-                    await self._write(connection, guild_id, operation, changes)
-                    await record(connection, old, new)
+                    await self._write(tx, guild_id, operation, changes)
+                    await record(tx, old, new)
+                    await tx.notify(TOPIC, guild_id)
         finally:
             self._invalidate(guild_id)
         return old, new
@@ -227,38 +234,43 @@ class GuildConfigStore:
         """Like `reset`, recording each operation that had choices; returns those (old, default) pairs."""
         changed = []
         try:
-            async with self._db.transaction() as connection:
+            async with self._db.transaction() as tx:
+                await tx.lock_guild(guild_id)
                 for operation in operations:
-                    old = await self._read(connection, guild_id, operation)
-                    await connection.execute(
+                    old = await self._read(tx, guild_id, operation)
+                    await tx.execute(
                         "DELETE FROM guild_operation_config WHERE guild_id = ? AND operation = ?",
                         (guild_id, operation.value),
                     )
                     default = OperationConfig(operation)
                     if old != default:
-                        await record(connection, old, default)
+                        await record(tx, old, default)
                         changed.append((old, default))
+                if changed:
+                    await tx.notify(TOPIC, guild_id)
         finally:
             self._invalidate(guild_id)
         return changed
 
-    async def _read(self, connection: Any, guild_id: int, operation: Operation) -> OperationConfig:
-        """The stored configuration, read on the caller's connection (inside its transaction)."""
-        async with connection.execute(
+    async def _read(self, tx: Transaction, guild_id: int, operation: Operation) -> OperationConfig:
+        """The stored configuration, read inside the caller's transaction."""
+        row = await tx.fetch_one(
             f"SELECT {_COLUMNS} FROM guild_operation_config WHERE guild_id = ? AND operation = ?",
             (guild_id, operation.value),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return _from_row(row) if row else OperationConfig(operation)
 
     async def reset(self, guild_id: int, operations: tuple[Operation, ...]) -> None:
         """Forget a guild's choices for these operations, back to the defaults."""
-        async with self._db.transaction() as connection:
-            await connection.executemany(
-                "DELETE FROM guild_operation_config WHERE guild_id = ? AND operation = ?",
-                [(guild_id, operation.value) for operation in operations],
-            )
-        self._invalidate(guild_id)
+        try:
+            async with self._db.transaction() as tx:
+                await tx.execute_many(
+                    "DELETE FROM guild_operation_config WHERE guild_id = ? AND operation = ?",
+                    [(guild_id, operation.value) for operation in operations],
+                )
+                await tx.notify(TOPIC, guild_id)
+        finally:
+            self._invalidate(guild_id)
 
     async def server_settings(self, guild_id: int | None) -> ServerSettings:
         """The guild's server-wide settings in force; outside a guild the defaults."""
@@ -282,7 +294,7 @@ class GuildConfigStore:
         generation = self._generation
         rows = await self._db.fetch_all_committed("SELECT spoilers FROM guild_settings WHERE guild_id = ?", (guild_id,))
         settings = _server_settings(rows[0]) if rows else ServerSettings()
-        if generation == self._generation:  # no write landed while we read: safe to cache
+        if generation == self._generation and self._db.caches_valid:  # no write landed while we read
             self._server_cache[guild_id] = settings
         return settings
 
@@ -291,23 +303,21 @@ class GuildConfigStore:
     ) -> tuple[ServerSettings, ServerSettings]:
         """Change server-wide settings with `record` in the same transaction; returns (old, new)."""
         try:
-            async with self._db.transaction() as connection:
-                async with connection.execute(
-                    "SELECT spoilers FROM guild_settings WHERE guild_id = ?", (guild_id,)
-                ) as cursor:
-                    row = await cursor.fetchone()
+            async with self._db.transaction() as tx:
+                await tx.lock_guild(guild_id)
+                row = await tx.fetch_one("SELECT spoilers FROM guild_settings WHERE guild_id = ?", (guild_id,))
                 old = _server_settings(row) if row else ServerSettings()
                 new = replace(old, **changes)
                 if new != old:
-                    await connection.execute(
-                        "INSERT INTO guild_settings (guild_id, spoilers, updated_at) "
-                        "VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
+                    await tx.execute(
+                        "INSERT INTO guild_settings (guild_id, spoilers, updated_at) VALUES (?, ?, ?) "
                         "ON CONFLICT (guild_id) DO UPDATE SET spoilers = excluded.spoilers, "
                         "updated_at = excluded.updated_at",
-                        (guild_id, new.spoilers.value),
+                        (guild_id, new.spoilers.value, utc_timestamp()),
                     )
                     if record is not None:
-                        await record(connection, old, new)
+                        await record(tx, old, new)
+                    await tx.notify(TOPIC, guild_id)
         finally:
             self._invalidate(guild_id)
         return old, new
@@ -322,6 +332,13 @@ class GuildConfigStore:
         self._server_cache.pop(guild_id, None)
         self._server_loading.pop(guild_id, None)
         self._loading.pop(guild_id, None)  # later readers start a fresh read instead of joining a stale one
+
+    def forget_guild(self, guild_id: int | None) -> None:
+        """Another process changed this guild (None: any guild); the next read goes to the database."""
+        if guild_id is None:
+            self.forget_cache()
+        else:
+            self._invalidate(guild_id)
 
     def forget_cache(self) -> None:
         """Drop every cached guild (tests and other processes' writes)."""

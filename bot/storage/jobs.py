@@ -19,7 +19,7 @@ from bot.openrouter.types import ProviderFilter
 from bot.operations import Operation
 from bot.process_identity import is_running, this_process
 from bot.requests import ImageRequest, ReferenceSource, Route
-from bot.storage.database import Database
+from bot.storage.backend import Backend, Dialect, Row, Transaction
 
 __all__ = [
     "INTERRUPTED",
@@ -39,9 +39,16 @@ INTERRUPTED = "interrupted"
 #: The most jobs `find_recent` returns: Discord shows at most 25 autocomplete choices.
 MAX_CHOICES = 25
 
-#: A prompt with its line breaks and tabs as spaces, and a space in front, so `LIKE '% word%'` finds
-#: every word start, the first word's included.
-_SPACED_PROMPT = "(' ' || replace(replace(replace(prompt, char(10), ' '), char(13), ' '), char(9), ' '))"
+
+
+def _spaced_prompt(dialect: Dialect) -> str:
+    """A prompt lower-cased, with its line breaks and tabs as spaces, and a space in front.
+
+    So `LIKE lower('% word%')` finds every word start, the first word's included, case-insensitively
+    on both dialects (PostgreSQL's `LIKE` minds case, SQLite's does not for ASCII).
+    """
+    newline, carriage, tab = dialect.char(10), dialect.char(13), dialect.char(9)
+    return f"lower(' ' || replace(replace(replace(prompt, {newline}, ' '), {carriage}, ' '), {tab}, ' '))"
 
 
 class JobStatus(StrEnum):
@@ -147,7 +154,7 @@ _COLUMNS = (
 class JobStore:
     """Reads and writes `jobs`."""
 
-    def __init__(self, database: Database, *, owner: str | None = None) -> None:
+    def __init__(self, database: Backend, *, owner: str | None = None) -> None:
         self._db = database
         #: Which process the jobs this store creates belong to (see `bot.process_identity`).
         self.owner = owner or this_process()
@@ -155,12 +162,12 @@ class JobStore:
     async def create(self, spec: JobSpec, *, created_at: datetime) -> int:
         """Record a new, queued job and return its id (the id the result buttons will carry)."""
         request = spec.request
-        async with self._db.transaction() as connection:
-            cursor = await connection.execute(
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
                 "INSERT INTO jobs (guild_id, channel_id, member_id, operation, prompt, image_format, "
                 "aspect_ratio, model, provider_filter, reference_images, parent_job_id, status, created_at, owner, "
                 "route, resolution, quality, image_count, seed, parent_image_index, parent_action, seed_given) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     spec.guild_id,
                     spec.channel_id,
@@ -185,20 +192,19 @@ class JobStore:
                     int(request.seed_given),
                 ),
             )
-            job_id = cursor.lastrowid
-        assert job_id is not None
-        return int(job_id)
+        assert row is not None
+        return int(row["id"])
 
     async def mark_running(self, job_id: int, *, started_at: datetime) -> None:
         """The job got its slot and is about to call the upstream."""
-        async with self._db.transaction() as connection:
-            await connection.execute(
+        async with self._db.transaction() as tx:
+            await tx.execute(
                 "UPDATE jobs SET status = 'running', started_at = ? WHERE id = ?", (format_time(started_at), job_id)
             )
 
     @staticmethod
     async def finish(
-        connection: Any,
+        tx: Transaction,
         job_id: int,
         *,
         status: JobStatus,
@@ -216,7 +222,7 @@ class JobStore:
 
         `result_seeds` go with `result_files`, in the same JSON column (`_files_json`): no migration.
         """
-        await connection.execute(
+        await tx.execute(
             "UPDATE jobs SET status = ?, finished_at = ?, cost = ?, generation_id = ?, error_kind = ?, "
             "upstream_ms = ?, result_channel_id = ?, result_message_id = ?, result_files = ? WHERE id = ?",
             (
@@ -245,8 +251,8 @@ class JobStore:
         orphans = [int(row["id"]) for row in rows if row["owner"] is None or is_running(row["owner"]) is False]
         if not orphans:
             return []
-        async with self._db.transaction() as connection:
-            await connection.executemany(
+        async with self._db.transaction() as tx:
+            await tx.execute_many(
                 "UPDATE jobs SET status = 'failed', error_kind = ?, finished_at = ? "
                 "WHERE id = ? AND status IN ('queued', 'running')",
                 [(INTERRUPTED, format_time(now), job_id) for job_id in orphans],
@@ -255,8 +261,8 @@ class JobStore:
 
     async def mark_result_deleted(self, job_id: int) -> None:
         """The result message was deleted: no link, no image to reuse."""
-        async with self._db.transaction() as connection:
-            await connection.execute("UPDATE jobs SET result_deleted = 1 WHERE id = ?", (job_id,))
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE jobs SET result_deleted = 1 WHERE id = ?", (job_id,))
 
     async def get(self, job_id: int) -> JobRecord | None:
         """One job, or None if there is no such job."""
@@ -305,7 +311,9 @@ class JobStore:
         text = text.lstrip("#").strip()
         exact_id = int(text) if text.isdigit() and len(text) <= 18 else None
         if text:
-            word_starts = [f"{_SPACED_PROMPT} LIKE ? ESCAPE '\\'" for _ in text.split()]
+            spaced_prompt = _spaced_prompt(self._db.dialect)
+            # Both sides lower-cased by the same database's `lower`, so each dialect agrees with itself.
+            word_starts = [f"{spaced_prompt} LIKE lower(?) ESCAPE '\\'" for _ in text.split()]
             words = [f"% {_like_escape(word)}%" for word in text.split()]
             if exact_id is not None:
                 id_clause = "CAST(id AS TEXT) LIKE ?"
@@ -371,7 +379,7 @@ def _files_of(stored: str | None) -> tuple[tuple[str, ...], tuple[int | None, ..
     return tuple(names), tuple(seeds) if any(seed is not None for seed in seeds) else ()
 
 
-def _from_row(row: Any) -> JobRecord:
+def _from_row(row: Row) -> JobRecord:
     providers = json.loads(row["provider_filter"] or "{}")
     request = ImageRequest(
         prompt=str(row["prompt"]),

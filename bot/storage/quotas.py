@@ -7,7 +7,11 @@ generous of their roles', else the server's member default) is `bot.budgets.memb
 Quotas are read before every job, so they are served from a write-through cache like `BudgetStore`:
 each server's quotas are read once from committed data only (never from inside another coroutine's
 open transaction, which may yet roll back), replaced after each committed change, and a read that raced
-a change is returned but not cached.
+a change is returned but not cached. Another process's change (a shared PostgreSQL database) drops the
+server's entry through `forget_guild`.
+
+A dimension is stored as its number or the text 'unlimited' (PostgreSQL: always text, the number's
+decimal form), and written as `str(value)` on both dialects: SQLite's column affinity stores '5' as 5.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Final
 
-from bot.storage.database import Database
+from bot.storage.backend import Backend, Row, Transaction, utc_timestamp
 
 __all__ = [
     "UNLIMITED",
@@ -59,8 +63,11 @@ class RoleQuota:
         return self.images_per_day is None and self.usd_per_day is None
 
 
-#: Called inside the transaction of a quota change with (connection, old, new): the hook for history.
-RecordQuotaChange = Callable[[Any, RoleQuota, RoleQuota], Awaitable[None]]
+#: Called inside the transaction of a quota change with (tx, old, new): the hook for history.
+RecordQuotaChange = Callable[[Transaction, RoleQuota, RoleQuota], Awaitable[None]]
+
+#: The `Transaction.notify` topic of this store's changes.
+TOPIC = "quotas"
 
 _EMPTY: Mapping[int, RoleQuota] = MappingProxyType({})
 _COLUMNS = "role_id, images_per_day, usd_per_day"
@@ -69,7 +76,7 @@ _COLUMNS = "role_id, images_per_day, usd_per_day"
 class RoleQuotaStore:
     """Reads and writes `guild_role_quotas`, with a write-through cache per server."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Backend) -> None:
         self._db = database
         self._cache: dict[int, Mapping[int, RoleQuota]] = {}
         #: Counts committed changes, so a cache fill that raced one does not store what it read before it.
@@ -87,7 +94,8 @@ class RoleQuotaStore:
             f"SELECT {_COLUMNS} FROM guild_role_quotas WHERE guild_id = ?", (guild_id,)
         )
         quotas = _mapping(rows)
-        if self._changes == changes_before:  # a change committed meanwhile is newer than what was read
+        # A change committed meanwhile is newer than what was read.
+        if self._changes == changes_before and self._db.caches_valid:
             self._cache[guild_id] = quotas
         return quotas
 
@@ -106,45 +114,68 @@ class RoleQuotaStore:
         unknown = set(changes) - {"images_per_day", "usd_per_day"}
         if unknown:
             raise TypeError(f"unknown quota fields: {sorted(unknown)}")
-        async with self._db.transaction() as connection:
-            async with connection.execute(
-                f"SELECT {_COLUMNS} FROM guild_role_quotas WHERE guild_id = ? AND role_id = ?", (guild_id, role_id)
-            ) as cursor:
-                row = await cursor.fetchone()
-            old = _quota(row) if row else RoleQuota(role_id)
-            new = replace(old, **changes)
-            if new.is_empty:
-                await connection.execute(
-                    "DELETE FROM guild_role_quotas WHERE guild_id = ? AND role_id = ?", (guild_id, role_id)
+        try:
+            async with self._db.transaction() as tx:
+                await tx.lock_guild(guild_id)  # the recorded "old" stays exact with another process's admin
+                row = await tx.fetch_one(
+                    f"SELECT {_COLUMNS} FROM guild_role_quotas WHERE guild_id = ? AND role_id = ?", (guild_id, role_id)
                 )
-            elif new != old:
-                await connection.execute(
-                    "INSERT INTO guild_role_quotas (guild_id, role_id, images_per_day, usd_per_day, updated_at) "
-                    "VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
-                    "ON CONFLICT (guild_id, role_id) DO UPDATE SET images_per_day = excluded.images_per_day, "
-                    "usd_per_day = excluded.usd_per_day, updated_at = excluded.updated_at",
-                    (guild_id, role_id, _column(new.images_per_day), _column(new.usd_per_day)),
+                old = _quota(row) if row else RoleQuota(role_id)
+                new = replace(old, **changes)
+                if new.is_empty:
+                    await tx.execute(
+                        "DELETE FROM guild_role_quotas WHERE guild_id = ? AND role_id = ?", (guild_id, role_id)
+                    )
+                elif new != old:
+                    await tx.execute(
+                        "INSERT INTO guild_role_quotas (guild_id, role_id, images_per_day, usd_per_day, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (guild_id, role_id) DO UPDATE SET images_per_day = excluded.images_per_day, "
+                        "usd_per_day = excluded.usd_per_day, updated_at = excluded.updated_at",
+                        (guild_id, role_id, _column(new.images_per_day), _column(new.usd_per_day), utc_timestamp()),
+                    )
+                if new != old:
+                    if record is not None:
+                        await record(tx, old, new)
+                    await tx.notify(TOPIC, guild_id)
+                quotas = _mapping(
+                    await tx.fetch_all(f"SELECT {_COLUMNS} FROM guild_role_quotas WHERE guild_id = ?", (guild_id,))
                 )
-            if record is not None and new != old:
-                await record(connection, old, new)
-            async with connection.execute(
-                f"SELECT {_COLUMNS} FROM guild_role_quotas WHERE guild_id = ?", (guild_id,)
-            ) as cursor:
-                quotas = _mapping(list(await cursor.fetchall()))
+        except BaseException:
+            self._forget(guild_id)
+            raise
         self._changes += 1
-        self._cache[guild_id] = quotas
+        if self._db.caches_valid:
+            self._cache[guild_id] = quotas
+        else:
+            self._cache.pop(guild_id, None)
         return old, new
+
+    def _forget(self, guild_id: int) -> None:
+        self._changes += 1
+        self._cache.pop(guild_id, None)
+
+    def forget_guild(self, guild_id: int | None) -> None:
+        """Another process changed this server's quotas (None: any server's)."""
+        if guild_id is None:
+            self.forget_cache()
+        else:
+            self._forget(guild_id)
 
     def forget_cache(self) -> None:
         """Drop every cached server (tests and other processes' writes)."""
+        self._changes += 1
         self._cache.clear()
 
 
-def _column(value: int | float | Unlimited | None) -> int | float | str | None:
-    return value.value if isinstance(value, Unlimited) else value
+def _column(value: int | float | Unlimited | None) -> str | None:
+    """A dimension as stored: the text 'unlimited' or the number's decimal form (see the module docstring)."""
+    if value is None:
+        return None
+    return value.value if isinstance(value, Unlimited) else str(value)
 
 
-def _quota(row: Any) -> RoleQuota:
+def _quota(row: Row) -> RoleQuota:
     images, amount = row["images_per_day"], row["usd_per_day"]
     return RoleQuota(
         role_id=int(row["role_id"]),
@@ -153,5 +184,5 @@ def _quota(row: Any) -> RoleQuota:
     )
 
 
-def _mapping(rows: list[Any]) -> Mapping[int, RoleQuota]:
+def _mapping(rows: list[Row]) -> Mapping[int, RoleQuota]:
     return MappingProxyType({quota.role_id: quota for quota in map(_quota, rows)})
