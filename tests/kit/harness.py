@@ -51,8 +51,10 @@ class BotHarness:
     """One bot process's worth of state, restartable on the same database."""
 
     def __init__(self, settings: Settings, discord_api: FakeDiscord, openrouter: FakeOpenRouter,
-                 extensions: Sequence[str] = DEFAULT_EXTENSIONS) -> None:
+                 extensions: Sequence[str] = DEFAULT_EXTENSIONS, *, database_url: str | None = None) -> None:
         self.settings = settings
+        #: A database URL that wins over the settings' (`open_services(database_url=)`): PostgreSQL tests.
+        self.database_url = database_url
         self.discord = discord_api
         self.openrouter = openrouter
         self.extensions = tuple(extensions)
@@ -70,7 +72,9 @@ class BotHarness:
 
     async def start(self) -> ImageBot:
         """Open the services, build a bot on them, log in (runs setup_hook: cogs, sync) and cache the guild."""
-        services = await self._services_stack.enter_async_context(open_services(self.settings))
+        services = await self._services_stack.enter_async_context(
+            open_services(self.settings, database_url=self.database_url)
+        )
         self.services = services
         bot = ImageBot(self.settings, services, extensions=self.extensions)
         self.bot = bot
