@@ -301,8 +301,6 @@ class BudgetGuard:
         self._held: dict[_Scope, _Held] = {}
         #: One admission at a time: the ledger read and the reservation must not interleave.
         self._lock = asyncio.Lock()
-        #: Writes giving back or adjusting database reservations (`Reservation.release` cannot wait).
-        self._pending: set[asyncio.Task[None]] = set()
 
     @property
     def _shared(self) -> BudgetReservations | None:
@@ -432,25 +430,14 @@ class BudgetGuard:
 
     async def settle(self) -> None:
         """Wait until every release and adjustment of a database reservation made so far has landed."""
-        while self._pending:
-            await asyncio.gather(*list(self._pending), return_exceptions=True)
-
-    def _in_background(self, work: Any, what: str) -> None:
-        async def run() -> None:
-            try:
-                await work
-            except Exception:  # the reservation then expires on its own (`bot.storage.reservations`)
-                log.warning("could not %s; it expires on its own", what, exc_info=True)
-
-        task = asyncio.ensure_future(run())
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        shared = self._shared
+        if shared is not None:
+            await shared.settle()
 
     def _adjust(self, reservation: Reservation, delta: float) -> None:
         shared = self._shared
         if reservation.row_id is not None and shared is not None:
-            self._in_background(shared.hold(reservation.row_id, reservation.cost + delta),
-                                f"adjust budget reservation {reservation.row_id}")
+            shared.hold_soon(reservation.row_id, reservation.cost + delta)
             return
         for scope in reservation.scopes:
             held = self._held.setdefault(scope, _Held())
@@ -459,8 +446,7 @@ class BudgetGuard:
     def _release(self, reservation: Reservation) -> None:
         shared = self._shared
         if reservation.row_id is not None and shared is not None:
-            self._in_background(shared.release(reservation.row_id),
-                                f"give back budget reservation {reservation.row_id}")
+            shared.release_soon(reservation.row_id)
             return
         for scope in reservation.scopes:
             held = self._held.get(scope)

@@ -349,6 +349,7 @@ async def test_an_unreachable_server_is_named_without_its_password() -> None:
         await Store.open("postgresql://bot:hunter2-secret@127.0.0.1:1/botdb")
     text = str(raised.value)
     assert "127.0.0.1:1/botdb" in text and "hunter2" not in text
+    assert "Connect call failed" in text, "the driver's words stay: `check` tells the failures apart by them"
 
 
 @pytest.mark.postgres
@@ -358,6 +359,11 @@ async def test_a_wrong_password_is_refused_without_showing_it(pg_url: str) -> No
     with pytest.raises(DatabaseError) as raised:
         await Store.open(wrong)
     assert "not-the-Password-77" not in str(raised.value)
+    assert "password authentication failed" in str(raised.value)
+
+    missing = urlunsplit(parts._replace(path="/no_such_database_here"))
+    with pytest.raises(DatabaseError, match='database "no_such_database_here" does not exist'):
+        await Store.open(missing)
 
 
 @pytest.mark.postgres

@@ -3,6 +3,12 @@
 Kept in memory: a cooldown is about seconds or minutes, a restart forgiving one is harmless, and a
 check on every command must cost nothing. Each entry holds when it ends, so expired ones are simply
 ignored and swept out once the table grows.
+
+Per process, also on a PostgreSQL database shared by several: a guild lives on one shard, so its
+members' commands reach one process. Only while a guild moves between processes (a re-shard, a rolling
+restart) can a member get one extra use in, which is what a cooldown is for anyway; budgets, which
+guard money, hold across processes instead (`bot.storage.reservations`). The cooldown *setting* is
+guild configuration and reaches every process at once (`bot.storage.guild_config`).
 """
 
 from __future__ import annotations

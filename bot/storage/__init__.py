@@ -8,6 +8,7 @@ nothing outside this package sees a driver connection or a placeholder.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -155,5 +156,9 @@ class Store:
             self.quotas.forget_guild(target)
 
     async def close(self) -> None:
-        """Close the connections."""
+        """Give back what finished jobs reserved (briefly), then close the connections."""
+        try:
+            await asyncio.wait_for(self.reservations.settle(), 5.0)
+        except TimeoutError:  # left rows stop counting at their `expires_at`
+            pass
         await self.database.close()

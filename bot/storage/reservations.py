@@ -16,7 +16,9 @@ by the next admission in its guild when its process is known dead (same host, se
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -26,6 +28,8 @@ from bot.storage.jobs import format_time
 from bot.storage.usage import Spend, UsageLedger
 
 __all__ = ["DEFAULT_TTL", "AdmissionState", "BudgetReservations", "Decide", "Held"]
+
+log = logging.getLogger(__name__)
 
 #: How long a reservation counts at most: far beyond a job's queue wait plus its upstream calls.
 DEFAULT_TTL = timedelta(hours=2)
@@ -73,6 +77,8 @@ class BudgetReservations:
         self._db = database
         self.owner = owner or this_process()
         self.ttl = ttl
+        #: Releases and adjustments started by callers that cannot wait (`release_soon`, `hold_soon`).
+        self._pending: set[asyncio.Task[None]] = set()
 
     async def reserve(
         self,
@@ -128,6 +134,30 @@ class BudgetReservations:
         """Give a reservation back (its job's cost is in the ledger, or it never ran)."""
         async with self._db.transaction() as tx:
             await tx.execute("DELETE FROM budget_reservations WHERE id = ?", (reservation_id,))
+
+    def release_soon(self, reservation_id: int) -> None:
+        """`release` in the background, for a caller that cannot wait; `settle` waits for it."""
+        self._in_background(self.release(reservation_id), f"give back budget reservation {reservation_id}")
+
+    def hold_soon(self, reservation_id: int, cost: float) -> None:
+        """`hold` in the background, for a caller that cannot wait; `settle` waits for it."""
+        self._in_background(self.hold(reservation_id, cost), f"adjust budget reservation {reservation_id}")
+
+    async def settle(self) -> None:
+        """Wait until every background release and adjustment started so far has landed (or failed)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    def _in_background(self, work: Awaitable[None], what: str) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:  # the row then stops counting at its `expires_at`
+                log.warning("could not %s; it expires on its own", what, exc_info=True)
+
+        task = asyncio.ensure_future(run())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     async def held(self, guild_id: int, member_id: int | None = None, *, now: datetime) -> Held:
         """What live reservations hold now against a server's limit, or one member's."""
