@@ -21,16 +21,11 @@ from tests.kit.fake_discord import FakeDiscord
 from tests.kit.harness import BotHarness, make_settings
 from tests.kit.payloads import Actor
 from tests.test_jobs_kit import imagine, job_id
-from tests.test_storage_backends import postgres_database, stand_in_postgres_url  # noqa: F401 (a fixture)
+from tests.test_storage_kit import pg_url, stand_in_postgres_url  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.postgres
 
 COST = 0.0039  # what the stand-in charges per call
-
-
-@pytest.fixture
-def pg_url(request: pytest.FixtureRequest) -> str:
-    return postgres_database(request)
 
 
 def bot_on(pg_url: str, tmp_path: Path, discord_api: FakeDiscord, openrouter: FakeOpenRouter,
