@@ -307,7 +307,11 @@ class BudgetGuard:
         return self._budgets.shared_reservations
 
     def held(self, guild_id: int | None, member_id: int | None = None) -> _Held:
-        """What running jobs reserve now against a server's (or a member's) budget."""
+        """What running jobs of this process reserve now against a server's (or a member's) budget.
+
+        Held in memory, as on SQLite; on a shared database the reservations are rows of every process
+        (`Store.reservations.held`) and this is empty.
+        """
         scope: _Scope = ("guild", guild_id) if member_id is None else ("member", guild_id, member_id)
         return self._held.get(scope, _Held())
 

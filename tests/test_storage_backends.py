@@ -213,6 +213,11 @@ async def test_a_budget_admission_reserves_and_gives_back(store: Store) -> None:
     admitted = [await admit(guard) for _ in range(3)]
     with pytest.raises(BudgetExceeded):
         await admit(guard)
+    admitted[0].hold(0.05)  # its real cost is known: $0.05 instead of the $0.30 estimate
+    await guard.settle()
+    admitted.append(await admit(guard))  # 0.05 + 0.3 + 0.3 + 0.3 fits in $1.00
+    with pytest.raises(BudgetExceeded):
+        await admit(guard)
     for reservation in admitted:
         reservation.release()
     await guard.settle()
