@@ -444,3 +444,16 @@ async def test_identities_move_past_copied_ids(pg_url: str) -> None:
     finally:
         await store.close()
 
+
+
+@pytest.mark.postgres
+async def test_check_reads_the_schema_version_without_migrating(pg_url: str) -> None:
+    from bot.storage.postgres import inspect_server
+
+    before = await inspect_server(pg_url)
+    assert before.schema_version == 0 and before.latest_version == load_migrations("postgresql")[-1].version
+    assert before.server_version.split(".")[0].isdigit()
+    assert (await inspect_server(pg_url)).schema_version == 0, "inspecting created nothing"
+    store = await Store.open(pg_url)
+    await store.close()
+    assert (await inspect_server(pg_url)).schema_version == before.latest_version
