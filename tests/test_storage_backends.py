@@ -298,18 +298,32 @@ async def two_processes(pg_url: str) -> AsyncIterator[tuple[Store, Store]]:
 
 
 def changes_seen(store: Store) -> Callable[[str], Awaitable[None]]:
-    """A wait for the next change of `topic` another process announces to `store` (at most one second)."""
-    events: dict[str, asyncio.Event] = {}
+    """A wait for the next change of `topic` another process announces to `store` (at most one second).
+
+    Announcements are counted, so two that arrive before the first wait returns are both seen.
+    """
+    heard_count: dict[str, int] = {}
+    waited: dict[str, int] = {}
+    changed = asyncio.Condition()
+    wakers: set[asyncio.Future[None]] = set()  # strong references until each has run
 
     def heard(topic: str, _guild_id: int | None) -> None:
-        events.setdefault(topic, asyncio.Event()).set()
+        heard_count[topic] = heard_count.get(topic, 0) + 1
+
+        async def wake() -> None:
+            async with changed:
+                changed.notify_all()
+
+        waker = asyncio.ensure_future(wake())
+        wakers.add(waker)
+        waker.add_done_callback(wakers.discard)
 
     store.database.on_invalidate(heard)
 
     async def wait(topic: str) -> None:
-        event = events.setdefault(topic, asyncio.Event())
-        await asyncio.wait_for(event.wait(), 1.0)
-        event.clear()
+        waited[topic] = waited.get(topic, 0) + 1
+        async with changed:
+            await asyncio.wait_for(changed.wait_for(lambda: heard_count.get(topic, 0) >= waited[topic]), 1.0)
 
     return wait
 
@@ -418,7 +432,9 @@ async def test_a_lost_listener_stops_caching_until_it_is_back(two_processes: tup
     assert isinstance(database, PostgresDatabase)
     seen = changes_seen(reader)
     await reader.guild_config.get(GUILD, Operation.IMAGINE)
-    await database.terminate_listener_for_tests()
+    pid = database.listener_pid
+    assert pid is not None
+    await database.fetch_one("SELECT pg_terminate_backend(?)", (pid,))  # as a network failure would
     await seen("*")  # dropped everything when the connection was lost...
     await seen("*")  # ...and again once listening (whatever was missed meanwhile)
     assert database.caches_valid

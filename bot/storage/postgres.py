@@ -361,13 +361,11 @@ class PostgresDatabase:
         except TimeoutError:
             self._pool.terminate()
 
-    async def terminate_listener_for_tests(self) -> None:
-        """Kill the listening connection on the server side, as a network failure would (tests)."""
+    @property
+    def listener_pid(self) -> int | None:
+        """The server process of the listening connection (None while there is none), for operators and tests."""
         listener = self._listener
-        if listener is None:
-            return
-        pid = listener.get_server_pid()
-        await self._pool.execute("SELECT pg_terminate_backend($1)", pid)
+        return int(listener.get_server_pid()) if listener is not None else None
 
 
 async def _migrate(asyncpg: Any, dsn: str, migrations: list[Migration], *, timeout_s: float, where: str) -> None:
