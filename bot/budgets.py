@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 
 from bot.errors import UserFacingError
 from bot.i18n import money
+from bot.image_pricing import image_price
 from bot.messages import budgets as texts
 from bot.openrouter.types import ModelInfo
 from bot.operations import Operation
@@ -45,8 +46,10 @@ __all__ = [
     "Clock",
     "Estimate",
     "MemberAllowance",
+    "ImagePriceLookup",
     "ModelLookup",
     "Reservation",
+    "catalog_image_price",
     "catalog_lookup",
     "estimate_from_pricing",
     "member_allowance",
@@ -63,6 +66,9 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 #: Finds a model's catalog entry without waiting (None when unknown or not loaded).
 ModelLookup = Callable[[str], ModelInfo | None]
+#: `(model, resolution, input images)`: one image's price on the Images API from its endpoints' price lines,
+#: without waiting (None when not known: the listing carries no prices, only the endpoints do).
+ImagePriceLookup = Callable[[str, str | None, int], float | None]
 
 #: Output tokens one generated ~1 MP image counts for (Gemini's documented figure): the price basis of
 #: models that bill image output per token.
@@ -90,6 +96,22 @@ def utc_day(now: datetime) -> date:
 def usd(amount: float) -> str:
     """An amount in USD as budgets show it, in the member's locale: cents for dollars, up to four decimals below."""
     return money(amount, precise=True)
+
+
+def catalog_image_price(bot: object) -> ImagePriceLookup:
+    """One image's price from the endpoints `bot.catalog` last fetched (planning fetches them before admission)."""
+
+    def lookup(model_id: str, resolution: str | None, input_images: int) -> float | None:
+        catalog: Any = getattr(bot, "catalog", None)
+        if catalog is None:
+            return None
+        try:
+            return image_price(catalog.known_endpoints(model_id), resolution=resolution, input_images=input_images)
+        except Exception:  # an estimate must never stop a job
+            log.debug("image price lookup failed for %s", model_id, exc_info=True)
+            return None
+
+    return lookup
 
 
 def catalog_lookup(bot: object) -> ModelLookup:
@@ -292,12 +314,14 @@ class BudgetGuard:
         ledger: UsageLedger,
         model_info: ModelLookup | None = None,
         quotas: RoleQuotaStore | None = None,
+        image_price: ImagePriceLookup | None = None,
     ) -> None:
         self._budgets = budgets
         #: The server's role quotas: the budget store's own unless given.
         self._quotas = quotas if quotas is not None else budgets.role_quotas
         self._ledger = ledger
         self._model_info = model_info or (lambda _model: None)
+        self._image_price = image_price or (lambda _model, _resolution, _inputs: None)
         self._held: dict[_Scope, _Held] = {}
         #: One admission at a time: the ledger read and the reservation must not interleave.
         self._lock = asyncio.Lock()
@@ -315,16 +339,22 @@ class BudgetGuard:
         scope: _Scope = ("guild", guild_id) if member_id is None else ("member", guild_id, member_id)
         return self._held.get(scope, _Held())
 
-    async def estimate(self, operation: Operation, model: str, prompt: str, input_images: int) -> Estimate:
-        """Expected cost: the larger of the catalog-price estimate and what the model last really cost.
+    async def estimate(
+        self, operation: Operation, model: str, prompt: str, input_images: int, *, resolution: str | None = None
+    ) -> Estimate:
+        """Expected cost of one image (or description): the larger of the price estimate and the last real cost.
 
         Catalog prices alone misjudge models that bill images in ways the price list does not show, and a
-        past cost alone misses price changes; taking the larger keeps the budget safe with either.
+        past cost alone misses price changes; taking the larger keeps the budget safe with either. The price
+        is the chat catalog's, or for a model only the Images API lists, its endpoints' (`bot.image_pricing`);
+        the last cost is per image, since one call may have made several.
         """
         images = 1 if operation.needs_image_output else 0
         info = self._model_info(model)
         priced = estimate_from_pricing(info, operation, prompt, input_images) if info is not None else None
-        last = await self._ledger.last_cost(model)
+        if priced is None and operation.needs_image_output:
+            priced = self._image_price(model, resolution, input_images)
+        last = await self._ledger.last_cost_per_image(model)
         candidates = [value for value in (priced, last) if value is not None]
         if not candidates:
             return Estimate(cost=0.0, images=images, known=False)
@@ -342,6 +372,7 @@ class BudgetGuard:
         now: datetime,
         role_ids: Sequence[int] = (),
         count: int = 1,
+        resolution: str | None = None,
     ) -> Reservation:
         """Reserve this job's estimate against every limit of the server, or raise `BudgetExceeded`.
 
@@ -355,7 +386,7 @@ class BudgetGuard:
         if budget.is_empty and not quotas:
             return Reservation()
         allowance = member_allowance(budget, quotas, guild_id, role_ids)
-        estimate = await self.estimate(operation, model, prompt, input_images)
+        estimate = await self.estimate(operation, model, prompt, input_images, resolution=resolution)
         if count > 1:  # each image is made (and billed) on its own: hold them all before anything is sent
             estimate = Estimate(cost=estimate.cost * count, images=estimate.images * count, known=estimate.known)
         async with self._lock:

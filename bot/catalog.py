@@ -689,6 +689,12 @@ class ModelCatalog:
         ]
         return _narrowed(allowed, image_model) if allowed else fallback
 
+    def known_endpoints(self, model_id: str) -> tuple[ImageEndpointInfo, ...]:
+        """The Images API endpoints of a model as last fetched, without fetching (empty when not known)."""
+        image_model = self.current.image_model(model_id)
+        cached = self._endpoints.get(image_model.id if image_model is not None else model_id)
+        return cached[1] or () if cached is not None else ()
+
     async def _endpoints_of(self, model_id: str, wait_s: float) -> tuple[ImageEndpointInfo, ...] | None:
         cached = self._endpoints.get(model_id)
         if cached is not None:

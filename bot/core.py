@@ -18,7 +18,7 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 from bot.attachments import AttachmentPipeline
-from bot.budgets import catalog_lookup
+from bot.budgets import catalog_image_price, catalog_lookup
 from bot.catalog import ModelCatalog
 from bot.command_sync import sync_commands_if_changed
 from bot.fetcher import GuardedFetcher
@@ -98,7 +98,8 @@ class ImageBot(commands.Bot):
         """Find the gateway, settle the jobs a dead process left, start the catalog, load the cogs, sync."""
         await self._discover_gateway()
         await self._interrupt_orphaned_jobs()
-        self.jobs.bind(self.store, model_info=catalog_lookup(self))  # job history, ledger, budgets
+        self.jobs.bind(  # job history, ledger, budgets
+            self.store, model_info=catalog_lookup(self), image_price=catalog_image_price(self))
         self.catalog.start()  # loads in the background: setup_hook must not wait on OpenRouter
         for extension in self._extensions:
             await self.load_extension(extension)

@@ -391,3 +391,23 @@ async def test_a_job_of_several_calls_streams_the_first_calls_previews(harness: 
     previews = [r for r in conversation.requests if r.method == "PATCH"
                 and any(f.filename.startswith("preview.") for f in r.files)]
     assert previews, "its partial images were shown in the progress message"
+
+
+async def test_a_budget_estimates_per_image_not_per_call(harness: BotHarness) -> None:
+    assert harness.bot is not None
+    await use(harness, SEEDREAM)
+    assert len((await imagine(harness, count=4)).last.files) == 4  # one call of four images: $0.16
+    assert len(harness.openrouter.image_requests()) == 1
+    await harness.bot.store.budgets.update(harness.payloads.guild_id, guild_daily_usd=0.5)
+    # $0.16 spent, and four more images hold 4 x $0.04: within $0.50 (a per-call estimate would hold $0.64).
+    again = (await imagine(harness, count=4)).last
+    assert len(again.files) == 4, again.text
+
+
+async def test_the_first_job_on_an_images_only_model_is_held_at_its_endpoints_price(harness: BotHarness) -> None:
+    assert harness.bot is not None
+    await use(harness, SEEDREAM)  # the Images API's listing has no prices; its endpoints list $0.04 an image
+    await harness.bot.store.budgets.update(harness.payloads.guild_id, guild_daily_usd=0.05)
+    refused = (await imagine(harness, count=4)).last
+    assert refused.ephemeral and "would go over" in refused.text
+    assert harness.openrouter.image_requests() == [], "refused before anything was sent"

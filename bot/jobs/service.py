@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.budgets import BudgetGuard, Clock, ModelLookup, Reservation, utc_now
+from bot.budgets import BudgetGuard, Clock, ImagePriceLookup, ModelLookup, Reservation, utc_now
 from bot.contexts import require_server
 from bot.errors import UserFacingError
 from bot.i18n import current, using
@@ -469,10 +469,12 @@ class JobService:
         #: Seconds before a running job's message first says "Working on it…" (with Cancel); tests shorten it.
         self.working_notice_after_s = WORKING_NOTICE_AFTER_S
 
-    def bind(self, store: Store, *, model_info: ModelLookup | None = None) -> None:
+    def bind(
+        self, store: Store, *, model_info: ModelLookup | None = None, image_price: ImagePriceLookup | None = None
+    ) -> None:
         """Start keeping the job history, the ledger and budgets in `store` (called once storage is open)."""
         self._store = store
-        self.budgets = BudgetGuard(store.budgets, store.usage, model_info)
+        self.budgets = BudgetGuard(store.budgets, store.usage, model_info, image_price=image_price)
 
     @property
     def active(self) -> int:
@@ -691,6 +693,7 @@ class JobService:
             now=self.clock(),
             role_ids=role_ids,
             count=spec.request.count,
+            resolution=spec.request.resolution,
         )
 
     def _open_record(self, job: Job, spec: JobSpec, live: LiveJob | None) -> None:

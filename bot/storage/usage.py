@@ -157,6 +157,19 @@ class UsageLedger:
         )
         return float(row["cost"]) if row else None
 
+    async def last_cost_per_image(self, model: str) -> float | None:
+        """The last reported cost of a successful call of this model divided by the images it made.
+
+        A budget holds a job's count times this: one call of four images costs four images, not four calls.
+        A call that made no image (a description) counts whole.
+        """
+        row = await self._db.fetch_one(
+            "SELECT cost, images FROM usage_ledger WHERE model = ? AND succeeded = 1 AND cost_reported = 1 "
+            "ORDER BY id DESC LIMIT 1",
+            (model,),
+        )
+        return float(row["cost"]) / max(int(row["images"]), 1) if row else None
+
     async def entries_for_job(self, job_id: int) -> list[LedgerEntry]:
         """The rows of one job (for tests and support questions)."""
         rows = await self._db.fetch_all(
