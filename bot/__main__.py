@@ -3,8 +3,9 @@
 `python -m bot check` verifies the configuration instead (token, key, default models, database) and
 prints a table; its exit code is 0 when every check passed, 1 when one failed, 2 for bad settings.
 
-Configuration errors, an unusable database and a rejected token end the process with one clear line
-on stderr and a non-zero exit, never a traceback or a secret. SIGINT and SIGTERM close it cleanly.
+Configuration errors, an unusable database (or a PostgreSQL `DATABASE_URL` without its driver) and a
+rejected token end the process with one clear line on stderr and a non-zero exit, never a traceback
+or a secret (a database password included). SIGINT and SIGTERM close it cleanly.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import aiohttp
 import discord
 
 from bot.core import create_bot
+from bot.database_url import asyncpg_installed, driver_missing_message, redact_url
 from bot.logs import setup_logging
 from bot.preflight import run_checks, settings_failure, startup_check
 from bot.services import open_services
@@ -69,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:  # a headline, then one line per variable: what is wrong and what to set
             print(f"error: {exc}", file=sys.stderr)
         return 2
+    if settings.database.is_postgres and command != "check" and not asyncpg_installed():
+        print(f"error: {driver_missing_message()}", file=sys.stderr)  # `check` reports it in its table
+        return 1
     if command == "check":
         setup_logging(logging.WARNING, settings.secrets(), settings.log_format)
         report = asyncio.run(run_checks(settings))
@@ -78,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         asyncio.run(run_bot(settings))
     except DatabaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_without_secrets(str(exc), settings)}", file=sys.stderr)
         return 1
     except discord.LoginFailure:
         print("error: Discord rejected DISCORD_TOKEN; copy the bot token again from the developer portal",
@@ -101,6 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _without_secrets(text: str, settings: Settings) -> str:
+    """A driver's error text with every URL's password and every known secret masked."""
+    text = redact_url(text)
+    for secret in settings.secrets():
+        text = text.replace(secret, "[redacted]")
+    return text
 
 
 def _parse_command(argv: Sequence[str] | None) -> str:

@@ -9,6 +9,10 @@ interaction tokens: each one lets whoever holds it answer or edit that interacti
 INTERACTION_CREATE event it receives (`'token': '...'`). It covers the message, the exception text
 and every string passed with `extra=` (inside lists and dicts too), so `LOG_FORMAT=json` (which
 writes the extra fields out) is as safe as the text format.
+
+The database password is one of the secrets (`Settings.secrets()`), and any `scheme://user:password@`
+in a line is masked too (`bot.database_url.redact_url`), so a driver error that quotes a connection
+URL, or a URL given on the command line (`migrate-db --to`), shows `user:***@`.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import discord
+
+from bot.database_url import redact_url
 
 __all__ = ["JsonFormatter", "RedactSecrets", "setup_logging"]
 
@@ -70,6 +76,8 @@ class RedactSecrets(logging.Filter):
         if "token" in text or "/webhooks/" in text or "/interactions/" in text:  # most lines skip the regexes
             text = _URL_TOKEN.sub(r"\1[redacted]", text)
             text = _FIELD_TOKEN.sub(r"\1[redacted]", text)
+        if "://" in text and "@" in text:
+            text = redact_url(text)
         return _DATA_URL.sub(r"\1[omitted]", text)
 
     def _mask_value(self, value: Any) -> Any:

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.database_url import DatabaseUrl, DatabaseUrlError
 
 __all__ = ["SettingProblem", "Settings", "SettingsError", "load_settings"]
 
@@ -75,6 +77,11 @@ class Settings(BaseSettings):
     openrouter_base_url: AnyHttpUrl = AnyHttpUrl("https://openrouter.ai/api/v1")
     discord_api_base_url: AnyHttpUrl | None = None
     database_path: Path = Path("data/bot.sqlite3")
+    # Storage (issue 15): SQLite by default (from DATABASE_PATH), or a PostgreSQL server shared by processes.
+    # A secret: the URL may carry the password. Read it parsed, through `database`.
+    database_url: SecretStr | None = None
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_statement_timeout_s: float = Field(default=15.0, gt=0, le=3600)
     default_image_model: str = Field(default="google/gemini-2.5-flash-image", min_length=3)
     default_edit_model: str = Field(default="google/gemini-2.5-flash-image", min_length=3)
     default_vision_model: str = Field(default="google/gemini-2.5-flash", min_length=3)
@@ -110,7 +117,7 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("dev_guild_id", "discord_api_base_url", mode="before")
+    @field_validator("dev_guild_id", "discord_api_base_url", "database_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -154,6 +161,33 @@ class Settings(BaseSettings):
                              f"0 to {count - 1}")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _parse_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """Reject a URL of neither form now, in words that never quote it (it may hold a password)."""
+        if value is not None:
+            try:
+                DatabaseUrl.parse(value.get_secret_value())
+            except DatabaseUrlError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_database(self) -> Settings:
+        """A `sqlite:///` DATABASE_URL wins over DATABASE_PATH, so both always name the same file."""
+        if self.database_url is not None:
+            database = DatabaseUrl.parse(self.database_url.get_secret_value())
+            if not database.is_postgres:
+                self.database_path = database.sqlite_path
+        return self
+
+    @property
+    def database(self) -> DatabaseUrl:
+        """Where the data lives: the parsed DATABASE_URL, or the SQLite file at DATABASE_PATH."""
+        if self.database_url is None:
+            return DatabaseUrl.for_sqlite(self.database_path)
+        return DatabaseUrl.parse(self.database_url.get_secret_value())
+
     @property
     def openrouter_base(self) -> str:
         """The OpenRouter base URL without a trailing slash, ready for path joins."""
@@ -171,7 +205,8 @@ class Settings(BaseSettings):
 
     def secrets(self) -> tuple[str, ...]:
         """The secret values, for log redaction."""
-        return (self.discord_token.get_secret_value(), self.openrouter_api_key.get_secret_value())
+        return (self.discord_token.get_secret_value(), self.openrouter_api_key.get_secret_value(),
+                *self.database.secrets())
 
     @property
     def log_level_number(self) -> int:
@@ -182,6 +217,7 @@ class Settings(BaseSettings):
 #: The README sections the advice points to (tests check that they exist).
 README_DISCORD_APP = "Creating the Discord application"
 README_CONFIGURATION = "Configuration"
+README_GROWING = "Growing: sharding, several processes, PostgreSQL, an HTTP proxy"
 
 #: How to fix a variable whose type and bounds alone do not say it; the others are worded from their field.
 _ADVICE: dict[str, str] = {
@@ -193,6 +229,8 @@ _ADVICE: dict[str, str] = {
     "discord_api_base_url": "set it to the http(s) URL of Discord's REST API through your proxy, such as "
                             "http://nirn-proxy:8080/api/v10, or leave it empty for Discord itself",
     "database_path": "set it to a file path such as data/bot.sqlite3, or leave it out for that default",
+    "database_url": "set it to sqlite:///data/bot.sqlite3 (a file) or postgresql://user:password@host:5432/database "
+                    "(a server), or leave it empty for the SQLite file at DATABASE_PATH",
     "default_image_model": "set it to an OpenRouter model id that makes images, such as "
                            "google/gemini-2.5-flash-image, or leave it out for that default",
     "default_edit_model": "set it to an OpenRouter model id that reads and makes images, such as "
@@ -208,10 +246,10 @@ _ADVICE: dict[str, str] = {
                  "or leave SHARD_IDS empty for all of them",
 }
 #: Where each variable is explained; every other one is in the settings table under "Configuration".
-_SECTION: dict[str, str] = {"discord_token": README_DISCORD_APP}
+_SECTION: dict[str, str] = {"discord_token": README_DISCORD_APP, "database_url": README_GROWING}
 _SECRETS = frozenset({"discord_token", "openrouter_api_key"})
 #: Fields whose `ValueError`s come from this module's validators, worded as problems and free of values.
-_OWN_MESSAGES = _SECRETS | {"shard_ids"}
+_OWN_MESSAGES = _SECRETS | {"shard_ids", "database_url"}
 
 #: pydantic error type -> what is wrong, in words (anything else "is not valid").
 _PROBLEMS: dict[str, str] = {

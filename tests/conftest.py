@@ -1,4 +1,4 @@
-"""Fixtures: the two stand-in servers and a logged-in bot wired to them."""
+"""Fixtures: the two stand-in servers, a logged-in bot wired to them, and a PostgreSQL database per test."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_openrouter import DEFAULT_API_KEY, FakeOpenRouter
+from tests.kit import postgres
 from tests.kit.fake_discord import BOT_TOKEN, FakeDiscord
 from tests.kit.harness import BotHarness, make_settings
 
@@ -41,6 +42,60 @@ async def harness(database_path: Path, fake_discord: FakeDiscord,
         yield kit
     finally:
         await kit.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """`TEST_DATABASE_URL`: a role that may create databases (skips the test when unset)."""
+    return postgres.require_admin_url().dsn
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """The URL of a fresh, empty database of this test's own, dropped afterwards."""
+    admin = postgres.DatabaseUrl.parse(postgres_admin_url)
+    database = postgres.create_database(admin)
+    try:
+        yield database.dsn
+    finally:
+        postgres.drop_database(admin, database)
+
+
+def _uses_postgres(item: pytest.Item) -> bool:
+    return item.get_closest_marker("postgres") is not None or "postgres_url" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses a PostgreSQL database carries the `postgres` marker (`-m postgres` selects them)."""
+    for item in items:
+        if "postgres_url" in getattr(item, "fixturenames", ()) and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)
+
+
+_postgres_passed: list[str] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """Under `REQUIRE_POSTGRES=1` (CI) a PostgreSQL test that skipped, for whatever reason, fails."""
+    report = yield
+    if _uses_postgres(item):
+        if report.skipped and postgres.postgres_required() and not hasattr(report, "wasxfail"):
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            report.outcome = "failed"
+            report.longrepr = f"{postgres.REQUIRE_ENV}=1, but this PostgreSQL test skipped: {reason}"
+        elif report.when == "call" and report.passed:
+            _postgres_passed.append(item.nodeid)
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under `REQUIRE_POSTGRES=1` a run in which no PostgreSQL test passed fails, whatever else happened."""
+    if postgres.postgres_required() and not _postgres_passed and session.testscollected and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"{postgres.REQUIRE_ENV}=1, but no PostgreSQL test ran and passed", red=True)
 
 
 SECRETS = (BOT_TOKEN, DEFAULT_API_KEY)
