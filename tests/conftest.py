@@ -14,6 +14,9 @@ from tests.kit import postgres
 from tests.kit.fake_discord import BOT_TOKEN, FakeDiscord
 from tests.kit.harness import BotHarness, make_settings
 
+#: `pytester` runs pytest on a made-up test file (the REQUIRE_POSTGRES hook's own test).
+pytest_plugins = ("pytester",)
+
 
 @pytest.fixture
 async def fake_openrouter() -> AsyncIterator[FakeOpenRouter]:
@@ -98,7 +101,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(f"{postgres.REQUIRE_ENV}=1, but no PostgreSQL test ran and passed", red=True)
 
 
-SECRETS = (BOT_TOKEN, DEFAULT_API_KEY)
+_ADMIN = postgres.admin_url()
+#: The test token and key, and the test server's database password (CI makes a random one per run).
+SECRETS = (BOT_TOKEN, DEFAULT_API_KEY, *(_ADMIN.secrets() if _ADMIN is not None else ()))
 
 
 @pytest.fixture(autouse=True)
