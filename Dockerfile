@@ -28,7 +28,10 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY cogs ./cogs
 # Dependencies as pyproject.toml declares them; the bot itself runs from /app (`python -m bot`).
+# BOT_EXTRAS=postgres adds the PostgreSQL driver (compose.postgres.yaml sets it).
+ARG BOT_EXTRAS=""
 RUN pip install . \
+    && if [ -n "$BOT_EXTRAS" ]; then pip install ".[$BOT_EXTRAS]"; fi \
     && rm -rf build ./*.egg-info
 
 USER 10001:10001

@@ -41,7 +41,7 @@ __all__ = [
 
 URL_ENV = "TEST_DATABASE_URL"
 REQUIRE_ENV = "REQUIRE_POSTGRES"
-SKIP_REASON = f"PostgreSQL tests need {URL_ENV} (a role that may create databases; README: Tests)"
+SKIP_REASON = f"PostgreSQL tests need {URL_ENV} (a role that may create databases; README: \"Quick start\")"
 #: Databases made by the tests start with this, so a leftover one is recognisable (and droppable).
 DATABASE_PREFIX = "bot_test_"
 
