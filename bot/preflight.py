@@ -7,8 +7,11 @@ gateway or changing anything on disk (what a check creates to prove it can, it r
 - Discord: `GET /users/@me` with the token, then `GET /gateway/bot` for Discord's shard advice;
 - OpenRouter: `GET /key` (the key works, and how much of its limit is left), then the catalog
   (`GET /models?output_modalities=all`) for each default model and the modality its command needs;
-- the database: its folder can be created and takes new files (a probe, removed again), the file
-  opens for writing, and, opened read-only, its `PRAGMA user_version` matches the newest migration.
+- the database: for SQLite, its folder can be created and takes new files (a probe, removed again),
+  the file opens for writing, and, opened read-only, its `PRAGMA user_version` matches the newest
+  migration; for PostgreSQL (`DATABASE_URL=postgresql://...`), the server accepts the connection
+  (or why not: refused, unknown host, authentication failed, no such database), its version is one
+  the bot supports, and its schema is behind, at or newer than this bot's, read without migrating.
 
 The three groups run concurrently under one time budget, so a dead host costs at most that budget;
 at start-up that keeps the delay to a few seconds. Nothing a check prints or logs carries a secret:
@@ -33,6 +36,7 @@ from urllib.parse import urlsplit
 import discord
 import httpx
 
+from bot.database_url import POSTGRES_EXTRA_HINT, DatabaseUrl, asyncpg_installed, redact_url
 from bot.openrouter import OpenRouterClient
 from bot.openrouter.errors import AuthenticationError, OpenRouterError
 from bot.openrouter.retry import RetryPolicy
@@ -40,6 +44,7 @@ from bot.openrouter.types import ModelInfo
 from bot.operations import Operation
 from bot.services import open_clients
 from bot.settings import Settings, SettingsError
+from bot.storage import DatabaseError
 from bot.storage.database import load_migrations
 
 __all__ = [
@@ -183,7 +188,7 @@ async def run_checks(settings: Settings, *, timeout_s: float = CHECK_TIMEOUT_S) 
     groups = await asyncio.gather(
         _bounded("discord", timeout_s, lambda: _discord_checks(settings, timeout_s)),
         _bounded("openrouter", timeout_s, lambda: _openrouter_checks(settings, timeout_s)),
-        _bounded("database", timeout_s, lambda: _database_check(settings.database_path, timeout_s)),
+        _bounded("database", timeout_s, lambda: _database_check(settings, timeout_s)),
     )
     settings_row = CheckResult("settings", Status.OK, _describe_settings(settings))
     results = [settings_row, *(result for group in groups for result in group)]
@@ -222,6 +227,10 @@ async def _bounded(
 
 def _describe_settings(settings: Settings) -> str:
     parts = [f"log format {settings.log_format}"]
+    database = settings.database
+    if database.is_postgres:  # where only: never the user or password
+        parts.append(f"PostgreSQL at {database.where} (pool {settings.database_pool_size}, statement time-out "
+                     f"{settings.database_statement_timeout_s:g} s)")
     if settings.discord_api_base:
         parts.append(f"Discord REST via {_host(settings.discord_api_base)}")
     return "parsed; " + ", ".join(parts)
@@ -402,8 +411,122 @@ def _model_check(operation: Operation, variable: str, model_id: str, catalog: di
 # -- database -----------------------------------------------------------------------------------
 
 
-async def _database_check(path: Path, timeout_s: float) -> list[CheckResult]:
-    return [await asyncio.to_thread(_inspect_database, path, timeout_s)]
+#: The oldest PostgreSQL the bot supports (13: `DROP DATABASE ... WITH (FORCE)`, and 12 is out of support).
+MIN_POSTGRES_MAJOR = 13
+
+
+async def _database_check(settings: Settings, timeout_s: float) -> list[CheckResult]:
+    database = settings.database
+    if database.is_postgres:
+        return await _postgres_checks(database, timeout_s, settings.secrets())
+    return [await asyncio.to_thread(_inspect_database, settings.database_path, timeout_s)]
+
+
+#: Why a connection failed, told by the driver's words (in bot/storage's `DatabaseError` text), first match wins.
+_POSTGRES_SIGNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("driver_missing", ("driver is not installed",)),
+    ("auth", ("password authentication failed", "authentication failed", "no password supplied",
+              "role \"", "no pg_hba.conf entry")),
+    ("no_database", ("database \"",)),
+    ("refused", ("connection refused", "connect call failed", "errno 111")),
+    ("unreachable", ("name or service not known", "nodename nor servname", "temporary failure in name resolution",
+                     "no address associated", "getaddrinfo", "network is unreachable", "no route to host")),
+    ("timeout", ("did not answer in time", "timed out", "timeout")),
+)
+#: What the check says for each reason (the driver's own text for anything else).
+_POSTGRES_REASONS: dict[str, str] = {
+    "refused": "PostgreSQL at {where} refused the connection: nothing accepts connections on that host and port",
+    "unreachable": "PostgreSQL at {where} cannot be reached: the host name is unknown or the network is down",
+    "timeout": "PostgreSQL at {where} did not answer within {timeout} s",
+    "auth": "PostgreSQL at {where}: authentication failed (the user name or password in DATABASE_URL is wrong, "
+            "or the server does not let this user in)",
+    "no_database": "PostgreSQL at {where}: the database \"{database}\" does not exist",
+    "driver_missing": "DATABASE_URL is PostgreSQL, but the asyncpg driver is not installed",
+}
+#: What to do about each reason.
+_POSTGRES_FIXES: dict[str, str] = {
+    "refused": "start PostgreSQL, or correct the host and port in DATABASE_URL",
+    "unreachable": "correct the host in DATABASE_URL, or check the network and DNS",
+    "timeout": "check that the host in DATABASE_URL is right and reachable (a firewall?), then try again",
+    "auth": "correct the user name and password in DATABASE_URL (or the server's pg_hba.conf)",
+    "no_database": "create it (e.g. `createdb -O <user> <database>`), or correct its name in DATABASE_URL",
+    "driver_missing": f"install the driver: {POSTGRES_EXTRA_HINT}",
+}
+
+
+async def _postgres_checks(database: DatabaseUrl, timeout_s: float, secrets: tuple[str, ...]) -> list[CheckResult]:
+    """Connection, server version and schema of a PostgreSQL `DATABASE_URL`: three rows, never a password.
+
+    `inspect_server` (bot/storage) opens one connection, reads the server version and the
+    `schema_migrations` table, and closes it again: nothing is created or migrated.
+    """
+    where = database.where
+    skipped = "skipped: the database connection failed"
+    if not asyncpg_installed():
+        return [CheckResult("database", Status.FAIL, "DATABASE_URL is PostgreSQL, but the asyncpg driver is "
+                            "not installed", _POSTGRES_FIXES["driver_missing"]),
+                CheckResult("database server", Status.SKIP, skipped),
+                CheckResult("database schema", Status.SKIP, skipped)]
+    from bot.storage.postgres import inspect_server  # noqa: PLC0415 - imports the optional driver
+
+    try:
+        info = await inspect_server(database.dsn, timeout_s=timeout_s)
+    except DatabaseError as exc:
+        text = _scrub(str(exc), secrets)
+        reason = _postgres_reason(text)
+        detail = _POSTGRES_REASONS[reason].format(where=where, database=database.database_name,
+                                                  timeout=f"{timeout_s:g}") if reason != "other" else text
+        fix = _POSTGRES_FIXES.get(reason, "check DATABASE_URL and the server's log")
+        return [CheckResult("database", Status.FAIL, detail, fix),
+                CheckResult("database server", Status.SKIP, skipped),
+                CheckResult("database schema", Status.SKIP, skipped)]
+    connected = CheckResult("database", Status.OK, f"PostgreSQL at {where} accepts the connection")
+    return [connected, _server_version_check(info.server_version), _schema_check(where, info.schema_version,
+                                                                                info.latest_version)]
+
+
+def _postgres_reason(text: str) -> str:
+    lowered = text.lower()
+    if "does not exist" in lowered and "database \"" in lowered:
+        return "no_database"
+    for reason, signs in _POSTGRES_SIGNS:
+        if reason != "no_database" and any(sign in lowered for sign in signs):
+            return reason
+    return "other"
+
+
+def _server_version_check(version: str) -> CheckResult:
+    name = "database server"
+    try:
+        major = int(version.split(".", 1)[0].split()[0])
+    except (ValueError, IndexError):
+        return CheckResult(name, Status.WARN, f"PostgreSQL reports version {version!r}, which the bot cannot read",
+                           f"use PostgreSQL {MIN_POSTGRES_MAJOR} or newer")
+    if major < MIN_POSTGRES_MAJOR:
+        return CheckResult(name, Status.FAIL, f"PostgreSQL {version} is too old for this bot",
+                           f"upgrade to PostgreSQL {MIN_POSTGRES_MAJOR} or newer")
+    return CheckResult(name, Status.OK, f"PostgreSQL {version}")
+
+
+def _schema_check(where: str, version: int, latest: int) -> CheckResult:
+    name = "database schema"
+    if version > latest:
+        return CheckResult(name, Status.FAIL, f"{where} is at schema {version}, newer than this bot's {latest}",
+                           "run the newer bot version, or restore a backup made for this one")
+    if version == 0:
+        return CheckResult(name, Status.OK, f"{where} is empty; the schema ({latest}) is created at start")
+    if version < latest:
+        return CheckResult(name, Status.OK, f"{where} is at schema {version}; upgraded to {latest} at start")
+    return CheckResult(name, Status.OK, f"{where} is at the current schema ({latest})")
+
+
+def _scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """A driver's text without a URL's password or any known secret (the password of any length)."""
+    text = redact_url(text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
 
 
 def _inspect_database(path: Path, timeout_s: float) -> CheckResult:
