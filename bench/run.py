@@ -4,6 +4,7 @@
     python -m bench --quick         # half the load, shorter probes (about three minutes)
     python -m bench --only load,burst --targets project,minimal
     python -m bench --markdown out.md   # also write the report as Markdown
+    BENCH_DATABASE_URL=postgresql://... python -m bench   # also the storage figures, SQLite beside PostgreSQL
 
 Each scenario runs once per target in a fresh worker process (`bench.worker`), all sharing one
 stand-ins process (`bench.standins`); everything listens on 127.0.0.1. The whole run is bounded: a
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import discord
 
+from bench import storage
 from bench.scenarios import POOL_CONNECTIONS, ROWS, SCENARIOS, SIZES, TARGETS, Result, Row, Sizes, describe_result
 from bench.standins import LocalStandins, start_process, stop_process
 from bench.worker import run_one
@@ -281,6 +283,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = run_in_subprocesses(scenarios, targets, sizes, budget_s=args.budget, log_dir=log_dir)
         mode = "one worker process per scenario and target, stand-ins in their own process"
     report = format_report(results, sizes, mode=mode, elapsed_s=time.monotonic() - started)
+    postgres = storage.postgres_from_environment()
+    if postgres is not None:  # the storage figures, SQLite beside PostgreSQL (bench/storage.py)
+        storage_sizes = storage.SIZES["quick" if args.quick else "full"]
+        _progress(f"storage figures: SQLite and PostgreSQL at {postgres.where}")
+        figures = asyncio.run(storage.run(storage_sizes, postgres))
+        report += "\n\nStorage (bench/storage.py, through bot.storage.Store):\n\n" + storage.format_storage_table(
+            figures, storage_sizes)
     print(report)
     if args.markdown:
         args.markdown.write_text(report + "\n")
