@@ -1,80 +1,29 @@
-"""`python -m bot migrate-db`: copy the SQLite file into an empty PostgreSQL database, verified.
+"""`python -m bot migrate-db`: move the SQLite file's data into an empty PostgreSQL database, verified.
 
-Why this shape:
-
-- **One transaction.** Every row of every table (`bot.storage.COPY_TABLES`, parents first) is written
-  in one transaction on the target, and the copy is verified inside it before it commits: if
-  anything fails (a lost connection, a constraint, a count that does not match, Ctrl-C) the target is
-  left exactly as it was, so running the command again is always safe.
-- **Verified by the target itself.** For each table the target's own `count(*)`, the non-NULL count of
-  each column, and the sum of each number column are compared with what was read from the file
-  (integers exactly, Discord ids included; money within floating-point rounding).
-- **Refuses data it would mix with.** A target that holds rows is refused unless `--force`, which
-  deletes them first (in the same transaction). A target that already holds exactly the file's data
-  (a run that committed, then lost its connection before saying so) is reported as done.
-- **The file is read as the bot would leave it.** It is opened through the store first, which brings
-  it to this bot's schema (as starting the bot would), so both sides have the same columns; then it is
-  read through a read-only connection, in id order, in batches. The bot must be stopped meanwhile.
-- **No password in any output:** the target is named as `host:port/database` only.
-
-Transient rows (`budget_reservations`: holds of jobs running at the moment) are not copied, and
-`schema_migrations` is the target's own.
+The command around `bot.storage.copying` (which holds every statement): it checks its inputs, brings
+the file to this bot's schema by opening it through the store (as starting the bot would), opens the
+target (creating its schema), copies, and turns every failure into one line without a password.
+The copy is one transaction verified before it commits, so after any failure the target is as it was
+and the command can simply be run again; a target with other data is refused unless `--force`, and a
+target that already holds exactly this data is reported as done. The bot must be stopped meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bot.database_url import DatabaseUrl, redact_url
-from bot.storage import COPY_TABLES, DatabaseError, Store
+from bot.storage import DatabaseError, Store
+from bot.storage.copying import CopyError, CopyRefused, TableCopy, copy_sqlite_file, sqlite_schema_version
 
-__all__ = ["BATCH_ROWS", "MigrateError", "MigrationReport", "TableCopy", "migrate"]
-
-#: Rows read from the file and sent to the server at a time: bounded memory for any size of history.
-BATCH_ROWS = 2000
-#: Tables whose SQLite rowid is a column of its own on PostgreSQL (insertion order, used for listing).
-_ROWID_COLUMNS = frozenset({"guild_allowed_channels"})
-_INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
-_FLOAT_TYPES = frozenset({"double precision", "real", "numeric"})
-_TEXT_TYPES = frozenset({"text", "character varying", "character"})
-#: Live jobs' budget holds: never copied, and cleared with the rest under `--force`.
-_TRANSIENT_TABLE = "budget_reservations"
+__all__ = ["MigrateError", "MigrationReport", "migrate"]
 
 
 class MigrateError(Exception):
-    """The copy cannot be done or did not verify; the target is unchanged. The text names no password."""
-
-
-@dataclass
-class TableCopy:
-    """What one table holds: its row count, non-NULL count per column, and the sum of each number column."""
-
-    table: str
-    rows: int = 0
-    present: dict[str, int] = field(default_factory=dict)
-    sums: dict[str, int | float] = field(default_factory=dict)
-
-    def differences(self, other: TableCopy) -> list[str]:
-        """Each way `other` (the target) differs from this (the file), in words."""
-        found = []
-        if self.rows != other.rows:
-            found.append(f"{self.table}: {other.rows} rows, the file has {self.rows}")
-        for column, count in self.present.items():
-            if other.present.get(column) != count:
-                found.append(f"{self.table}.{column}: {other.present.get(column)} values, the file has {count}")
-        for column, total in self.sums.items():
-            theirs = other.sums.get(column)
-            same = theirs == total if isinstance(total, int) and isinstance(theirs, int) else (
-                theirs is not None and math.isclose(float(theirs), float(total), rel_tol=1e-9, abs_tol=1e-9))
-            if not same:
-                found.append(f"{self.table}.{column}: sums to {theirs}, the file to {total}")
-        return found
+    """The data was not moved; the target is unchanged. The text says why and never names a password."""
 
 
 @dataclass
@@ -83,7 +32,7 @@ class MigrationReport:
 
     source: Path
     target: str  #: `host:port/database`, never the password
-    tables: list[TableCopy]
+    tables: list[TableCopy] = field(default_factory=list)
     replaced_rows: int = 0  #: rows `--force` deleted from the target first
     already_done: bool = False  #: the target held exactly this data already
 
@@ -112,190 +61,31 @@ async def migrate(source: Path, target: DatabaseUrl, *, force: bool = False, sta
     except DatabaseError as exc:
         raise MigrateError(f"cannot use the target {where}: {redact_url(str(exc))}") from None
     try:
-        return await _copy(store, source, where, force=force, progress=progress)
-    except MigrateError:
-        raise
+        copied = await copy_sqlite_file(store, source, force=force, progress=progress)
+    except CopyRefused as exc:
+        raise MigrateError(f"{exc} at {where}; migrate-db copies into an empty database only. Use an empty one, "
+                           "or add --force to replace what it holds") from None
+    except CopyError as exc:
+        raise MigrateError(f"{exc} (target {where})") from None
     except Exception as exc:  # noqa: BLE001 - the driver's, the file's, the network's: one line, rolled back
         reason = " ".join((redact_url(str(exc)) or type(exc).__name__).split())
         raise MigrateError(f"the copy to {where} failed and was rolled back ({type(exc).__name__}: {reason}); "
                            "the target is unchanged, run migrate-db again") from None
     finally:
         await store.close()
+    return MigrationReport(source, where, copied.tables, copied.replaced_rows, copied.already_done)
 
 
 async def _bring_to_schema(source: Path) -> None:
     """Open the file through the store: it must be a bot database, and is migrated as a start would."""
-    if await asyncio.to_thread(_user_version, source) < 1:
+    try:
+        version = await asyncio.to_thread(sqlite_schema_version, source)
+    except CopyError as exc:
+        raise MigrateError(str(exc)) from None
+    if version < 1:
         raise MigrateError(f"{source} is not a database of this bot (it has no schema version)")
     try:
         store = await Store.open(source)
     except DatabaseError as exc:
         raise MigrateError(str(exc)) from None
     await store.close()
-
-
-def _user_version(path: Path) -> int:
-    try:
-        with _read_only(path) as connection:
-            return int(connection.execute("PRAGMA user_version").fetchone()[0])
-    except sqlite3.Error as exc:
-        raise MigrateError(f"{path} cannot be read as SQLite: {exc}") from None
-
-
-def _read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection; used from worker threads one call at a time (hence not bound to one thread)."""
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0, check_same_thread=False)
-
-
-async def _copy(store: Store, source: Path, where: str, *, force: bool,
-                progress: Callable[[str], None]) -> MigrationReport:
-    report = MigrationReport(source, where, [])
-    async with store.database.transaction() as tx:
-        columns = {table: await _target_columns(tx, table) for table in COPY_TABLES}
-        existing = {table: await _count(tx, table) for table in COPY_TABLES}
-        if any(existing.values()):
-            held = ", ".join(f"{table} {rows}" for table, rows in existing.items() if rows)
-            if not force:
-                expected = await asyncio.to_thread(_file_summaries, source, columns)
-                found = [await _target_summary(tx, table, columns[table]) for table in COPY_TABLES]
-                if not any(mine.differences(theirs) for mine, theirs in zip(expected, found, strict=True)):
-                    report.tables, report.already_done = expected, True
-                    return report
-                raise MigrateError(f"the target {where} already holds data ({held} rows); migrate-db copies "
-                                   "into an empty database only. Use an empty one, or add --force to replace it")
-            if await _target_columns(tx, _TRANSIENT_TABLE, required=False):  # holds may point at jobs
-                await tx.execute(f"DELETE FROM {_TRANSIENT_TABLE}")
-            for table in reversed(COPY_TABLES):  # children first
-                await tx.execute(f"DELETE FROM {table}")
-            report.replaced_rows = sum(existing.values())
-            progress(f"  replaced: deleted {report.replaced_rows} rows the target held ({held})")
-        for table in COPY_TABLES:
-            copied = await _copy_table(tx, source, table, columns[table])
-            report.tables.append(copied)
-            progress(f"  {table:<24} {copied.rows:>9} rows")
-        problems = []
-        for copied in report.tables:
-            problems += copied.differences(await _target_summary(tx, copied.table, columns[copied.table]))
-        if problems:
-            raise MigrateError("the copy did not verify and was rolled back: " + "; ".join(problems))
-    await _sync_identities(store)
-    return report
-
-
-async def _target_columns(tx: Any, table: str, *, required: bool = True) -> dict[str, str]:
-    """The target table's columns and their PostgreSQL types (`information_schema`), in table order."""
-    rows = await tx.fetch_all(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position", (table,))
-    if not rows and required:
-        raise MigrateError(f"the target has no table {table}; is it this bot's schema?")
-    return {str(row[0]): str(row[1]) for row in rows}
-
-
-async def _count(tx: Any, table: str) -> int:
-    row = await tx.fetch_one(f"SELECT count(*) FROM {table}", ())
-    return int(row[0]) if row is not None else 0
-
-
-def _file_columns(connection: sqlite3.Connection, table: str, target: dict[str, str]) -> list[str]:
-    """The columns to copy: the file's, which the target must have too (plus the rowid where it is a column)."""
-    own = [str(row[1]) for row in connection.execute(f"PRAGMA table_info({table})")]
-    if not own:
-        raise MigrateError(f"the file has no table {table}")
-    wanted = (["rowid"] if table in _ROWID_COLUMNS else []) + own
-    missing = [column for column in wanted if column not in target]
-    if missing:
-        raise MigrateError(f"the target's {table} lacks the file's columns {', '.join(missing)}")
-    return wanted
-
-
-def _batches(connection: sqlite3.Connection, table: str, columns: Sequence[str]) -> Iterator[list[tuple[Any, ...]]]:
-    """All rows in rowid order (ids ascending: a job's parent comes before it), `BATCH_ROWS` at a time."""
-    selected = ", ".join(["rowid AS copy_rowid", *(f'"{column}"' for column in columns)])
-    last = -(2**63)
-    while True:
-        rows = connection.execute(f"SELECT {selected} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                                  (last, BATCH_ROWS)).fetchall()
-        if not rows:
-            return
-        last = rows[-1][0]
-        yield [row[1:] for row in rows]
-
-
-def _convert(value: Any, target_type: str) -> Any:
-    """A file value as the target column takes it (numbers kept as numbers in TEXT columns become text)."""
-    if value is None:
-        return None
-    if target_type in _TEXT_TYPES and isinstance(value, int | float):
-        return str(value)  # e.g. a role quota: a number or 'unlimited'
-    if target_type in _FLOAT_TYPES and isinstance(value, int):
-        return float(value)
-    return value
-
-
-def _tally(summary: TableCopy, columns: Sequence[str], types: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
-    summary.rows += len(rows)
-    for index, column in enumerate(columns):
-        values = [row[index] for row in rows if row[index] is not None]
-        summary.present[column] = summary.present.get(column, 0) + len(values)
-        kind = types[column]
-        if kind in _INTEGER_TYPES:
-            summary.sums[column] = int(summary.sums.get(column, 0)) + sum(int(value) for value in values)
-        elif kind in _FLOAT_TYPES:
-            summary.sums[column] = float(summary.sums.get(column, 0.0)) + math.fsum(float(value) for value in values)
-
-
-async def _copy_table(tx: Any, source: Path, table: str, types: dict[str, str]) -> TableCopy:
-    """Stream one table from the file into the target; return the file's side of the verification."""
-    connection = await asyncio.to_thread(_read_only, source)
-    try:
-        columns = await asyncio.to_thread(_file_columns, connection, table, types)
-        summary = TableCopy(table)
-        insert = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})")
-        batches = _batches(connection, table, columns)
-        while (rows := await asyncio.to_thread(next, batches, None)) is not None:
-            _tally(summary, columns, types, rows)
-            await tx.execute_many(insert, [tuple(_convert(value, types[column]) for value, column
-                                                 in zip(row, columns, strict=True)) for row in rows])
-        return summary
-    finally:
-        await asyncio.to_thread(connection.close)
-
-
-def _file_summaries(source: Path, target_columns: dict[str, dict[str, str]]) -> list[TableCopy]:
-    """The file's side of the verification for every table, without copying (the "already done" check)."""
-    summaries = []
-    with _read_only(source) as connection:
-        for table in COPY_TABLES:
-            types = target_columns[table]
-            columns = _file_columns(connection, table, types)
-            summary = TableCopy(table)
-            for rows in _batches(connection, table, columns):
-                _tally(summary, columns, types, rows)
-            summaries.append(summary)
-    return summaries
-
-
-async def _target_summary(tx: Any, table: str, types: dict[str, str]) -> TableCopy:
-    """The target's own count, non-NULL counts and sums, computed by the server."""
-    columns = list(types)
-    numeric = [column for column in columns if types[column] in _INTEGER_TYPES | _FLOAT_TYPES]
-    parts = ["count(*)", *(f'count("{column}")' for column in columns), *(f'sum("{column}")' for column in numeric)]
-    row = await tx.fetch_one(f"SELECT {', '.join(parts)} FROM {table}", ())
-    assert row is not None
-    values = [row[index] for index in range(len(parts))]
-    summary = TableCopy(table, rows=int(values[0]))
-    summary.present = {column: int(value) for column, value in zip(columns, values[1:1 + len(columns)], strict=True)}
-    for column, value in zip(numeric, values[1 + len(columns):], strict=True):
-        if types[column] in _INTEGER_TYPES:
-            summary.sums[column] = int(value) if value is not None else 0
-        else:
-            summary.sums[column] = float(value) if value is not None else 0.0
-    return summary
-
-
-async def _sync_identities(store: Store) -> None:
-    """Move each identity sequence past the copied ids, so the bot's next insert does not collide."""
-    sync = getattr(store.database, "sync_identities", None)
-    if sync is not None:
-        await sync()

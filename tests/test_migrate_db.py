@@ -20,11 +20,10 @@ from typing import Any
 
 import pytest
 
-from bot import migrate_db
 from bot.database_url import DatabaseUrl
 from bot.migrate_db import MigrateError, migrate
 from bot.operations import Operation
-from bot.storage import COPY_TABLES, Store
+from bot.storage import COPY_TABLES, Store, copying
 from tests.kit.postgres import run_async
 from tests.kit.process import PROJECT_ROOT
 
@@ -32,7 +31,7 @@ GUILD = 1_190_000_000_000_000_001  # Discord-sized ids: their sums pass 2**63
 OTHER_GUILD = 1_190_000_000_000_000_002
 MEMBER = 1_190_000_000_000_000_101
 ROLE = 1_190_000_000_000_000_201
-JOBS = migrate_db.BATCH_ROWS + 345  # more than one batch
+JOBS = copying.BATCH_ROWS + 345  # more than one batch
 NOW = "2026-12-01T20:00:00.000000Z"
 TOKEN = "token-value-migrate-12345"
 KEY = "sk-or-v1-migrate-test-key-0000000"
@@ -171,7 +170,7 @@ async def test_a_target_with_data_is_refused_unless_forced(source: Path, postgre
     populate(other)
     with sqlite3.connect(other) as db:
         db.execute("DELETE FROM usage_ledger WHERE id > 10")
-    with pytest.raises(MigrateError, match="already holds data .* add --force"):
+    with pytest.raises(MigrateError, match="already holds data .* add --force to replace what it holds"):
         await migrate(other, target)
     await assert_same_everywhere(source, postgres_url)  # untouched by the refusal
 
@@ -183,7 +182,7 @@ async def test_a_target_with_data_is_refused_unless_forced(source: Path, postgre
 async def test_a_failure_midway_leaves_the_target_unchanged_and_a_rerun_completes(
         source: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     target = DatabaseUrl.parse(postgres_url)
-    real_tally = migrate_db._tally
+    real_tally = copying._tally
     calls = 0
 
     def failing_tally(*args: Any) -> None:
@@ -193,11 +192,11 @@ async def test_a_failure_midway_leaves_the_target_unchanged_and_a_rerun_complete
             raise ConnectionResetError("the connection dropped")
         real_tally(*args)
 
-    monkeypatch.setattr(migrate_db, "_tally", failing_tally)
+    monkeypatch.setattr(copying, "_tally", failing_tally)
     with pytest.raises(MigrateError, match=r"failed and was rolled back \(ConnectionResetError: the connection "
                                            r"dropped\); the target is unchanged, run migrate-db again"):
         await migrate(source, target)
-    monkeypatch.setattr(migrate_db, "_tally", real_tally)
+    monkeypatch.setattr(copying, "_tally", real_tally)
     for table in COPY_TABLES:
         assert await server_rows(postgres_url, table, source) == [], f"{table} kept rows of the failed run"
     report = await migrate(source, target)
@@ -207,12 +206,12 @@ async def test_a_failure_midway_leaves_the_target_unchanged_and_a_rerun_complete
 
 async def test_a_copy_that_does_not_verify_is_rolled_back(source: Path, postgres_url: str,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    real_convert = migrate_db._convert
+    real_convert = copying._convert
 
     def lossy(value: Any, kind: str) -> Any:  # a driver that silently rounded money
         return real_convert(round(value, 2) if isinstance(value, float) else value, kind)
 
-    monkeypatch.setattr(migrate_db, "_convert", lossy)
+    monkeypatch.setattr(copying, "_convert", lossy)
     with pytest.raises(MigrateError, match=r"did not verify and was rolled back: .*cost: sums to"):
         await migrate(source, DatabaseUrl.parse(postgres_url))
     assert await server_rows(postgres_url, "jobs", source) == []
