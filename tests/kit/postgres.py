@@ -104,9 +104,29 @@ def create_database(admin: DatabaseUrl) -> DatabaseUrl:
     return admin.with_database(name)
 
 
+#: How long a drop may wait for a connection it may not end itself (autovacuum, another role's session).
+DROP_PATIENCE_S = 10.0
+
+
 def drop_database(admin: DatabaseUrl, database: DatabaseUrl) -> None:
-    """Drop a test database, disconnecting whatever is still connected to it."""
-    run_async(lambda: _execute(admin, f"DROP DATABASE IF EXISTS {_quoted(database.database_name)} WITH (FORCE)"))
+    """Drop a test database, disconnecting whatever is still connected to it.
+
+    `WITH (FORCE)` ends the role's own connections (a killed bot's are gone anyway); one the role may
+    not end, such as an autovacuum worker that just started on the database, is waited for.
+    """
+    run_async(lambda: _drop(admin, database.database_name))
+
+
+async def _drop(admin: DatabaseUrl, name: str) -> None:
+    import asyncpg  # noqa: PLC0415 - optional driver, only when a PostgreSQL test runs
+
+    async with asyncio.timeout(DROP_PATIENCE_S):
+        while True:
+            try:
+                await _execute(admin, f"DROP DATABASE IF EXISTS {_quoted(name)} WITH (FORCE)")
+                return
+            except (asyncpg.InsufficientPrivilegeError, asyncpg.ObjectInUseError):
+                await asyncio.sleep(0.2)  # the other session is the server's to end
 
 
 def require_admin_url() -> DatabaseUrl:
