@@ -204,3 +204,22 @@ def test_postgres_tests_carry_the_marker(request: pytest.FixtureRequest, marker:
     marked = {item.name for item in session.items if item.get_closest_marker(marker)}
     assert "test_an_empty_database_passes_and_stays_empty" in marked
     assert "test_check_without_the_driver_names_the_extra" not in marked
+
+
+async def test_a_server_older_than_13_fails_the_version_row(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                            fake_discord: FakeDiscord,
+                                                            fake_openrouter: FakeOpenRouter) -> None:
+    """No such server here: the storage's answer is stood in for, the check's wording is what is tested."""
+    from bot.storage import postgres
+
+    async def old_server(dsn: str, *, timeout_s: float = 5.0) -> postgres.ServerInfo:
+        return postgres.ServerInfo(server_version="12.19 (Debian 12.19-1)", schema_version=11, latest_version=11)
+
+    monkeypatch.setattr(postgres, "inspect_server", old_server)
+    url = "postgresql://bot:old-server-pass-1@127.0.0.1:5432/bot"
+    report = await run_checks(pg_settings(url, tmp_path, fake_discord, fake_openrouter))
+    assert_only_database_failed(report, "database server")
+    _, detail, fix = database_rows(report)["database server"]
+    assert detail == "PostgreSQL 12.19 (Debian 12.19-1) is too old for this bot"
+    assert fix == "upgrade to PostgreSQL 13 or newer"
+    assert database_rows(report)["database schema"][0] is Status.OK
