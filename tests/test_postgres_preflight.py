@@ -223,3 +223,21 @@ async def test_a_server_older_than_13_fails_the_version_row(monkeypatch: pytest.
     assert detail == "PostgreSQL 12.19 (Debian 12.19-1) is too old for this bot"
     assert fix == "upgrade to PostgreSQL 13 or newer"
     assert database_rows(report)["database schema"][0] is Status.OK
+
+
+async def test_the_bot_on_an_unreachable_server_ends_with_one_line_without_the_password(
+        tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter) -> None:
+    """`python -m bot` itself (not `check`): the store cannot open, so the process ends at once, in one line."""
+    password = "unreachable-pass-2718"
+    url = f"postgresql://bot:{password}@127.0.0.1:{free_port()}/bot"
+    env = process_environment(fake_discord, fake_openrouter, tmp_path / "unused.sqlite3", DATABASE_URL=url,
+                              LOG_LEVEL="WARNING")
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    last = err.decode().strip().splitlines()[-1]
+    assert last.startswith("error: cannot use the PostgreSQL database 127.0.0.1:") and "cannot connect" in last
+    assert "Traceback" not in err.decode()
+    assert password not in out.decode() + err.decode()
+    assert not fake_discord.identified.is_set(), "it never went on to the gateway"
