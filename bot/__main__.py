@@ -118,9 +118,13 @@ def run_migrate_db(settings: Settings, arguments: argparse.Namespace) -> int:
     """`migrate-db`: from `--from` (or DATABASE_PATH) to `--to` (or DATABASE_URL); 0 done, 1 failed, 2 usage."""
     try:
         target = DatabaseUrl.parse(arguments.target) if arguments.target else settings.database
-        source = _source_file(arguments.source, settings)
     except DatabaseUrlError as exc:
         print(f"error: --to {exc}", file=sys.stderr)
+        return 2
+    try:
+        source = _source_file(arguments.source, settings)
+    except DatabaseUrlError as exc:
+        print(f"error: --from {exc}", file=sys.stderr)
         return 2
     if not target.is_postgres:
         print("error: migrate-db copies into PostgreSQL: give --to postgresql://user@host:5432/database, or set "
@@ -161,7 +165,7 @@ def _source_file(given: str | None, settings: Settings) -> Path:
     if "://" in given:
         database = DatabaseUrl.parse(given)
         if database.is_postgres:
-            raise DatabaseUrlError("--from must be the SQLite file, not a PostgreSQL URL")
+            raise DatabaseUrlError("is a PostgreSQL URL; it must name the SQLite file to copy from")
         return database.sqlite_path
     return Path(given)
 

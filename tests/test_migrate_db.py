@@ -255,10 +255,14 @@ def test_the_command_copies_from_database_path_to_database_url_without_showing_t
         assert "Traceback" not in result.stderr
 
 
-def test_the_command_needs_a_postgresql_target(source: Path, tmp_path: Path) -> None:
+def test_the_command_needs_a_postgresql_target_and_a_sqlite_source(source: Path, tmp_path: Path) -> None:
     result = run_cli(tmp_path, DATABASE_PATH=str(source))
     assert result.returncode == 2
     assert "migrate-db copies into PostgreSQL" in result.stderr
+    wrong_way = run_cli(tmp_path, "--from", "postgresql://bot:from-pass-31@db/bot", "--to", "postgresql://db/bot")
+    assert wrong_way.returncode == 2
+    assert wrong_way.stderr.startswith("error: --from is a PostgreSQL URL; it must name the SQLite file")
+    assert "from-pass-31" not in wrong_way.stderr
 
 
 async def test_kill_9_midway_then_a_rerun_completes(source: Path, postgres_url: str, tmp_path: Path) -> None:
