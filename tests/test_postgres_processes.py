@@ -148,6 +148,9 @@ async def spent_today(url: str, guild_id: int) -> float:
 async def test_two_shard_processes_share_one_postgres_database(shards: Shards) -> None:
     await shards.start("A", "B")  # together: the migrations take turns under the advisory lock
     url, openrouter, guild = shards.url, shards.openrouter, shards.factory.guild_id
+    for name, shard in (("A", 0), ("B", 1)):
+        identify = shards.discord[name].identify_payload
+        assert identify is not None and identify["shard"] == [shard, 2], "each process runs its own shard"
     applied = await query(url, "SELECT version FROM schema_migrations ORDER BY version")
     assert [row[0] for row in applied] == list(range(1, len(applied) + 1)), "each migration applied once"
 
