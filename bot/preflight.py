@@ -40,7 +40,7 @@ from bot.database_url import POSTGRES_EXTRA_HINT, DatabaseUrl, asyncpg_installed
 from bot.openrouter import OpenRouterClient
 from bot.openrouter.errors import AuthenticationError, OpenRouterError
 from bot.openrouter.retry import RetryPolicy
-from bot.openrouter.types import ModelInfo
+from bot.openrouter.types import ImageModelInfo, ModelInfo
 from bot.operations import Operation
 from bot.services import open_clients
 from bot.settings import Settings, SettingsError
@@ -364,7 +364,21 @@ async def _openrouter_checks(settings: Settings, timeout_s: float) -> list[Check
             failed = f"could not read OpenRouter's model catalog: {exc.message}"
             return [key, *(CheckResult(f"{op.value} model", Status.FAIL, failed, "try again later")
                            for op, _, _ in models)]
-        return [key, *(_model_check(op, variable, model_id, catalog) for op, variable, model_id in models)]
+        images = await _images_catalog(client)
+        return [key, *(_model_check(op, variable, model_id, catalog, images) for op, variable, model_id in models)]
+
+
+async def _images_catalog(client: OpenRouterClient) -> dict[str, ImageModelInfo]:
+    """The Images API's models: some image models are served only there (the bot routes them there too).
+
+    Empty when it cannot be read: the chat catalog's verdicts still stand, and a model listed only here
+    is then reported as not found, which names the variable to check.
+    """
+    try:
+        return {model.id: model for model in await client.list_image_models()}
+    except OpenRouterError:
+        log.debug("could not read the Images API's model listing", exc_info=True)
+        return {}
 
 
 async def _key_check(client: OpenRouterClient, settings: Settings) -> tuple[CheckResult, bool]:
@@ -387,13 +401,29 @@ async def _key_check(client: OpenRouterClient, settings: Settings) -> tuple[Chec
     return CheckResult(name, Status.OK, f"valid; {left}"), True
 
 
-def _model_check(operation: Operation, variable: str, model_id: str, catalog: dict[str, ModelInfo]) -> CheckResult:
-    """Image output for imagine; image output and input for edit (it sends references); input for describe."""
+def _model_check(
+    operation: Operation,
+    variable: str,
+    model_id: str,
+    catalog: dict[str, ModelInfo],
+    images: dict[str, ImageModelInfo] | None = None,
+) -> CheckResult:
+    """Image output for imagine; image output and input for edit (it sends references); input for describe.
+
+    An image model only the Images API lists (`images`) is fine for imagine and edit, as the bot serves
+    it there; describe needs a text answer, so only the chat catalog counts for it.
+    """
     name = f"{operation.value} model"
     fix = f"set {variable} to a model listed at {_MODELS_PAGE}" if operation.needs_image_output else (
         f"set {variable} to a model that accepts images (https://openrouter.ai/models?input_modalities=image)"
     )
     model = catalog.get(model_id) or catalog.get(model_id.split(":", 1)[0])
+    image_model = (images or {}).get(model_id) if operation.needs_image_output else None
+    if model is None and image_model is not None:
+        if operation is Operation.EDIT and not image_model.reads_images:
+            return CheckResult(name, Status.FAIL, f"{model_id} ({variable}) does not accept images", fix)
+        needs = "outputs images" if operation is Operation.IMAGINE else "reads and outputs images"
+        return CheckResult(name, Status.OK, f"{model_id} {needs} (through the Images API)")
     if model is None:
         return CheckResult(name, Status.FAIL, f"{model_id} ({variable}) is not in OpenRouter's catalog", fix)
     missing = []

@@ -503,3 +503,31 @@ async def test_check_command_fails_on_a_database_folder_that_cannot_be_created(
     (row,) = [line for line in out.splitlines() if line.startswith("database")]
     assert " FAIL " in row and "cannot create the folder /proc/nope: " in row
     assert "1 of 9 checks failed." in out
+
+
+async def test_default_models_only_the_images_api_lists_pass_for_imagine_and_edit(
+    database_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
+) -> None:
+    assert "openai/gpt-image-2" not in {model["id"] for model in fake_openrouter.models}, "Images API only"
+    settings = make_settings(database_path, fake_discord, fake_openrouter, default_image_model="openai/gpt-image-2",
+                             default_edit_model="bytedance-seed/seedream-4.5")
+    report = await run_checks(settings)
+    assert_only(report, failing=set())
+    assert "through the Images API" in report.result("imagine model").detail
+    assert "reads and outputs images" in report.result("edit model").detail
+
+
+@pytest.mark.parametrize(
+    ("overrides", "failing", "words"),
+    [
+        ({"default_edit_model": "krea/krea-1"}, "edit model", "does not accept images"),
+        ({"default_vision_model": "openai/gpt-image-2"}, "describe model", "is not in OpenRouter's catalog"),
+    ],
+)
+async def test_an_images_api_model_that_cannot_serve_the_command_fails(
+    database_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter,
+    overrides: dict[str, Any], failing: str, words: str,
+) -> None:
+    report = await run_checks(make_settings(database_path, fake_discord, fake_openrouter, **overrides))
+    assert_only(report, failing={failing})
+    assert words in report.result(failing).detail
