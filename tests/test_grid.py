@@ -459,6 +459,20 @@ async def test_each_images_cost_is_in_the_ledger_and_the_grid_shows_the_total(ha
     from bot.rendering import format_cost
 
     assert f"**Cost** {format_cost(record.cost)} in all for 4 images" in grid.text
+    costs = sorted(row["cost"] for row in rows)
+    assert sorted(record.result_costs) == pytest.approx(costs), "each image's cost, one call each"
+
+
+async def test_images_of_one_call_each_record_their_share_of_its_cost(harness: BotHarness) -> None:
+    harness.extensions = (*EXTENSIONS, "cogs.config")
+    await harness.restart()
+    await _use(harness, SEEDREAM)
+    grid = (await imagine(harness, "four foxes", count=4)).last
+    assert harness.bot is not None
+    (request,) = harness.openrouter.image_requests()  # Seedream makes all four in one call
+    record = await harness.bot.store.jobs.get(grid_job(grid))
+    assert record is not None and record.cost == pytest.approx(request.cost)
+    assert record.result_costs == pytest.approx((request.cost / 4,) * 4)
 
 
 async def test_a_grid_of_the_longest_prompt_stays_within_discords_limits(harness: BotHarness) -> None:

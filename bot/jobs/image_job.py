@@ -109,6 +109,7 @@ async def run_image_job(
         if shortfall:
             more_notes.append(shortfall)
         job.result_seeds = tuple(image.seed for image in images)
+        job.result_costs = tuple(image.cost for image in images)
         if len(files) > 1:
             if result.dropped:
                 more_notes.append(grid_texts.dropped(result.dropped))
@@ -197,8 +198,10 @@ async def _make_images(
                 on_retry=job.on_retry, on_answer=job.record_answer, on_partial=partial,
                 stream=partial is not None,
             )
-            # Each image keeps the seed of its own call: what the result shows and an Upscale sends again.
-            return replace(made, images=[replace(image, seed=seed) for image in made.images])
+            # Each image keeps the seed of its own call (what the result shows and an Upscale sends again)
+            # and its share of the call's cost (what the job row records per image).
+            share = made.cost / len(made.images) if made.cost is not None and made.images else None
+            return replace(made, images=[replace(image, seed=seed, cost=share) for image in made.images])
         except BadRequestError as error:
             if size <= 1 or not rejects_several(error):
                 raise

@@ -150,6 +150,8 @@ class Job:
     result_files: tuple[str, ...] = ()
     #: The seed each delivered image was made with (set by the job path before delivery; empty: none known).
     result_seeds: tuple[int | None, ...] = ()
+    #: Each delivered image's share of its call's cost (set with `result_seeds`; empty: none known).
+    result_costs: tuple[float | None, ...] = ()
     #: What `JobService.run` loaded for the job after admitting it (empty without a loader).
     inputs: JobInputs = field(default_factory=JobInputs)
     #: Who pressed Cancel (a member id), once someone did.
@@ -921,6 +923,7 @@ class _Outcome:
             "result_message_id": job.result_message_id,
             "result_files": job.result_files,
             "result_seeds": job.result_seeds,
+            "result_costs": job.result_costs,
         }
         return cls(job.id, finish, tuple(entries))
 

@@ -81,13 +81,15 @@ class ImageInput:
 class GeneratedImage:
     """One image returned by a model.
 
-    `seed`: the seed sent with the call that made it (None: none was sent), set by the job path, which
-    knows which call made which image; the client leaves it None.
+    `seed`: the seed sent with the call that made it (None: none was sent), and `cost`: its share of that
+    call's cost (None: not reported), both set by the job path, which knows which call made which image;
+    the client leaves them None.
     """
 
     data: bytes
     mime: str
     seed: int | None = None
+    cost: float | None = None
 
     @property
     def extension(self) -> str:

@@ -131,6 +131,7 @@ class Store:
         result_message_id: int | None,
         result_files: Sequence[str],
         result_seeds: Sequence[int | None] = (),
+        result_costs: Sequence[float | None] = (),
     ) -> None:
         """A finished job's row and its ledger rows, in one transaction: the two never disagree."""
         async with self.database.transaction() as tx:
@@ -138,6 +139,7 @@ class Store:
                 tx, job_id, status=status, finished_at=finished_at, cost=cost, generation_id=generation_id,
                 error_kind=error_kind, upstream_ms=upstream_ms, result_channel_id=result_channel_id,
                 result_message_id=result_message_id, result_files=result_files, result_seeds=result_seeds,
+                result_costs=result_costs,
             )
             for entry in entries:
                 await UsageLedger.add(tx, entry)

@@ -127,6 +127,9 @@ class JobRecord:
     #: The seed each of `result_files` was made with, in the same order (None: none sent, or not recorded:
     #: rows from before seeds were kept per image have none).
     result_seeds: tuple[int | None, ...] = ()
+    #: Each of `result_files`' share of its call's cost, in the same order (a call of n images bills n
+    #: shares; the ledger keeps the call's row); empty where not recorded (rows from before, or no cost).
+    result_costs: tuple[float | None, ...] = ()
     result_deleted: bool = False
     cost: float | None = None
     generation_id: str | None = None
@@ -217,10 +220,12 @@ class JobStore:
         result_message_id: int | None,
         result_files: Sequence[str],
         result_seeds: Sequence[int | None] = (),
+        result_costs: Sequence[float | None] = (),
     ) -> None:
         """Record the outcome inside the caller's transaction (the ledger row goes in the same one).
 
-        `result_seeds` go with `result_files`, in the same JSON column (`_files_json`): no migration.
+        `result_seeds` and `result_costs` go with `result_files`, in the same JSON column (`_files_json`):
+        no migration.
         """
         await tx.execute(
             "UPDATE jobs SET status = ?, finished_at = ?, cost = ?, generation_id = ?, error_kind = ?, "
@@ -234,7 +239,7 @@ class JobStore:
                 upstream_ms,
                 result_channel_id,
                 result_message_id,
-                _files_json(result_files, result_seeds),
+                _files_json(result_files, result_seeds, result_costs),
                 job_id,
             ),
         )
@@ -353,30 +358,37 @@ def _int(value: Any) -> int | None:
     return int(value) if value is not None else None
 
 
-def _files_json(files: Sequence[str], seeds: Sequence[int | None]) -> str:
-    """`result_files` as stored: a JSON list of filenames, or of {"file", "seed"} objects once seeds are known.
+def _files_json(files: Sequence[str], seeds: Sequence[int | None], costs: Sequence[float | None] = ()) -> str:
+    """`result_files` as stored: a JSON list of filenames, or of {"file", "seed", "cost"} objects once known.
 
-    The plain list is what every row had before seeds were kept per image (and still has without any seed);
-    `_files_of` reads both.
+    The plain list is what every row had before seeds and costs were kept per image (and still has without
+    either); `_files_of` reads both.
     """
-    if not any(seed is not None for seed in seeds):
+    if not any(seed is not None for seed in seeds) and not any(cost is not None for cost in costs):
         return json.dumps(list(files))
-    padded = [*seeds, *[None] * (len(files) - len(seeds))]
-    return json.dumps([{"file": name, "seed": seed} for name, seed in zip(files, padded, strict=False)])
+    seeds = [*seeds, *[None] * (len(files) - len(seeds))]
+    costs = [*costs, *[None] * (len(files) - len(costs))]
+    return json.dumps([{"file": name, "seed": seed, "cost": cost}
+                       for name, seed, cost in zip(files, seeds, costs, strict=False)])
 
 
-def _files_of(stored: str | None) -> tuple[tuple[str, ...], tuple[int | None, ...]]:
-    """The filenames and (where recorded) their seeds from a stored `result_files`."""
+def _files_of(stored: str | None) -> tuple[tuple[str, ...], tuple[int | None, ...], tuple[float | None, ...]]:
+    """The filenames and (where recorded) their seeds and costs from a stored `result_files`."""
     names: list[str] = []
     seeds: list[int | None] = []
+    costs: list[float | None] = []
     for item in json.loads(stored or "[]"):
         if isinstance(item, dict):
             names.append(str(item.get("file", "")))
             seeds.append(_int(item.get("seed")))
+            cost = item.get("cost")
+            costs.append(float(cost) if isinstance(cost, int | float) else None)
         else:
             names.append(str(item))
             seeds.append(None)
-    return tuple(names), tuple(seeds) if any(seed is not None for seed in seeds) else ()
+            costs.append(None)
+    return (tuple(names), tuple(seeds) if any(seed is not None for seed in seeds) else (),
+            tuple(costs) if any(cost is not None for cost in costs) else ())
 
 
 def _from_row(row: Row) -> JobRecord:
@@ -407,7 +419,7 @@ def _from_row(row: Row) -> JobRecord:
         parent_image_index=_int(row["parent_image_index"]),
         parent_action=row["parent_action"],
     )
-    files, seeds = _files_of(row["result_files"])
+    files, seeds, costs = _files_of(row["result_files"])
     return JobRecord(
         id=int(row["id"]),
         spec=spec,
@@ -419,6 +431,7 @@ def _from_row(row: Row) -> JobRecord:
         result_message_id=_int(row["result_message_id"]),
         result_files=files,
         result_seeds=seeds,
+        result_costs=costs,
         result_deleted=bool(row["result_deleted"]),
         cost=row["cost"],
         generation_id=row["generation_id"],
