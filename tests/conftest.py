@@ -93,10 +93,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Under `REQUIRE_POSTGRES=1` a run in which no PostgreSQL test passed fails, whatever else happened."""
+    """Under `REQUIRE_POSTGRES=1` a run in which no PostgreSQL test passed fails, whatever else happened.
+
+    Test databases a drop had to leave (a server session still on them) are dropped now.
+    """
+    still_there = postgres.drop_left_over()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if still_there and reporter is not None:
+        reporter.write_line(f"test databases left on the PostgreSQL server: {', '.join(still_there)}", yellow=True)
     if postgres.postgres_required() and not _postgres_passed and session.testscollected and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"{postgres.REQUIRE_ENV}=1, but no PostgreSQL test ran and passed", red=True)
 
