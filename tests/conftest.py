@@ -13,9 +13,17 @@ from tests.fake_openrouter import DEFAULT_API_KEY, FakeOpenRouter
 from tests.kit import postgres
 from tests.kit.fake_discord import BOT_TOKEN, FakeDiscord
 from tests.kit.harness import BotHarness, make_settings
+from tests.kit.network_guard import loopback_only
 
 #: `pytester` runs pytest on a made-up test file (the REQUIRE_POSTGRES hook's own test).
 pytest_plugins = ("pytester",)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_leaves_this_machine() -> Iterator[None]:
+    """No test connects anywhere but loopback (`tests.kit.network_guard`): not Discord, not OpenRouter."""
+    with loopback_only():
+        yield
 
 
 @pytest.fixture
