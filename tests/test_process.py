@@ -13,29 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.fake_openrouter import FakeOpenRouter
-from tests.kit.conversation import Conversation
 from tests.kit.fake_discord import BOT_TOKEN, FakeDiscord
-from tests.kit.harness import make_settings
 from tests.kit.payloads import PayloadFactory
-from tests.kit.process import BotProcess, process_environment
-from tests.kit.shadow import shadow_bot
+from tests.kit.process import BotProcess, payload_factory, process_environment, wait_for_result
 
 
 async def _payload_factory(tmp_path: Path, discord_api: FakeDiscord, openrouter: FakeOpenRouter) -> PayloadFactory:
-    """A factory built from the real command tree (cogs loaded into a bot that never logs in)."""
-    async with shadow_bot(make_settings(tmp_path / "shadow.sqlite3", discord_api, openrouter),
-                          load=("cogs.imagine",)) as shadow:
-        return PayloadFactory(shadow.tree, discord_api)
-
-
-async def _wait_for_result(discord_api: FakeDiscord, token: str) -> Conversation:
-    def finished() -> bool:
-        conversation = Conversation(discord_api.for_token(token))
-        visible = conversation.visible
-        return bool(visible) and not visible[-1].loading
-
-    await discord_api.wait_for(finished, timeout=30)
-    return Conversation(discord_api.for_token(token))
+    return await payload_factory(tmp_path, discord_api, openrouter, load=("cogs.imagine",))
 
 
 async def test_real_process_serves_imagine_and_stops_cleanly_on_sigterm(
@@ -59,14 +43,14 @@ async def test_real_process_serves_imagine_and_stops_cleanly_on_sigterm(
         for choice, ratio in (("landscape", "16:9"), ("portrait", "9:16")):
             payload = factory.slash("imagine", prompt=f"a {choice} lake", format=choice)
             await fake_discord.dispatch("INTERACTION_CREATE", payload)
-            reply = (await _wait_for_result(fake_discord, payload["token"])).last
+            reply = (await wait_for_result(fake_discord, payload["token"])).last
             assert reply.files and not reply.ephemeral
             assert fake_openrouter.chat_requests()[-1].json["image_config"] == {"aspect_ratio": ratio}
 
         fake_openrouter.fail_next(402)
         payload = factory.slash("imagine", prompt="no money")
         await fake_discord.dispatch("INTERACTION_CREATE", payload)
-        reply = (await _wait_for_result(fake_discord, payload["token"])).last
+        reply = (await wait_for_result(fake_discord, payload["token"])).last
         assert reply.ephemeral and "credits" in reply.text
 
         process.signal(signal.SIGTERM)
@@ -96,7 +80,7 @@ async def test_sigkill_mid_write_leaves_a_database_that_opens_with_committed_sta
         await asyncio.wait_for(fake_discord.identified.wait(), 30)
         finished = factory.slash("imagine", prompt="committed before the kill")
         await fake_discord.dispatch("INTERACTION_CREATE", finished)
-        await _wait_for_result(fake_discord, finished["token"])
+        await wait_for_result(fake_discord, finished["token"])
         # A burst of jobs is writing when the process is killed without warning.
         for number in range(40):
             await fake_discord.dispatch("INTERACTION_CREATE", factory.slash("imagine", prompt=f"burst {number}"))
@@ -125,7 +109,7 @@ async def test_sigkill_mid_write_leaves_a_database_that_opens_with_committed_sta
         await asyncio.wait_for(fake_discord.identified.wait(), 30)
         after = factory.slash("imagine", prompt="after the restart")
         await fake_discord.dispatch("INTERACTION_CREATE", after)
-        assert (await _wait_for_result(fake_discord, after["token"])).last.files
+        assert (await wait_for_result(fake_discord, after["token"])).last.files
         restarted.signal(signal.SIGTERM)
         assert await restarted.wait() == 0
     finally:
@@ -158,7 +142,7 @@ async def test_debug_logs_of_a_real_process_never_show_an_interaction_token(
         await asyncio.wait_for(fake_discord.identified.wait(), 30)
         payload = factory.slash("imagine", prompt="a heron at dawn")
         await fake_discord.dispatch("INTERACTION_CREATE", payload)
-        await _wait_for_result(fake_discord, payload["token"])
+        await wait_for_result(fake_discord, payload["token"])
         process.signal(signal.SIGTERM)
         assert await process.wait() == 0
     finally:

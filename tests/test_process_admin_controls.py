@@ -12,27 +12,15 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from bot.core import DEFAULT_EXTENSIONS
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.conversation import Reply
 from tests.kit.fake_discord import FakeDiscord
-from tests.kit.harness import make_settings
 from tests.kit.payloads import Actor, PayloadFactory
-from tests.kit.process import start_identified
-from tests.kit.shadow import shadow_bot
-from tests.test_process import _wait_for_result
-
-
-async def _factory(tmp_path: Path, discord_api: FakeDiscord, openrouter: FakeOpenRouter) -> PayloadFactory:
-    """Payloads from the real command tree: every extension loaded into a bot that never logs in."""
-    async with shadow_bot(make_settings(tmp_path / "shadow.sqlite3", discord_api, openrouter),
-                          load=DEFAULT_EXTENSIONS) as shadow:
-        return PayloadFactory(shadow.tree, discord_api)
+from tests.kit.process import answer, payload_factory, start_identified
 
 
 async def _answer(fake_discord: FakeDiscord, payload: dict[str, Any]) -> Reply:
-    await fake_discord.dispatch("INTERACTION_CREATE", payload)
-    return (await _wait_for_result(fake_discord, payload["token"])).last
+    return (await answer(fake_discord, payload)).last
 
 
 def _cancel_button(fake_discord: FakeDiscord, token: str) -> str | None:
@@ -58,7 +46,7 @@ async def _click_cancel(fake_discord: FakeDiscord, factory: PayloadFactory, toke
 async def test_admin_controls_hold_in_a_real_process(
     tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
 ) -> None:
-    factory = await _factory(tmp_path, fake_discord, fake_openrouter)
+    factory = await payload_factory(tmp_path, fake_discord, fake_openrouter)
     art = factory.add_channel("art")
     elsewhere = factory.add_channel("chat")
     thread = factory.add_thread(art, "art thread")

@@ -20,8 +20,7 @@ from aiohttp import web
 from tests.fake_openrouter import FakeOpenRouter, render_png
 from tests.kit.fake_discord import FakeDiscord
 from tests.kit.payloads import PayloadFactory
-from tests.kit.process import start_identified
-from tests.test_process import _payload_factory, _wait_for_result
+from tests.kit.process import answer, payload_factory, start_identified, wait_for_result
 
 
 @pytest.fixture
@@ -47,8 +46,7 @@ async def listener() -> AsyncIterator[tuple[int, list[str]]]:
 
 
 async def _answer(fake_discord: FakeDiscord, payload: dict[str, Any]) -> Any:
-    await fake_discord.dispatch("INTERACTION_CREATE", payload)
-    return (await _wait_for_result(fake_discord, payload["token"])).last
+    return (await answer(fake_discord, payload)).last
 
 
 def _with_embed_image(factory: PayloadFactory, url: str) -> dict[str, Any]:
@@ -59,7 +57,7 @@ async def test_an_attacker_gets_refusals_and_the_bot_reaches_nothing_it_must_not
     tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter, listener: tuple[int, list[str]]
 ) -> None:
     port, seen = listener
-    factory = await _payload_factory(tmp_path, fake_discord, fake_openrouter)
+    factory = await payload_factory(tmp_path, fake_discord, fake_openrouter)
     fake_discord.guilds = [factory.guild_dict()]
     process = await start_identified(fake_discord, fake_openrouter, tmp_path / "db" / "bot.sqlite3", tmp_path)
     try:
@@ -101,7 +99,7 @@ async def _use_menu(fake_discord: FakeDiscord, factory: PayloadFactory, menu: st
         fake_discord.messages[(factory.channel_id, int(message["id"]))] = message
         submit = factory.modal_submit(callback.json["data"]["custom_id"], {"prompt": "show me"})
         return await _answer(fake_discord, submit)
-    return (await _wait_for_result(fake_discord, payload["token"])).last
+    return (await wait_for_result(fake_discord, payload["token"])).last
 
 
 def _visible(fake_discord: FakeDiscord, token: str) -> list[Any]:
@@ -114,7 +112,7 @@ def _visible(fake_discord: FakeDiscord, token: str) -> list[Any]:
 async def test_kill_9_mid_job_then_restart_marks_the_job_interrupted_and_answers_old_forms(
     tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
 ) -> None:
-    factory = await _payload_factory(tmp_path, fake_discord, fake_openrouter)
+    factory = await payload_factory(tmp_path, fake_discord, fake_openrouter)
     fake_discord.guilds = [factory.guild_dict()]
     database = tmp_path / "db" / "bot.sqlite3"
     process = await start_identified(fake_discord, fake_openrouter, database, tmp_path)

@@ -9,32 +9,26 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from bot.core import DEFAULT_EXTENSIONS
 from tests.fake_openrouter import FakeOpenRouter, render_png
 from tests.kit.conversation import Conversation, Reply
 from tests.kit.fake_discord import FakeDiscord
-from tests.kit.harness import make_settings
 from tests.kit.payloads import PayloadFactory
-from tests.kit.process import start_identified
-from tests.kit.shadow import shadow_bot
+from tests.kit.process import answer, payload_factory, settled, start_identified
 
 PER_IMAGE = re.compile(r"^job:(upscale|vary|edit|describe):([0-9]+):([0-9]+)$")
 
 
+def _final(conversation: Conversation) -> bool:
+    """The member's final reply (or a modal, or a deleted result): not a progress line."""
+    if conversation.modal is not None or 6 in conversation.callback_types and any(
+            r.method == "DELETE" for r in conversation.requests):
+        return True
+    return settled(conversation) and not conversation.visible[-1].content
+
+
 async def _answer(fake_discord: FakeDiscord, payload: dict[str, Any]) -> Conversation:
     """Dispatch and wait for the member's final reply (or a modal)."""
-    await fake_discord.dispatch("INTERACTION_CREATE", payload)
-
-    def final() -> bool:
-        conversation = Conversation(fake_discord.for_token(payload["token"]))
-        if conversation.modal is not None or 6 in conversation.callback_types and any(
-                r.method == "DELETE" for r in conversation.requests):
-            return True
-        visible = conversation.visible
-        return bool(visible) and not visible[-1].loading and not visible[-1].content
-
-    await fake_discord.wait_for(final, timeout=30)
-    return Conversation(fake_discord.for_token(payload["token"]))
+    return await answer(fake_discord, payload, _final)
 
 
 def _clicked(fake_discord: FakeDiscord, factory: PayloadFactory, token: str) -> dict[str, Any]:
@@ -51,9 +45,7 @@ def _buttons(reply: Reply) -> dict[tuple[str, int], str]:
 async def test_grids_and_their_buttons_in_a_real_process_before_and_after_a_restart(
     tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
 ) -> None:
-    settings = make_settings(tmp_path / "shadow.sqlite3", fake_discord, fake_openrouter)
-    async with shadow_bot(settings, load=DEFAULT_EXTENSIONS) as shadow:
-        factory = PayloadFactory(shadow.tree, fake_discord)
+    factory = await payload_factory(tmp_path, fake_discord, fake_openrouter)
     fake_discord.guilds = [factory.guild_dict()]
     database = tmp_path / "db" / "bot.sqlite3"
     process = await start_identified(fake_discord, fake_openrouter, database, tmp_path)

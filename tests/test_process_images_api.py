@@ -11,14 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot.core import DEFAULT_EXTENSIONS
 from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.conversation import Conversation, Reply
 from tests.kit.fake_discord import FakeDiscord
-from tests.kit.harness import make_settings
-from tests.kit.payloads import PayloadFactory
-from tests.kit.process import BotProcess, process_environment
-from tests.kit.shadow import shadow_bot
+from tests.kit.process import BotProcess, answer, payload_factory, process_environment, settled
 from tests.test_images_route import validate_image_request
 
 GPT_IMAGE = "openai/gpt-image-2"
@@ -28,25 +24,19 @@ QWEN = "qwen/qwen-image-3"
 
 async def _answer(fake_discord: FakeDiscord, payload: dict[str, Any]) -> Reply:
     """The member's final reply: a progress message (queue, preview) is not one."""
-    await fake_discord.dispatch("INTERACTION_CREATE", payload)
-
-    def final() -> bool:
-        visible = Conversation(fake_discord.for_token(payload["token"])).visible
-        if not visible or visible[-1].loading:
+    def final(conversation: Conversation) -> bool:
+        if not settled(conversation):
             return False
-        last = visible[-1]
+        last = conversation.visible[-1]
         return not last.content and not any(sent.filename.startswith("preview.") for sent in last.files)
 
-    await fake_discord.wait_for(final, timeout=30)
-    return Conversation(fake_discord.for_token(payload["token"])).last
+    return (await answer(fake_discord, payload, final)).last
 
 
 async def test_the_images_api_end_to_end_in_a_real_process(
     tmp_path: Path, fake_discord: FakeDiscord, fake_openrouter: FakeOpenRouter
 ) -> None:
-    settings = make_settings(tmp_path / "shadow.sqlite3", fake_discord, fake_openrouter)
-    async with shadow_bot(settings, load=DEFAULT_EXTENSIONS) as shadow:
-        factory = PayloadFactory(shadow.tree, fake_discord)
+    factory = await payload_factory(tmp_path, fake_discord, fake_openrouter)
     fake_discord.guilds = [factory.guild_dict()]
     env = process_environment(fake_discord, fake_openrouter, tmp_path / "db" / "bot.sqlite3", LOG_LEVEL="WARNING")
     process = BotProcess(env, cwd=tmp_path)

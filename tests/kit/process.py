@@ -5,12 +5,19 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.core import DEFAULT_EXTENSIONS
 from tests.fake_openrouter import FakeOpenRouter
+from tests.kit.conversation import Conversation
 from tests.kit.fake_discord import BOT_TOKEN, FakeDiscord
+from tests.kit.harness import make_settings
+from tests.kit.payloads import PayloadFactory
+from tests.kit.shadow import shadow_bot
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,3 +105,30 @@ async def start_identified(discord_api: FakeDiscord, openrouter: FakeOpenRouter,
         await process.kill()
         pytest.fail(f"the bot never identified on the gateway; it printed:\n{process.text[-3000:]}")
     return process
+
+
+async def payload_factory(tmp_path: Path, discord_api: FakeDiscord, openrouter: FakeOpenRouter, *,
+                          load: Sequence[str] = DEFAULT_EXTENSIONS) -> PayloadFactory:
+    """Payloads for a bot process, from the real command tree: `load` in a bot that never logs in."""
+    async with shadow_bot(make_settings(tmp_path / "shadow.sqlite3", discord_api, openrouter), load=load) as shadow:
+        return PayloadFactory(shadow.tree, discord_api)
+
+
+def settled(conversation: Conversation) -> bool:
+    """The member has a reply and it is no longer "thinking"."""
+    visible = conversation.visible
+    return bool(visible) and not visible[-1].loading
+
+
+async def wait_for_result(discord_api: FakeDiscord, token: str,
+                          done: Callable[[Conversation], bool] = settled) -> Conversation:
+    """Wait (at most 30 s) until the interaction `token` is `done`, and return its conversation."""
+    await discord_api.wait_for(lambda: done(Conversation(discord_api.for_token(token))), timeout=30)
+    return Conversation(discord_api.for_token(token))
+
+
+async def answer(discord_api: FakeDiscord, payload: dict[str, Any],
+                 done: Callable[[Conversation], bool] = settled) -> Conversation:
+    """Dispatch an interaction to the process and wait until it is `done` (by default: answered)."""
+    await discord_api.dispatch("INTERACTION_CREATE", payload)
+    return await wait_for_result(discord_api, payload["token"], done)
