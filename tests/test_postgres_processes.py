@@ -27,9 +27,7 @@ from tests.fake_openrouter import FakeOpenRouter
 from tests.kit.conversation import Conversation, Reply
 from tests.kit.fake_discord import BOT_TOKEN, FakeDiscord
 from tests.kit.payloads import Actor, PayloadFactory
-from tests.kit.process import BotProcess, start_identified
-from tests.test_process import _wait_for_result
-from tests.test_process_admin_controls import _factory
+from tests.kit.process import BotProcess, payload_factory, start_identified, wait_for_result
 
 COST = 0.0039  # what the stand-in OpenRouter charges per call
 NEW_MODEL = "openai/gpt-5-image"
@@ -45,20 +43,43 @@ async def query(url: str, sql: str, *args: Any) -> list[Any]:
         await connection.close()
 
 
-async def eventually(url: str, sql: str, expected: list[Any], timeout: float = 10.0) -> None:
+#: The NOTIFY channel of the test's own trigger on a watched table (`eventually`).
+TABLE_CHANGED = "test_table_changed"
+
+
+async def eventually(url: str, table: str, sql: str, expected: list[Any], timeout: float = 10.0) -> None:
     """Until `sql` returns `expected`: another process's write that lands after its reply (a released hold).
 
-    Nothing in the test's process hears of it, so the database is asked again until it holds.
+    Nothing in the test's process hears of such a write, so the test puts a trigger of its own on `table`
+    (in its throw-away database) that NOTIFYs on every change, and asks again each time one arrives.
     """
-    async with asyncio.timeout(timeout):
-        while (rows := [tuple(row) for row in await query(url, sql)]) != expected:
-            await asyncio.sleep(0.05)
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    changed = asyncio.Event()
+    try:
+        await connection.execute(f"""
+            CREATE OR REPLACE FUNCTION test_table_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_notify('{TABLE_CHANGED}', TG_TABLE_NAME); RETURN NULL; END $$;
+            CREATE OR REPLACE TRIGGER test_table_changed AFTER INSERT OR UPDATE OR DELETE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION test_table_changed();
+        """)
+        await connection.add_listener(TABLE_CHANGED, lambda *_: changed.set())
+        async with asyncio.timeout(timeout):
+            while True:
+                changed.clear()  # before the read: a change after it sets the event again
+                rows = [tuple(row) for row in await connection.fetch(sql)]
+                if rows == expected:
+                    break
+                await changed.wait()
+    finally:
+        await connection.close()
     assert rows == expected
 
 
 async def answer(discord_api: FakeDiscord, payload: dict[str, Any]) -> Reply:
     await discord_api.dispatch("INTERACTION_CREATE", payload)
-    return (await _wait_for_result(discord_api, payload["token"])).last
+    return (await wait_for_result(discord_api, payload["token"])).last
 
 
 def settled(discord_api: FakeDiscord, token: str) -> bool:
@@ -125,7 +146,7 @@ class Shards:
 async def shards(tmp_path: Path, postgres_url: str, fake_discord: FakeDiscord,
                  fake_openrouter: FakeOpenRouter) -> AsyncIterator[Shards]:
     async with FakeDiscord() as other_discord:
-        factory = await _factory(tmp_path, fake_discord, fake_openrouter)
+        factory = await payload_factory(tmp_path, fake_discord, fake_openrouter)
         for discord_api in (fake_discord, other_discord):
             discord_api.guilds = [factory.guild_dict()]
         kit = Shards(tmp_path, postgres_url, fake_openrouter, fake_discord, other_discord, factory)
@@ -206,7 +227,7 @@ async def test_two_shard_processes_share_one_postgres_database(shards: Shards) -
     served_by = sorted({name for name, payload in payloads if (name, payload) not in refusals})
     spent = await spent_today(url, guild)
     assert spent <= limit + COST, f"{admitted} jobs admitted across {served_by}: ${spent} against ${limit}"
-    await eventually(url, "SELECT id FROM budget_reservations", [])  # every hold was given back
+    await eventually(url, "budget_reservations", "SELECT id FROM budget_reservations", [])  # every hold was given back
 
     # -- kill -9 of A in the middle of a job -------------------------------------------------------------
     committed_jobs = await query(url, "SELECT id, status, cost FROM jobs WHERE status = 'done' ORDER BY id")
@@ -230,7 +251,7 @@ async def test_two_shard_processes_share_one_postgres_database(shards: Shards) -
     assert (await shards.answer("B", "imagine", prompt="B goes on")).files, "the other process is unaffected"
     # B's admission dropped the dead process's hold (same host, its process is gone); B's own is given back.
     assert await query(url, "SELECT id FROM budget_reservations WHERE owner = $1", held["owner"]) == []
-    await eventually(url, "SELECT id FROM budget_reservations", [])
+    await eventually(url, "budget_reservations", "SELECT id FROM budget_reservations", [])
 
     # A again, as after a crash: at start it marks its job that was in flight interrupted.
     await shards.start("A")
